@@ -1,0 +1,108 @@
+// healthctl ingest: bulk samples from NDJSON or CSV files or stdin.
+
+#include "commands.hpp"
+
+#include <health/error.hpp>
+#include <health/ingest.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace healthctl {
+
+namespace {
+
+struct IngestArgs {
+  std::vector<std::string> files;
+  std::size_t batch_size = 0;
+  bool dry_run = false;
+};
+
+bool ends_with(std::string_view text, std::string_view suffix) {
+  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
+}
+
+// --format, else the extension of the first file (.csv), else NDJSON.
+health::IngestFormat input_format(const Globals& globals, const std::vector<std::string>& files) {
+  const bool csv_name = !files.empty() && ends_with(files.front(), ".csv");
+  const auto format = choose_format(globals, "ingest", {"ndjson", "csv"}, csv_name ? "csv" : "ndjson");
+  return format == "csv" ? health::IngestFormat::csv : health::IngestFormat::ndjson;
+}
+
+bool database_exists(const Globals& globals) {
+  struct stat info {};
+  return ::stat(database_path(globals).c_str(), &info) == 0;
+}
+
+void run_ingest(const Globals& globals, IngestArgs args) {
+  std::ios::sync_with_stdio(false); // before any I/O: std::cin reads in large blocks
+  if (args.files.empty()) args.files.push_back("-");
+  health::IngestOptions options;
+  options.format = input_format(globals, args.files);
+  options.default_node = node_name(globals);
+  options.batch_size = args.batch_size;
+  options.dry_run = args.dry_run ? health::DryRun::yes : health::DryRun::no;
+  if (!globals.quiet && ::isatty(STDERR_FILENO) != 0)
+    options.progress = [](std::uint64_t lines) {
+      std::fprintf(stderr, "\rhealthctl: %llu lines read", static_cast<unsigned long long>(lines));
+    };
+
+  std::vector<std::unique_ptr<std::ifstream>> files;
+  std::vector<health::IngestSource> sources;
+  for (const auto& file : args.files) {
+    if (file == "-") {
+      sources.push_back({"<stdin>", &std::cin});
+      continue;
+    }
+    auto stream = std::make_unique<std::ifstream>(file, std::ios::binary);
+    if (!*stream)
+      throw health::Error(health::ErrorKind::not_found, "cannot open " + file,
+                          "check the file name and its permissions");
+    sources.push_back({file, stream.get()});
+    files.push_back(std::move(stream));
+  }
+  health::IngestReport report;
+  if (options.dry_run == health::DryRun::yes) {
+    // A dry run never creates the database; it checks against one that exists.
+    if (database_exists(globals)) {
+      auto store = open_store(globals, health::OpenMode::read_only);
+      report = health::ingest(&store, sources, options);
+    } else {
+      report = health::ingest(nullptr, sources, options);
+    }
+  } else {
+    auto store = open_store(globals, health::OpenMode::create);
+    report = health::ingest(&store, sources, options);
+  }
+  if (options.progress) std::fprintf(stderr, "\r\033[K");
+  if (globals.quiet) return;
+  const std::string samples = std::to_string(report.samples) + " samples";
+  const std::string series = std::to_string(report.series) + " series";
+  if (options.dry_run == health::DryRun::yes)
+    write_out("checked " + samples + " in " + series + " from " + std::to_string(report.lines) +
+              " lines (dry run: nothing written)\n");
+  else
+    write_out("ingested " + samples + " into " + series + " (" + std::to_string(report.new_series) +
+              " new) from " + std::to_string(report.lines) + " lines in " +
+              std::to_string(report.batches) + (report.batches == 1 ? " batch\n" : " batches\n"));
+}
+
+} // namespace
+
+void setup_ingest(CLI::App& app, const Globals& globals) {
+  auto args = std::make_shared<IngestArgs>();
+  auto* command = app.add_subcommand(
+      "ingest", "Load samples from NDJSON or CSV (the export fields), all or nothing by default");
+  command->add_option("FILE", args->files, "Input files; - or none reads standard input");
+  command->add_option("--batch-size", args->batch_size,
+                      "Commit every N samples instead of all at once (for endless streams)")
+      ->check(CLI::PositiveNumber);
+  command->add_flag("--dry-run", args->dry_run, "Check every line, write nothing");
+  command->callback([&globals, args] { run_ingest(globals, *args); });
+}
+
+} // namespace healthctl

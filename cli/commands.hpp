@@ -1,0 +1,18 @@
+#pragma once
+// One setup function per subcommand: each declares its flags on `app` and
+// binds the callback that runs it. main.cpp lists them.
+
+#include "common.hpp"
+
+#include <CLI/CLI.hpp>
+
+namespace healthctl {
+
+void setup_init(CLI::App& app, const Globals& globals);
+void setup_record(CLI::App& app, const Globals& globals);
+void setup_ingest(CLI::App& app, const Globals& globals);
+void setup_components(CLI::App& app, const Globals& globals);
+void setup_metrics(CLI::App& app, const Globals& globals);
+void setup_export(CLI::App& app, const Globals& globals);
+
+} // namespace healthctl

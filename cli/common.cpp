@@ -1,0 +1,126 @@
+#include "common.hpp"
+
+#include <health/error.hpp>
+#include <health/names.hpp>
+#include <health/time.hpp>
+
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <unistd.h>
+
+namespace healthctl {
+
+namespace {
+
+// An environment variable, or nullptr when unset or empty.
+const char* env(const char* name) {
+  const char* value = std::getenv(name);
+  return value != nullptr && value[0] != '\0' ? value : nullptr;
+}
+
+// HEALTH_BUSY_TIMEOUT: a duration (5s, 500ms) or a whole number of milliseconds.
+health::Millis busy_timeout() {
+  const char* value = env("HEALTH_BUSY_TIMEOUT");
+  if (value == nullptr) return 5 * health::k_second_ms;
+  const std::string_view text(value);
+  health::Millis ms = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
+  if (ec == std::errc{} && end == text.data() + text.size() && ms >= 0) return ms;
+  if (auto duration = health::try_parse_duration(text)) return *duration;
+  throw health::Error(health::ErrorKind::usage,
+                      "HEALTH_BUSY_TIMEOUT='" + std::string(text) + "' is not a duration",
+                      "use milliseconds (5000) or a duration such as 5s");
+}
+
+health::Synchronous synchronous() {
+  const char* value = env("HEALTH_SYNCHRONOUS");
+  if (value == nullptr || std::string_view(value) == "normal") return health::Synchronous::normal;
+  if (std::string_view(value) == "full") return health::Synchronous::full;
+  throw health::Error(health::ErrorKind::usage,
+                      "HEALTH_SYNCHRONOUS='" + std::string(value) + "' is not normal or full",
+                      "use HEALTH_SYNCHRONOUS=normal or full");
+}
+
+} // namespace
+
+std::string database_path(const Globals& globals) {
+  if (!globals.db.empty()) return globals.db;
+  if (const char* value = env("HEALTH_DB_PATH")) return value;
+  return health::default_database_path();
+}
+
+std::string node_name(const Globals& globals) {
+  std::string node = globals.node;
+  const char* source = "--node";
+  if (node.empty()) {
+    if (const char* value = env("HEALTH_NODE_NAME")) {
+      node = value;
+      source = "HEALTH_NODE_NAME";
+    }
+  }
+  if (node.empty()) {
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0')
+      throw health::Error(health::ErrorKind::runtime, "cannot read the host name",
+                          "set --node or HEALTH_NODE_NAME");
+    node = host;
+    source = "the host name";
+  }
+  if (auto problem = health::name_problem("node", node))
+    throw health::Error(health::ErrorKind::usage, *problem + " (from " + source + ")",
+                        "names use letters, digits and _ . : - (1 to 128)");
+  return node;
+}
+
+health::Store open_store(const Globals& globals, health::OpenMode mode) {
+  health::StoreOptions options;
+  options.path = database_path(globals);
+  options.mode = mode;
+  options.busy_timeout = busy_timeout();
+  options.synchronous = synchronous();
+  return health::Store::open(options);
+}
+
+std::string choose_format(const Globals& globals, std::string_view command,
+                          std::initializer_list<std::string_view> allowed,
+                          std::string_view fallback) {
+  if (globals.format.empty()) return std::string(fallback);
+  for (const auto format : allowed)
+    if (format == globals.format) return globals.format;
+  std::string names;
+  for (const auto format : allowed) {
+    if (!names.empty()) names += ", ";
+    names += format;
+  }
+  throw health::Error(health::ErrorKind::usage,
+                      "unsupported format '" + globals.format + "' for " + std::string(command),
+                      "use --format with one of: " + names);
+}
+
+void write_out(std::string_view text) {
+  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size())
+    throw health::Error(health::ErrorKind::runtime, "cannot write to standard output");
+}
+
+void flush_out() {
+  if (std::fflush(stdout) != 0)
+    throw health::Error(health::ErrorKind::runtime, "cannot write to standard output");
+}
+
+std::vector<std::string> split_commas(const std::vector<std::string>& values) {
+  std::vector<std::string> out;
+  for (const auto& value : values) {
+    std::size_t start = 0;
+    for (;;) {
+      const auto comma = value.find(',', start);
+      const auto part = value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (!part.empty()) out.push_back(part);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  return out;
+}
+
+} // namespace healthctl

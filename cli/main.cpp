@@ -1,0 +1,119 @@
+// healthctl: the command-line face of libhealth. This file declares the
+// global options, lists the subcommands, and holds the one error handler that
+// turns every failure into one line on stderr and an exit code.
+
+#include "commands.hpp"
+
+#include <health/error.hpp>
+
+#include <cstdio>
+#include <iostream>
+
+#ifndef HEALTHCTL_VERSION
+#define HEALTHCTL_VERSION "0.0.0"
+#endif
+
+namespace {
+
+using health::ErrorKind;
+
+// The exit codes of healthctl(1), EXIT STATUS.
+enum ExitCode : int {
+  k_exit_ok = 0,
+  k_exit_runtime = 1,
+  k_exit_usage = 2,
+  k_exit_data = 65,
+  k_exit_missing = 66,
+  k_exit_busy = 75,
+};
+
+int exit_code(ErrorKind kind) {
+  switch (kind) {
+  case ErrorKind::runtime: return k_exit_runtime;
+  case ErrorKind::usage: return k_exit_usage;
+  case ErrorKind::bad_data: return k_exit_data;
+  case ErrorKind::not_found: return k_exit_missing;
+  case ErrorKind::busy: return k_exit_busy;
+  }
+  return k_exit_runtime;
+}
+
+// One line, whatever the message holds.
+std::string one_line(std::string text) {
+  for (auto& c : text)
+    if (c == '\n' || c == '\r') c = ' ';
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  return text;
+}
+
+void print_error(const std::string& what, const std::string& hint) {
+  std::string line = "healthctl: error: " + one_line(what);
+  if (!hint.empty()) line += " (" + one_line(hint) + ")";
+  std::fprintf(stderr, "%s\n", line.c_str());
+}
+
+// The subcommand the user named, for "see 'healthctl X --help'".
+std::string command_path(const CLI::App& app) {
+  std::string path = "healthctl";
+  const CLI::App* current = &app;
+  while (current != nullptr) {
+    const auto subcommands = current->get_subcommands();
+    current = subcommands.empty() ? nullptr : subcommands.front();
+    if (current != nullptr) path += " " + current->get_name();
+  }
+  return path;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  healthctl::Globals globals;
+  CLI::App app{"healthctl: health metrics and issues in one SQLite file", "healthctl"};
+  app.set_version_flag("--version", "healthctl " HEALTHCTL_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();
+  app.add_option("--db", globals.db, "Database file (env HEALTH_DB_PATH)");
+  app.add_option("--node", globals.node,
+                 "Node name to record as, or to filter by (env HEALTH_NODE_NAME)");
+  app.add_option("--format", globals.format, "Output (or input) format of the command");
+  app.add_flag("-q,--quiet", globals.quiet, "Print nothing but data and errors");
+  app.add_flag("-v,--verbose", globals.verbose, "Explain more, errors included");
+  app.footer("See healthctl(1) and healthctl-COMMAND(1) for every flag, with examples.");
+
+  healthctl::setup_init(app, globals);
+  healthctl::setup_record(app, globals);
+  healthctl::setup_ingest(app, globals);
+  healthctl::setup_components(app, globals);
+  healthctl::setup_metrics(app, globals);
+  healthctl::setup_export(app, globals);
+
+  try {
+    app.parse(argc, argv);
+    healthctl::flush_out();
+    return k_exit_ok;
+  } catch (const CLI::CallForHelp&) {
+    std::cout << app.help() << std::flush; // the help of the named subcommand
+    return k_exit_ok;
+  } catch (const CLI::CallForAllHelp&) {
+    std::cout << app.help("", CLI::AppFormatMode::All) << std::flush;
+    return k_exit_ok;
+  } catch (const CLI::CallForVersion& version) {
+    std::cout << version.what() << "\n";
+    return k_exit_ok;
+  } catch (const CLI::ParseError& error) {
+    const auto unparsed = app.remaining();
+    if (app.get_subcommands().empty() && !unparsed.empty() && unparsed.front().front() != '-')
+      print_error("unknown command '" + unparsed.front() + "'", "see 'healthctl --help'");
+    else
+      print_error(error.what(), "see '" + command_path(app) + " --help'");
+    return k_exit_usage;
+  } catch (const health::Error& error) {
+    print_error(error.what(), error.hint());
+    if (globals.verbose && !error.detail().empty())
+      std::fprintf(stderr, "healthctl: detail: %s\n", one_line(error.detail()).c_str());
+    return exit_code(error.kind());
+  } catch (const std::exception& error) {
+    print_error(error.what(), "this is a bug in healthctl; please report it");
+    return k_exit_runtime;
+  }
+}

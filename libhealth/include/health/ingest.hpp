@@ -1,0 +1,56 @@
+#pragma once
+// Bulk loading of samples from NDJSON or CSV: the fields and columns of
+// `healthctl export`, so an export can be ingested again.
+
+#include <health/store.hpp>
+#include <health/time.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <istream>
+#include <string>
+#include <vector>
+
+namespace health {
+
+enum class IngestFormat { ndjson, csv };
+enum class DryRun { no, yes };
+
+struct IngestOptions {
+  IngestFormat format = IngestFormat::ndjson;
+  std::string default_node;  // for rows without a node
+  std::size_t batch_size = 0; // 0: everything in one transaction (all or nothing)
+  DryRun dry_run = DryRun::no;
+  Millis now = 0;             // anchor of relative times such as "-5m"
+  // Called now and then with the number of lines read so far (for progress).
+  std::function<void(std::uint64_t lines)> progress;
+};
+
+struct IngestSource {
+  std::string name; // shown in errors as name:line
+  std::istream* in;
+};
+
+struct IngestReport {
+  std::uint64_t lines = 0;      // input lines read, header included
+  std::uint64_t samples = 0;    // samples written (or that would be, with dry run)
+  std::uint64_t series = 0;     // distinct series among them
+  std::uint64_t new_series = 0; // series created by this ingest
+  std::uint64_t batches = 0;    // transactions committed
+};
+
+// Reads every source in order and writes its samples to `store`.
+//
+// Without a batch size all rows are parsed and checked first and then written
+// in one transaction: one bad row and nothing is written. With a batch size,
+// every `batch_size` rows are committed as they come (for endless streams);
+// an error then keeps the batches already committed and says how many.
+// With DryRun::yes nothing is written; `store` may be null (rows are checked
+// on their own) or a read-only store (series are also checked against it).
+//
+// Throws Error(bad_data) with "name:line: problem" for a bad row, a type or
+// unit conflict, or unreadable input; Error(busy) when locked.
+IngestReport ingest(Store* store, const std::vector<IngestSource>& sources,
+                    const IngestOptions& options);
+
+} // namespace health

@@ -1,0 +1,76 @@
+#pragma once
+// Read queries: the component and series listings, and sample scans over a
+// time range.
+
+#include <health/series.hpp>
+#include <health/store.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace health {
+
+// A half-open range of instants [since, until).
+struct TimeRange {
+  Millis since = 0;
+  Millis until = 0;
+};
+
+// Which series a query covers. Empty lists match everything; each label must
+// be present with that value.
+struct SeriesFilter {
+  std::vector<std::string> components;
+  std::vector<std::string> metrics;
+  std::vector<std::string> nodes;
+  Labels labels;
+};
+
+struct ComponentInfo {
+  std::string component;
+  std::int64_t series = 0;
+  std::int64_t samples = 0;
+  std::optional<Millis> first_seen;
+  std::optional<Millis> last_seen;
+};
+
+// Every component with its series and sample counts, ordered by name.
+std::vector<ComponentInfo> list_components(Store& store);
+
+struct SeriesInfo {
+  std::int64_t id = 0;
+  std::string node;
+  std::string component;
+  std::string name;
+  Labels labels;
+  std::string labels_text; // canonical k=v;k=v
+  MetricType type = MetricType::counter;
+  std::string unit;
+  std::int64_t count = 0;
+  std::optional<Millis> first;
+  std::optional<Millis> last;
+  std::optional<double> last_value;
+};
+
+enum class WithStats { no, yes };
+
+// The series `filter` matches, ordered by component, name, labels, node.
+// With WithStats::yes, count, first, last and last_value are filled in.
+std::vector<SeriesInfo> list_series(Store& store, const SeriesFilter& filter, WithStats stats);
+
+struct SampleRow {
+  const SeriesInfo* series;
+  Millis ts;
+  double value;
+  std::string_view context; // compact JSON object, or empty
+};
+
+// Calls `visit` for every sample of the matching series in `range`, series by
+// series (in list_series order) and by time within a series. Streams: memory
+// does not grow with the number of samples.
+void scan_samples(Store& store, const SeriesFilter& filter, TimeRange range,
+                  const std::function<void(const SampleRow&)>& visit);
+
+} // namespace health

@@ -1,0 +1,48 @@
+#pragma once
+// Writing samples: one at a time (record) or in batches (ingest).
+
+#include <health/series.hpp>
+#include <health/store.hpp>
+
+#include <cstdint>
+#include <memory>
+
+namespace health {
+
+// Writes samples into a Store. Series are created on first use; a later
+// write with another type, or another non-empty unit, is refused with an
+// Error(bad_data) naming what the series already has. The caller owns the
+// transaction; a Recorder only prepares its statements once and caches
+// series ids.
+class Recorder {
+public:
+  explicit Recorder(Store& store);
+  ~Recorder();
+  Recorder(const Recorder&) = delete;
+  Recorder& operator=(const Recorder&) = delete;
+
+  // The id of the series `spec` names, created if missing. Throws
+  // Error(bad_data) on a type or unit conflict with the stored series.
+  std::int64_t series_id(const SeriesSpec& spec);
+  // Looks the series up without creating it: its id, or nullopt. Throws on a
+  // type or unit conflict like series_id.
+  std::optional<std::int64_t> find_series(const SeriesSpec& spec);
+
+  // Inserts one validated sample into series `series_id`. Two samples of one
+  // series in the same millisecond are both kept.
+  void insert(std::int64_t series_id, const Sample& sample);
+
+  // Number of series this Recorder created.
+  std::uint64_t created_series() const noexcept;
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> m_impl;
+};
+
+// Records one sample in its own transaction after validating `spec` and
+// `sample`. Throws Error(usage) on a bad name, label, unit or value,
+// Error(bad_data) on bad context JSON or a type/unit conflict.
+void record(Store& store, const SeriesSpec& spec, const Sample& sample);
+
+} // namespace health

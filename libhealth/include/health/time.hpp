@@ -1,0 +1,58 @@
+#pragma once
+// Instants and durations. An instant is milliseconds since the Unix epoch,
+// UTC; a duration is a count of milliseconds. Parsing accepts the forms of
+// healthctl(1) TIME SYNTAX; formatting is RFC 3339 UTC with milliseconds.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace health {
+
+using Millis = std::int64_t;
+
+inline constexpr Millis k_second_ms = 1000;
+inline constexpr Millis k_minute_ms = 60 * k_second_ms;
+inline constexpr Millis k_hour_ms = 60 * k_minute_ms;
+inline constexpr Millis k_day_ms = 24 * k_hour_ms;
+inline constexpr Millis k_week_ms = 7 * k_day_ms;
+
+// The current instant from the system clock.
+Millis now_ms();
+
+// Parses a Prometheus-style duration: one or more `<integer><unit>` parts with
+// units ms s m h d w, largest first, such as `90s`, `1h30m`, `2w`, `500ms`.
+// `m` is always minutes. Months and years, bare numbers, signs, fractions and
+// empty text are rejected. Returns nullopt when `text` is not a duration.
+std::optional<Millis> try_parse_duration(std::string_view text);
+
+// As try_parse_duration, but throws Error(usage) naming `text` and the
+// accepted forms. Months and years get their own message.
+Millis parse_duration(std::string_view text);
+
+// Parses an instant. `now` anchors the relative forms:
+//   RFC 3339: 2025-01-15T10:30:00Z, ...T10:30:00.123456+02:00 (t/z any case)
+//   2025-01-15 10:30, 2025-01-15 10:30:00[.fff], 2025-01-15T10:30 (UTC)
+//   2025-01-15 (midnight UTC)
+//   @1736937000, @1736937000.123 (epoch seconds, fraction to milliseconds)
+//   now, today, yesterday (midnight UTC of today / of yesterday)
+//   now-24h, now+1h, -24h, and a bare duration `24h` (24 hours before now)
+// Fractions finer than a millisecond are truncated toward the past.
+// Returns nullopt when `text` matches no form or names an impossible date.
+std::optional<Millis> try_parse_time(std::string_view text, Millis now);
+
+// As try_parse_time, but throws Error(usage) naming `text` and listing the
+// accepted forms.
+Millis parse_time(std::string_view text, Millis now);
+
+// Appends `t` as RFC 3339 UTC with milliseconds: 2025-01-15T10:30:00.123Z.
+// Works for any instant from year 0000 to 9999; allocates only to grow `out`.
+void append_time(std::string& out, Millis t);
+std::string format_time(Millis t);
+
+// Formats a duration in the largest exact units: 90000 -> "1m30s",
+// 500 -> "500ms", 0 -> "0s". Negative durations get a leading '-'.
+std::string format_duration(Millis d);
+
+} // namespace health

@@ -1,0 +1,588 @@
+#include <health/ingest.hpp>
+
+#include <health/error.hpp>
+#include <health/recorder.hpp>
+#include <health/series.hpp>
+
+#include "sqlite.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+#include <optional>
+#include <string_view>
+#include <unordered_map>
+
+namespace health {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr std::size_t k_read_chunk = 1 << 20;
+constexpr std::size_t k_max_line = 16 << 20;
+constexpr std::uint64_t k_progress_every = 100000;
+
+// Where a row came from, for messages: "name:line".
+struct Where {
+  const std::string* source;
+  std::uint64_t line;
+  std::string text() const { return *source + ":" + std::to_string(line); }
+};
+
+// Throws for a bad row; ingest() adds what was committed before it.
+[[noreturn]] void bad_row(const Where& where, const std::string& problem) {
+  throw Error(ErrorKind::bad_data, where.text() + ": " + problem);
+}
+
+// Splits a stream into lines without copying them, in large chunks.
+class LineReader {
+public:
+  LineReader(std::istream& in, const std::string& name)
+      : m_in(in), m_name(name), m_buffer(k_read_chunk) {}
+
+  // Sets `line` (without its '\n' or "\r\n") and returns true, or returns
+  // false at the end of the input.
+  bool next(std::string_view& line) {
+    for (;;) {
+      const char* start = m_buffer.data() + m_begin;
+      const void* newline = std::memchr(start, '\n', m_end - m_begin);
+      if (newline != nullptr) {
+        const auto length = static_cast<std::size_t>(static_cast<const char*>(newline) - start);
+        line = trim_cr({start, length});
+        m_begin += length + 1;
+        ++m_number;
+        return true;
+      }
+      if (m_eof) {
+        if (m_begin == m_end) return false;
+        line = trim_cr({start, m_end - m_begin});
+        m_begin = m_end;
+        ++m_number;
+        return true;
+      }
+      fill();
+    }
+  }
+
+  std::uint64_t number() const { return m_number; }
+
+private:
+  static std::string_view trim_cr(std::string_view line) {
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    return line;
+  }
+
+  void fill() {
+    if (m_begin > 0) {
+      std::memmove(m_buffer.data(), m_buffer.data() + m_begin, m_end - m_begin);
+      m_end -= m_begin;
+      m_begin = 0;
+    }
+    if (m_end == m_buffer.size()) {
+      if (m_buffer.size() >= k_max_line)
+        bad_row(Where{&m_name, m_number + 1}, "the line is longer than 16 MiB");
+      m_buffer.resize(m_buffer.size() * 2);
+    }
+    m_in.read(m_buffer.data() + m_end, static_cast<std::streamsize>(m_buffer.size() - m_end));
+    const auto got = static_cast<std::size_t>(m_in.gcount());
+    m_end += got;
+    if (got == 0) {
+      if (m_in.bad()) throw Error(ErrorKind::runtime, m_name + ": cannot read the input");
+      m_eof = true;
+    }
+  }
+
+  std::istream& m_in;
+  const std::string& m_name;
+  std::vector<char> m_buffer;
+  std::size_t m_begin = 0;
+  std::size_t m_end = 0;
+  bool m_eof = false;
+  std::uint64_t m_number = 0;
+};
+
+// One input row with its fields as text or values; views are valid while the
+// parser that made it keeps its line.
+struct Row {
+  std::optional<Millis> ts;
+  std::string_view node, component, name, labels, type, unit, context;
+  std::optional<double> value;
+};
+
+std::optional<std::int64_t> parse_int64(std::string_view text) {
+  std::int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size() || text.empty()) return std::nullopt;
+  return value;
+}
+
+struct PendingSeries {
+  SeriesSpec spec;
+  std::string where;
+  std::optional<std::int64_t> id;
+};
+
+struct PendingSample {
+  std::uint32_t series;
+  std::uint32_t context; // 1-based index into contexts, 0 for none
+  Millis ts;
+  double value;
+};
+
+// Checks rows, gathers them into batches and writes each batch in one
+// transaction.
+class Loader {
+public:
+  Loader(Store* store, const IngestOptions& options) : m_store(store), m_options(options) {}
+
+  void add(const Row& row, const Where& where) {
+    const std::uint32_t series = intern(row, where);
+    const MetricType type = m_series[series].spec.type;
+
+    if (!row.ts) bad_row(where, "missing ts or ts_ms");
+    double value = 1;
+    if (row.value) value = *row.value;
+    else if (type != MetricType::counter)
+      bad_row(where, "missing value (only a counter defaults to 1)");
+    if (auto problem = value_problem(type, value)) bad_row(where, *problem);
+
+    std::uint32_t context = 0;
+    if (!row.context.empty()) {
+      std::string problem;
+      auto compact = normalize_context(row.context, &problem);
+      if (!compact) bad_row(where, problem);
+      m_contexts.push_back(std::move(*compact));
+      context = static_cast<std::uint32_t>(m_contexts.size());
+    }
+    m_batch.push_back({series, context, *row.ts, value});
+    if (m_options.batch_size > 0 && m_batch.size() >= m_options.batch_size) flush();
+  }
+
+  // What earlier batches committed, for the message of a later failure.
+  std::string committed_so_far() const {
+    if (m_options.dry_run == DryRun::yes) return "dry run: nothing was written";
+    if (m_report.batches == 0) return "nothing was written";
+    return std::to_string(m_report.samples) + " samples in " + std::to_string(m_report.batches) +
+           " batches were committed before this";
+  }
+
+  // Writes what is left and returns the totals.
+  IngestReport finish(std::uint64_t lines) {
+    flush();
+    m_report.lines = lines;
+    m_report.series = m_series.size();
+    return m_report;
+  }
+
+private:
+  std::uint32_t intern(const Row& row, const Where& where) {
+    const std::string_view node = row.node.empty() ? std::string_view(m_options.default_node) : row.node;
+    m_key.clear();
+    for (const auto part : {node, row.component, row.name, row.labels, row.type, row.unit})
+      m_key.append(part).append(1, '\x1f');
+    if (m_last && m_key == m_last_key) return *m_last;
+    if (auto it = m_raw.find(m_key); it != m_raw.end()) {
+      remember(it->second);
+      return it->second;
+    }
+
+    SeriesSpec spec;
+    spec.key.node = node;
+    spec.key.component = row.component;
+    spec.key.name = row.name;
+    std::string problem;
+    auto labels = parse_labels(row.labels, &problem);
+    if (!labels) bad_row(where, problem);
+    spec.key.labels = std::move(*labels);
+    if (!row.type.empty()) {
+      auto type = parse_metric_type(row.type);
+      if (!type)
+        bad_row(where, "unknown type '" + std::string(row.type) +
+                           "' (use counter, gauge, timer or rolling)");
+      spec.type = *type;
+    }
+    spec.unit = row.unit;
+    if (auto spec_error = spec_problem(spec)) bad_row(where, *spec_error);
+
+    const std::string canonical = spec.key.component + '\x1f' + spec.key.name + '\x1f' +
+                                  format_labels(spec.key.labels) + '\x1f' + spec.key.node;
+    std::uint32_t index = 0;
+    if (auto it = m_canonical.find(canonical); it != m_canonical.end()) {
+      index = it->second;
+      auto& known = m_series[index].spec;
+      if (known.type != spec.type)
+        bad_row(where, "series " + spec.key.component + "/" + spec.key.name + " is a " +
+                           std::string(to_string(known.type)) + " since " + m_series[index].where +
+                           ", not a " + std::string(to_string(spec.type)));
+      if (!spec.unit.empty()) {
+        if (known.unit.empty()) known.unit = spec.unit;
+        else if (known.unit != spec.unit)
+          bad_row(where, "series " + spec.key.component + "/" + spec.key.name + " has unit '" +
+                             known.unit + "' since " + m_series[index].where + ", not '" +
+                             spec.unit + "'");
+      }
+    } else {
+      index = static_cast<std::uint32_t>(m_series.size());
+      m_series.push_back({std::move(spec), where.text(), std::nullopt});
+      m_canonical.emplace(canonical, index);
+    }
+    m_raw.emplace(m_key, index);
+    remember(index);
+    return index;
+  }
+
+  void remember(std::uint32_t index) {
+    m_last = index;
+    m_last_key = m_key;
+  }
+
+  // Resolves `pending` to a series id with `resolve`, adding its origin to
+  // a type or unit conflict with the database.
+  template <typename Resolve> static void resolve_series(PendingSeries& pending, Resolve resolve) {
+    try {
+      pending.id = resolve(pending.spec);
+    } catch (const Error& error) {
+      if (error.kind() != ErrorKind::bad_data) throw;
+      throw Error(ErrorKind::bad_data, pending.where + ": " + error.what(), error.hint());
+    }
+  }
+
+  void flush() {
+    if (m_batch.empty()) return;
+    if (m_options.dry_run == DryRun::yes) check_against_store();
+    else write_batch();
+    m_report.samples += m_batch.size();
+    m_batch.clear();
+    m_contexts.clear();
+  }
+
+  void check_against_store() {
+    if (m_store == nullptr) return;
+    Recorder recorder(*m_store);
+    for (auto& pending : m_series) {
+      if (!pending.id)
+        resolve_series(pending, [&](const SeriesSpec& spec) {
+          return recorder.find_series(spec).value_or(-1);
+        });
+    }
+  }
+
+  void write_batch() {
+    sqlite::Transaction transaction(m_store->handle(), sqlite::TransactionKind::immediate);
+    Recorder recorder(*m_store);
+    Sample sample;
+    for (const auto& pending_sample : m_batch) {
+      auto& pending = m_series[pending_sample.series];
+      if (!pending.id)
+        resolve_series(pending, [&](const SeriesSpec& spec) { return recorder.series_id(spec); });
+      sample.ts = pending_sample.ts;
+      sample.value = pending_sample.value;
+      if (pending_sample.context > 0) sample.context = m_contexts[pending_sample.context - 1];
+      else sample.context.clear();
+      recorder.insert(*pending.id, sample);
+    }
+    try {
+      transaction.commit();
+    } catch (...) {
+      // Series ids created in this transaction are gone with it.
+      for (auto& pending : m_series) pending.id.reset();
+      throw;
+    }
+    m_report.new_series += recorder.created_series();
+    ++m_report.batches;
+  }
+
+  Store* m_store;
+  const IngestOptions& m_options;
+  std::vector<PendingSeries> m_series;
+  std::unordered_map<std::string, std::uint32_t> m_raw;       // raw row fields -> series
+  std::unordered_map<std::string, std::uint32_t> m_canonical; // identity -> series
+  std::string m_key;
+  std::string m_last_key;
+  std::optional<std::uint32_t> m_last;
+  std::vector<PendingSample> m_batch;
+  std::vector<std::string> m_contexts;
+  IngestReport m_report;
+};
+
+// ---- NDJSON ---------------------------------------------------------------
+
+const char* const k_fields_hint = "fields are ts or ts_ms, node, component, name, labels, "
+                                  "type, unit, value, context";
+
+void parse_ndjson_line(std::string_view line, const Where& where, Millis now, Loader& loader) {
+  const json doc = json::parse(line.begin(), line.end(), nullptr, false);
+  if (doc.is_discarded()) bad_row(where, "not valid JSON");
+  if (!doc.is_object()) bad_row(where, "a line must be a JSON object");
+  Row row;
+  std::string labels_text;
+  std::string context_text;
+  std::optional<Millis> ts_text;
+  const auto text_field = [&](const json& value, const char* field) -> std::string_view {
+    if (value.is_null()) return {};
+    if (!value.is_string()) bad_row(where, std::string(field) + " must be a string");
+    return value.get_ref<const std::string&>();
+  };
+  for (const auto& [key, value] : doc.items()) {
+    if (key == "ts_ms") {
+      if (value.is_null()) continue;
+      if (!value.is_number_integer()) bad_row(where, "ts_ms must be an integer");
+      row.ts = value.get<std::int64_t>();
+    } else if (key == "ts") {
+      const auto text = text_field(value, "ts");
+      if (text.empty()) continue;
+      ts_text = try_parse_time(text, now);
+      if (!ts_text) bad_row(where, "invalid time '" + std::string(text) + "' in ts");
+    } else if (key == "node") {
+      row.node = text_field(value, "node");
+    } else if (key == "component") {
+      row.component = text_field(value, "component");
+    } else if (key == "name") {
+      row.name = text_field(value, "name");
+    } else if (key == "type") {
+      row.type = text_field(value, "type");
+    } else if (key == "unit") {
+      row.unit = text_field(value, "unit");
+    } else if (key == "value") {
+      if (value.is_null()) continue;
+      if (!value.is_number()) bad_row(where, "value must be a number");
+      row.value = value.get<double>();
+    } else if (key == "labels") {
+      if (value.is_null()) continue;
+      if (!value.is_object()) bad_row(where, "labels must be an object of strings");
+      Labels labels;
+      for (const auto& [label, label_value] : value.items()) {
+        if (!label_value.is_string()) bad_row(where, "label " + label + " must be a string");
+        labels.emplace_back(label, label_value.get<std::string>());
+      }
+      labels_text = format_labels(labels);
+      row.labels = labels_text;
+    } else if (key == "context") {
+      if (value.is_null()) continue;
+      if (!value.is_object()) bad_row(where, "context must be a JSON object");
+      context_text = value.dump();
+      row.context = context_text;
+    } else {
+      bad_row(where, "unknown field '" + key + "' (" + k_fields_hint + ")");
+    }
+  }
+  if (!row.ts) row.ts = ts_text;
+  loader.add(row, where);
+}
+
+// ---- CSV --------------------------------------------------------------------
+
+enum class Column { ts, ts_ms, node, component, name, labels, type, unit, value, context };
+
+std::optional<Column> column_named(std::string_view name) {
+  static const std::pair<std::string_view, Column> k_columns[] = {
+      {"ts", Column::ts},       {"ts_ms", Column::ts_ms},   {"node", Column::node},
+      {"component", Column::component}, {"name", Column::name}, {"labels", Column::labels},
+      {"type", Column::type},   {"unit", Column::unit},     {"value", Column::value},
+      {"context", Column::context}};
+  for (const auto& [text, column] : k_columns)
+    if (text == name) return column;
+  return std::nullopt;
+}
+
+// Splits RFC 4180 records. A quoted field may hold separators, doubled quotes
+// and line breaks.
+class CsvRecords {
+public:
+  CsvRecords(LineReader& lines, const std::string& name) : m_lines(lines), m_name(name) {}
+
+  // Reads the next non-empty record into fields(); false at the end.
+  bool next(std::uint64_t& first_line) {
+    std::string_view line;
+    do {
+      if (!m_lines.next(line)) return false;
+    } while (line.empty());
+    first_line = m_lines.number();
+    if (line.find('"') == std::string_view::npos) {
+      split_plain(line);
+      return true;
+    }
+    m_record.assign(line);
+    while (!quotes_balanced(m_record)) {
+      if (!m_lines.next(line))
+        bad_row(Where{&m_name, first_line}, "a quoted field never ends");
+      m_record.append(1, '\n').append(line);
+    }
+    split_quoted(m_record, first_line);
+    return true;
+  }
+
+  const std::vector<std::string_view>& fields() const { return m_fields; }
+
+private:
+  static bool quotes_balanced(std::string_view record) {
+    std::size_t quotes = 0;
+    for (const char c : record) quotes += c == '"' ? 1 : 0;
+    return quotes % 2 == 0;
+  }
+
+  void split_plain(std::string_view line) {
+    m_fields.clear();
+    std::size_t start = 0;
+    for (;;) {
+      const auto comma = line.find(',', start);
+      if (comma == std::string_view::npos) {
+        m_fields.push_back(line.substr(start));
+        return;
+      }
+      m_fields.push_back(line.substr(start, comma - start));
+      start = comma + 1;
+    }
+  }
+
+  void split_quoted(std::string_view record, std::uint64_t line) {
+    m_fields.clear();
+    m_unquoted.clear();
+    m_unquoted.reserve(record.size()); // views into it must not move
+    std::size_t i = 0;
+    for (;;) {
+      if (i < record.size() && record[i] == '"') {
+        const std::size_t begin = m_unquoted.size();
+        ++i;
+        for (;;) {
+          if (i >= record.size()) bad_row(Where{&m_name, line}, "a quoted field never ends");
+          if (record[i] == '"') {
+            if (i + 1 < record.size() && record[i + 1] == '"') {
+              m_unquoted += '"';
+              i += 2;
+              continue;
+            }
+            ++i;
+            break;
+          }
+          m_unquoted += record[i++];
+        }
+        m_fields.emplace_back(m_unquoted.data() + begin, m_unquoted.size() - begin);
+        if (i < record.size() && record[i] != ',')
+          bad_row(Where{&m_name, line}, "text after a closing quote");
+      } else {
+        const auto comma = record.find(',', i);
+        const auto end = comma == std::string_view::npos ? record.size() : comma;
+        const auto field = record.substr(i, end - i);
+        if (field.find('"') != std::string_view::npos)
+          bad_row(Where{&m_name, line}, "a quote inside an unquoted field");
+        m_fields.push_back(field);
+        i = end;
+      }
+      if (i >= record.size()) return;
+      ++i; // the comma
+      if (i == record.size()) {
+        m_fields.emplace_back();
+        return;
+      }
+    }
+  }
+
+  LineReader& m_lines;
+  const std::string& m_name;
+  std::string m_record;
+  std::string m_unquoted;
+  std::vector<std::string_view> m_fields;
+};
+
+void read_csv(LineReader& lines, const std::string& name, Millis now, Loader& loader,
+              const IngestOptions& options) {
+  CsvRecords records(lines, name);
+  std::uint64_t line = 0;
+  const auto where = [&] { return Where{&name, line}; };
+  if (!records.next(line)) return;
+  std::vector<Column> columns;
+  for (auto field : records.fields()) {
+    if (columns.empty() && field.substr(0, 3) == "\xEF\xBB\xBF") field.remove_prefix(3);
+    const auto column = column_named(field);
+    if (!column)
+      bad_row(where(), "unknown column '" + std::string(field) + "' (columns are ts, ts_ms, node, "
+                       "component, name, labels, type, unit, value, context)");
+    for (const auto seen : columns)
+      if (seen == *column) bad_row(where(), "column '" + std::string(field) + "' appears twice");
+    columns.push_back(*column);
+  }
+  const auto has = [&](Column column) {
+    return std::find(columns.begin(), columns.end(), column) != columns.end();
+  };
+  if (!has(Column::ts) && !has(Column::ts_ms)) bad_row(where(), "the header has no ts or ts_ms column");
+  if (!has(Column::component)) bad_row(where(), "the header has no component column");
+  if (!has(Column::name)) bad_row(where(), "the header has no name column");
+
+  for (;;) {
+    if (!records.next(line)) return;
+    const auto& fields = records.fields();
+    if (fields.size() != columns.size())
+      bad_row(where(), "expected " + std::to_string(columns.size()) + " fields, found " +
+                           std::to_string(fields.size()));
+    Row row;
+    std::string_view ts_text;
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+      const auto field = fields[i];
+      switch (columns[i]) {
+      case Column::ts_ms:
+        if (field.empty()) break;
+        row.ts = parse_int64(field);
+        if (!row.ts) bad_row(where(), "ts_ms '" + std::string(field) + "' is not an integer");
+        break;
+      case Column::ts: ts_text = field; break;
+      case Column::node: row.node = field; break;
+      case Column::component: row.component = field; break;
+      case Column::name: row.name = field; break;
+      case Column::labels: row.labels = field; break;
+      case Column::type: row.type = field; break;
+      case Column::unit: row.unit = field; break;
+      case Column::context: row.context = field; break;
+      case Column::value:
+        if (field.empty()) break;
+        row.value = parse_value(field);
+        if (!row.value) bad_row(where(), "value '" + std::string(field) + "' is not a finite number");
+        break;
+      }
+    }
+    if (!row.ts && !ts_text.empty()) {
+      row.ts = try_parse_time(ts_text, now);
+      if (!row.ts) bad_row(where(), "invalid time '" + std::string(ts_text) + "' in ts");
+    }
+    loader.add(row, where());
+    if (options.progress && line % k_progress_every == 0) options.progress(line);
+  }
+}
+
+void read_ndjson(LineReader& lines, const std::string& name, Millis now, Loader& loader,
+                 const IngestOptions& options) {
+  std::string_view line;
+  while (lines.next(line)) {
+    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+    parse_ndjson_line(line, Where{&name, lines.number()}, now, loader);
+    if (options.progress && lines.number() % k_progress_every == 0) options.progress(lines.number());
+  }
+}
+
+} // namespace
+
+IngestReport ingest(Store* store, const std::vector<IngestSource>& sources,
+                    const IngestOptions& options) {
+  if (store == nullptr && options.dry_run == DryRun::no)
+    throw Error(ErrorKind::runtime, "ingest needs a database to write to");
+  const Millis now = options.now != 0 ? options.now : now_ms();
+  Loader loader(store, options);
+  std::uint64_t lines = 0;
+  for (const auto& source : sources) {
+    LineReader reader(*source.in, source.name);
+    try {
+      if (options.format == IngestFormat::csv) read_csv(reader, source.name, now, loader, options);
+      else read_ndjson(reader, source.name, now, loader, options);
+    } catch (const Error& error) {
+      if (error.sqlite_code() != 0) throw;
+      throw Error(error.kind(), error.what(), loader.committed_so_far());
+    }
+    lines += reader.number();
+  }
+  return loader.finish(lines);
+}
+
+} // namespace health

@@ -1,0 +1,101 @@
+#include <health/query.hpp>
+
+#include "sqlite.hpp"
+
+#include <algorithm>
+
+namespace health {
+
+namespace {
+
+bool matches(const std::vector<std::string>& wanted, const std::string& value) {
+  return wanted.empty() || std::find(wanted.begin(), wanted.end(), value) != wanted.end();
+}
+
+bool has_labels(const Labels& labels, const Labels& wanted) {
+  return std::all_of(wanted.begin(), wanted.end(), [&](const auto& pair) {
+    return std::find(labels.begin(), labels.end(), pair) != labels.end();
+  });
+}
+
+} // namespace
+
+std::vector<SeriesInfo> list_series(Store& store, const SeriesFilter& filter, WithStats stats) {
+  sqlite::Statement query(store.handle(),
+                          "SELECT id, node, component, name, labels, type, unit FROM series "
+                          "ORDER BY component, name, labels, node");
+  std::vector<SeriesInfo> out;
+  while (query.step()) {
+    SeriesInfo info;
+    info.id = query.int64(0);
+    info.node = query.text(1);
+    info.component = query.text(2);
+    info.name = query.text(3);
+    info.labels_text = query.text(4);
+    info.labels = parse_labels(info.labels_text).value_or(Labels{});
+    info.type = parse_metric_type(query.text(5)).value_or(MetricType::counter);
+    info.unit = query.text(6);
+    if (!matches(filter.components, info.component) || !matches(filter.metrics, info.name) ||
+        !matches(filter.nodes, info.node) || !has_labels(info.labels, filter.labels))
+      continue;
+    out.push_back(std::move(info));
+  }
+  if (stats == WithStats::no) return out;
+
+  sqlite::Statement counts(store.handle(),
+                           "SELECT count(*), min(ts_ms), max(ts_ms) FROM samples WHERE series_id = ?1");
+  sqlite::Statement last(store.handle(), "SELECT value FROM samples WHERE series_id = ?1 "
+                                         "ORDER BY ts_ms DESC, seq DESC LIMIT 1");
+  for (auto& info : out) {
+    counts.reset();
+    counts.bind(1, info.id);
+    counts.step();
+    info.count = counts.int64(0);
+    info.first = counts.optional_int64(1);
+    info.last = counts.optional_int64(2);
+    last.reset();
+    last.bind(1, info.id);
+    if (last.step()) info.last_value = last.real(0);
+  }
+  return out;
+}
+
+std::vector<ComponentInfo> list_components(Store& store) {
+  std::vector<ComponentInfo> out;
+  for (const auto& series : list_series(store, SeriesFilter{}, WithStats::yes)) {
+    if (out.empty() || out.back().component != series.component)
+      out.push_back(ComponentInfo{series.component, 0, 0, std::nullopt, std::nullopt});
+    auto& component = out.back();
+    ++component.series;
+    component.samples += series.count;
+    if (series.first && (!component.first_seen || *series.first < *component.first_seen))
+      component.first_seen = series.first;
+    if (series.last && (!component.last_seen || *series.last > *component.last_seen))
+      component.last_seen = series.last;
+  }
+  return out;
+}
+
+void scan_samples(Store& store, const SeriesFilter& filter, TimeRange range,
+                  const std::function<void(const SampleRow&)>& visit) {
+  const auto series = list_series(store, filter, WithStats::no);
+  sqlite::Statement any_context(store.handle(), "SELECT EXISTS (SELECT 1 FROM sample_context)");
+  any_context.step();
+  // Samples without context skip the join entirely when no sample has any.
+  sqlite::Statement samples(
+      store.handle(),
+      any_context.int64(0) != 0
+          ? "SELECT x.ts_ms, x.value, c.context FROM samples x LEFT JOIN sample_context c "
+            "ON c.series_id = x.series_id AND c.ts_ms = x.ts_ms AND c.seq = x.seq "
+            "WHERE x.series_id = ?1 AND x.ts_ms >= ?2 AND x.ts_ms < ?3 ORDER BY x.ts_ms, x.seq"
+          : "SELECT ts_ms, value, NULL FROM samples "
+            "WHERE series_id = ?1 AND ts_ms >= ?2 AND ts_ms < ?3 ORDER BY ts_ms, seq");
+  for (const auto& info : series) {
+    samples.reset();
+    samples.bind(1, info.id).bind(2, range.since).bind(3, range.until);
+    while (samples.step())
+      visit(SampleRow{&info, samples.int64(0), samples.real(1), samples.text(2)});
+  }
+}
+
+} // namespace health

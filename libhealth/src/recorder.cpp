@@ -1,0 +1,160 @@
+#include <health/recorder.hpp>
+
+#include <health/error.hpp>
+
+#include "sqlite.hpp"
+
+#include <string>
+#include <unordered_map>
+
+namespace health {
+
+namespace {
+
+std::string cache_key(const SeriesKey& key, const std::string& labels_text) {
+  std::string out;
+  out.reserve(key.node.size() + key.component.size() + key.name.size() + labels_text.size() + 3);
+  out.append(key.component).append(1, '\x1f').append(key.name).append(1, '\x1f');
+  out.append(labels_text).append(1, '\x1f').append(key.node);
+  return out;
+}
+
+std::string describe(const SeriesKey& key, const std::string& labels_text) {
+  std::string out = key.component + "/" + key.name;
+  if (!labels_text.empty()) out += "{" + labels_text + "}";
+  return out + " on node " + key.node;
+}
+
+} // namespace
+
+struct Recorder::Impl {
+  explicit Impl(sqlite3* connection)
+      : find(connection, "SELECT id, type, unit FROM series "
+                 "WHERE component = ?1 AND name = ?2 AND labels = ?3 AND node = ?4"),
+        create(connection, "INSERT INTO series (node, component, name, labels, type, unit, created_at) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+        insert_first(connection, "INSERT INTO samples (series_id, ts_ms, seq, value) "
+                         "VALUES (?1, ?2, 0, ?3) ON CONFLICT DO NOTHING"),
+        insert_next(connection, "INSERT INTO samples (series_id, ts_ms, seq, value) "
+                        "SELECT ?1, ?2, max(seq) + 1, ?3 FROM samples "
+                        "WHERE series_id = ?1 AND ts_ms = ?2 RETURNING seq"),
+        insert_context(connection, "INSERT INTO sample_context (series_id, ts_ms, seq, context) "
+                           "VALUES (?1, ?2, ?3, ?4)"),
+        db(connection) {}
+
+  struct Known {
+    std::int64_t id;
+    MetricType type;
+    std::string unit;
+  };
+
+  // Checks `spec` against what the series already is.
+  static void check_compatible(const SeriesSpec& spec, const Known& known,
+                               const std::string& labels_text) {
+    if (spec.type != known.type)
+      throw Error(ErrorKind::bad_data,
+                  "series " + describe(spec.key, labels_text) + " is a " +
+                      std::string(to_string(known.type)) + ", not a " +
+                      std::string(to_string(spec.type)),
+                  "a series keeps the type it was first recorded with; use another name");
+    if (!spec.unit.empty() && spec.unit != known.unit)
+      throw Error(ErrorKind::bad_data,
+                  "series " + describe(spec.key, labels_text) + " has unit '" + known.unit +
+                      "', not '" + spec.unit + "'",
+                  "a series keeps the unit it was first recorded with; omit --unit or use another name");
+  }
+
+  std::optional<Known> lookup(const SeriesSpec& spec, const std::string& labels_text,
+                              const std::string& key) {
+    if (auto it = cache.find(key); it != cache.end()) {
+      check_compatible(spec, it->second, labels_text);
+      return it->second;
+    }
+    find.reset();
+    find.bind(1, spec.key.component).bind(2, spec.key.name).bind(3, labels_text).bind(4, spec.key.node);
+    if (!find.step()) return std::nullopt;
+    Known known{find.int64(0), parse_metric_type(find.text(1)).value_or(MetricType::counter),
+                std::string(find.text(2))};
+    find.reset();
+    check_compatible(spec, known, labels_text);
+    return cache.emplace(key, std::move(known)).first->second;
+  }
+
+  sqlite::Statement find;
+  sqlite::Statement create;
+  sqlite::Statement insert_first;
+  sqlite::Statement insert_next;
+  sqlite::Statement insert_context;
+  sqlite3* db;
+  std::unordered_map<std::string, Known> cache;
+  std::uint64_t created = 0;
+};
+
+Recorder::Recorder(Store& store) : m_impl(std::make_unique<Impl>(store.handle())) {}
+Recorder::~Recorder() = default;
+
+std::optional<std::int64_t> Recorder::find_series(const SeriesSpec& spec) {
+  const std::string labels_text = format_labels(spec.key.labels);
+  const auto known = m_impl->lookup(spec, labels_text, cache_key(spec.key, labels_text));
+  if (!known) return std::nullopt;
+  return known->id;
+}
+
+std::int64_t Recorder::series_id(const SeriesSpec& spec) {
+  const std::string labels_text = format_labels(spec.key.labels);
+  std::string key = cache_key(spec.key, labels_text);
+  if (auto known = m_impl->lookup(spec, labels_text, key)) return known->id;
+
+  std::string unit = spec.unit;
+  if (unit.empty() && spec.type == MetricType::timer) unit = "ms";
+  auto& create = m_impl->create;
+  create.reset();
+  create.bind(1, spec.key.node).bind(2, spec.key.component).bind(3, spec.key.name);
+  create.bind(4, labels_text).bind(5, to_string(spec.type)).bind(6, unit).bind(7, now_ms());
+  create.run();
+  const std::int64_t id = sqlite3_last_insert_rowid(m_impl->db);
+  m_impl->cache.emplace(std::move(key), Impl::Known{id, spec.type, std::move(unit)});
+  ++m_impl->created;
+  return id;
+}
+
+void Recorder::insert(std::int64_t series_id, const Sample& sample) {
+  auto& first = m_impl->insert_first;
+  first.reset();
+  first.bind(1, series_id).bind(2, sample.ts).bind(3, sample.value);
+  first.run();
+  std::int64_t seq = 0;
+  if (sqlite3_changes(m_impl->db) == 0) {
+    auto& next = m_impl->insert_next;
+    next.reset();
+    next.bind(1, series_id).bind(2, sample.ts).bind(3, sample.value);
+    if (next.step()) seq = next.int64(0);
+    next.reset();
+  }
+  if (!sample.context.empty()) {
+    auto& context = m_impl->insert_context;
+    context.reset();
+    context.bind(1, series_id).bind(2, sample.ts).bind(3, seq).bind(4, sample.context);
+    context.run();
+  }
+}
+
+std::uint64_t Recorder::created_series() const noexcept { return m_impl->created; }
+
+void record(Store& store, const SeriesSpec& spec, const Sample& sample) {
+  if (auto problem = spec_problem(spec)) throw Error(ErrorKind::usage, *problem);
+  if (auto problem = value_problem(spec.type, sample.value)) throw Error(ErrorKind::usage, *problem);
+  Sample checked = sample;
+  if (!sample.context.empty()) {
+    std::string problem;
+    auto context = normalize_context(sample.context, &problem);
+    if (!context) throw Error(ErrorKind::bad_data, problem, "pass a JSON object such as '{\"user\":\"u1\"}'");
+    checked.context = std::move(*context);
+  }
+  sqlite::Transaction transaction(store.handle(), sqlite::TransactionKind::immediate);
+  Recorder recorder(store);
+  recorder.insert(recorder.series_id(spec), checked);
+  transaction.commit();
+}
+
+} // namespace health

@@ -1,0 +1,81 @@
+#include <health/series.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+
+namespace health {
+
+std::string_view to_string(MetricType type) {
+  switch (type) {
+  case MetricType::counter: return "counter";
+  case MetricType::gauge: return "gauge";
+  case MetricType::timer: return "timer";
+  case MetricType::rolling: return "rolling";
+  }
+  return "counter";
+}
+
+std::optional<MetricType> parse_metric_type(std::string_view text) {
+  for (const auto type : {MetricType::counter, MetricType::gauge, MetricType::timer,
+                          MetricType::rolling}) {
+    if (text == to_string(type)) return type;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> value_problem(MetricType type, double value) {
+  if (!std::isfinite(value)) return "the value must be a finite number";
+  if (type == MetricType::counter && value < 0)
+    return "a counter increment must not be negative";
+  return std::nullopt;
+}
+
+std::optional<double> parse_value(std::string_view text) {
+  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+  double value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size() || text.empty()) return std::nullopt;
+  if (!std::isfinite(value)) return std::nullopt;
+  return value;
+}
+
+std::optional<std::string> normalize_context(std::string_view text, std::string* problem) {
+  const auto failed = [&](std::string message) -> std::optional<std::string> {
+    if (problem != nullptr) *problem = std::move(message);
+    return std::nullopt;
+  };
+  auto parsed = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
+  if (parsed.is_discarded()) return failed("the context is not valid JSON");
+  if (!parsed.is_object()) return failed("the context must be a JSON object");
+  std::string compact = parsed.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict);
+  if (compact.size() > k_max_context_bytes)
+    return failed("the context is " + std::to_string(compact.size()) +
+                  " bytes, more than the 4096 allowed");
+  return compact;
+}
+
+std::optional<std::string> unit_problem(std::string_view unit) {
+  const auto unit_char = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '.' || c == ':' || c == '/' || c == '%' || c == '-';
+  };
+  if (unit.size() > k_max_unit_length || !std::all_of(unit.begin(), unit.end(), unit_char))
+    return "unit '" + std::string(unit.substr(0, k_max_unit_length)) +
+           "' is not valid (use up to 32 of [A-Za-z0-9_.:/%-])";
+  return std::nullopt;
+}
+
+std::optional<std::string> spec_problem(const SeriesSpec& spec) {
+  if (auto problem = name_problem("node", spec.key.node)) return problem;
+  if (auto problem = name_problem("component", spec.key.component)) return problem;
+  if (auto problem = name_problem("metric", spec.key.name)) return problem;
+  Labels labels = spec.key.labels;
+  if (auto problem = normalize_labels(labels)) return problem;
+  if (labels != spec.key.labels) return "labels are not sorted";
+  return unit_problem(spec.unit);
+}
+
+} // namespace health

@@ -1,0 +1,126 @@
+#include "sqlite.hpp"
+
+#include <string>
+
+namespace health::sqlite {
+
+void fail(sqlite3* db, int rc, std::string_view doing) {
+  const int primary = rc & 0xff;
+  std::string message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  std::string detail = "SQLite error " + std::to_string(rc) + " (" + sqlite3_errstr(rc) +
+                       ") while " + std::string(doing) + ": " + message;
+  switch (primary) {
+  case SQLITE_BUSY:
+  case SQLITE_LOCKED:
+    throw Error(ErrorKind::busy, "the database stayed locked past the busy timeout",
+                "another process holds the write lock; retry later or raise HEALTH_BUSY_TIMEOUT",
+                detail, rc);
+  case SQLITE_NOTADB:
+    throw Error(ErrorKind::bad_data, "the file is not an SQLite database",
+                "check --db or HEALTH_DB_PATH", detail, rc);
+  case SQLITE_CORRUPT:
+    throw Error(ErrorKind::runtime, "the database file is corrupt",
+                "restore it from a backup", detail, rc);
+  case SQLITE_READONLY:
+    throw Error(ErrorKind::runtime, "the database is read-only",
+                "check the permissions of the file and its folder", detail, rc);
+  case SQLITE_CANTOPEN:
+  case SQLITE_PERM:
+  case SQLITE_AUTH:
+    throw Error(ErrorKind::runtime, "cannot open the database: " + message,
+                "check the path and its permissions", detail, rc);
+  case SQLITE_FULL:
+    throw Error(ErrorKind::runtime, "the disk is full", "free space and retry", detail, rc);
+  default:
+    throw Error(ErrorKind::runtime, "database error while " + std::string(doing) + ": " + message,
+                {}, detail, rc);
+  }
+}
+
+void exec(sqlite3* db, const char* sql) {
+  char* message = nullptr;
+  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &message);
+  sqlite3_free(message);
+  check(db, rc, "running SQL");
+}
+
+Statement::Statement(sqlite3* db, std::string_view sql) : m_db(db) {
+  const int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()),
+                                    SQLITE_PREPARE_PERSISTENT, &m_stmt, nullptr);
+  check(db, rc, "preparing a statement");
+}
+
+Statement::~Statement() { sqlite3_finalize(m_stmt); }
+
+Statement& Statement::bind(int index, std::int64_t value) {
+  check(m_db, sqlite3_bind_int64(m_stmt, index, value), "binding a parameter");
+  return *this;
+}
+
+Statement& Statement::bind(int index, double value) {
+  check(m_db, sqlite3_bind_double(m_stmt, index, value), "binding a parameter");
+  return *this;
+}
+
+Statement& Statement::bind(int index, std::string_view value) {
+  check(m_db,
+        sqlite3_bind_text64(m_stmt, index, value.data(), value.size(), SQLITE_TRANSIENT,
+                            SQLITE_UTF8),
+        "binding a parameter");
+  return *this;
+}
+
+Statement& Statement::bind_null(int index) {
+  check(m_db, sqlite3_bind_null(m_stmt, index), "binding a parameter");
+  return *this;
+}
+
+bool Statement::step() {
+  const int rc = sqlite3_step(m_stmt);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  sqlite3_reset(m_stmt);
+  fail(m_db, rc, "running a statement");
+}
+
+void Statement::reset() { sqlite3_reset(m_stmt); }
+void Statement::clear_bindings() { sqlite3_clear_bindings(m_stmt); }
+
+bool Statement::is_null(int column) const {
+  return sqlite3_column_type(m_stmt, column) == SQLITE_NULL;
+}
+
+std::int64_t Statement::int64(int column) const { return sqlite3_column_int64(m_stmt, column); }
+double Statement::real(int column) const { return sqlite3_column_double(m_stmt, column); }
+
+std::string_view Statement::text(int column) const {
+  const auto* data = sqlite3_column_text(m_stmt, column);
+  const int size = sqlite3_column_bytes(m_stmt, column);
+  if (data == nullptr) return {};
+  return {reinterpret_cast<const char*>(data), static_cast<std::size_t>(size)};
+}
+
+std::optional<std::int64_t> Statement::optional_int64(int column) const {
+  if (is_null(column)) return std::nullopt;
+  return int64(column);
+}
+
+std::optional<double> Statement::optional_real(int column) const {
+  if (is_null(column)) return std::nullopt;
+  return real(column);
+}
+
+Transaction::Transaction(sqlite3* db, TransactionKind kind) : m_db(db) {
+  exec(db, kind == TransactionKind::immediate ? "BEGIN IMMEDIATE" : "BEGIN");
+}
+
+Transaction::~Transaction() {
+  if (m_open) sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+void Transaction::commit() {
+  exec(m_db, "COMMIT");
+  m_open = false;
+}
+
+} // namespace health::sqlite

@@ -1,0 +1,81 @@
+#pragma once
+// A thin RAII layer over the SQLite C API, private to libhealth. Every failure
+// becomes a health::Error whose kind follows SQLite's result code.
+
+#include <health/error.hpp>
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace health::sqlite {
+
+// Throws the Error for result code `rc` on `db`, saying what we were doing.
+[[noreturn]] void fail(sqlite3* db, int rc, std::string_view doing);
+
+inline void check(sqlite3* db, int rc, std::string_view doing) {
+  if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW)
+    fail(db, rc, doing);
+}
+
+// Runs `sql` (one or more statements, no results) on `db`.
+void exec(sqlite3* db, const char* sql);
+
+class Statement {
+public:
+  Statement(sqlite3* db, std::string_view sql);
+  ~Statement();
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  // Parameters are 1-based, as in SQLite.
+  Statement& bind(int index, std::int64_t value);
+  Statement& bind(int index, int value) { return bind(index, std::int64_t{value}); }
+  Statement& bind(int index, double value);
+  Statement& bind(int index, std::string_view value); // copied by SQLite
+  Statement& bind_null(int index);
+
+  // Advances to the next row: true when a row is available, false when done.
+  bool step();
+  // Steps a statement that returns no rows.
+  void run() { step(); }
+  // Makes the statement ready to run again, keeping its bindings.
+  void reset();
+  void clear_bindings();
+
+  bool is_null(int column) const;
+  std::int64_t int64(int column) const;
+  double real(int column) const;
+  // The text of `column`; valid until the next step, reset or destruction.
+  std::string_view text(int column) const;
+  std::optional<std::int64_t> optional_int64(int column) const;
+  std::optional<double> optional_real(int column) const;
+
+  sqlite3_stmt* handle() const { return m_stmt; }
+
+private:
+  sqlite3* m_db;
+  sqlite3_stmt* m_stmt = nullptr;
+};
+
+enum class TransactionKind { deferred, immediate };
+
+// A transaction that rolls back unless committed. `immediate` takes the write
+// lock at once, so the busy timeout applies there and not at a later upgrade.
+class Transaction {
+public:
+  Transaction(sqlite3* db, TransactionKind kind);
+  ~Transaction();
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  void commit();
+
+private:
+  sqlite3* m_db;
+  bool m_open = true;
+};
+
+} // namespace health::sqlite

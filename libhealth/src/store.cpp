@@ -1,0 +1,199 @@
+#include <health/store.hpp>
+
+#include "schema.hpp"
+#include "sqlite.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace health {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Page size and incremental auto-vacuum can only be chosen before the first
+// table exists, so they are set on a new file before migration 1 runs.
+constexpr const char* k_new_file_pragmas = "PRAGMA page_size = 4096;"
+                                           "PRAGMA auto_vacuum = INCREMENTAL;";
+
+enum class FileKind { empty, healthctl, foreign };
+
+// Reads what the file holds without writing to it. A file that is not SQLite
+// at all fails here with SQLITE_NOTADB.
+FileKind classify(sqlite3* db) {
+  sqlite::Statement tables(db, "SELECT count(*), coalesce(sum(name = 'schema_version'), 0) "
+                               "FROM sqlite_schema WHERE type = 'table'");
+  tables.step();
+  if (tables.int64(0) == 0) return FileKind::empty;
+  return tables.int64(1) == 1 ? FileKind::healthctl : FileKind::foreign;
+}
+
+int read_version(sqlite3* db) {
+  sqlite::Statement version(db, "SELECT coalesce(max(version), 0) FROM schema_version");
+  version.step();
+  return static_cast<int>(version.int64(0));
+}
+
+void migrate(sqlite3* db) {
+  const auto& migrations = schema::migrations();
+  sqlite::Transaction transaction(db, sqlite::TransactionKind::immediate);
+  // Another process may have migrated while we waited for the write lock.
+  const int current = classify(db) == FileKind::empty ? 0 : read_version(db);
+  if (current >= schema::latest_version()) return;
+  for (const auto& migration : migrations) {
+    if (migration.version <= current) continue;
+    sqlite::exec(db, migration.sql);
+    sqlite::Statement log(db, "INSERT INTO schema_version (version, description, applied_at) "
+                              "VALUES (?1, ?2, ?3)");
+    log.bind(1, migration.version).bind(2, std::string_view(migration.description)).bind(3, now_ms());
+    log.run();
+  }
+  transaction.commit();
+}
+
+void set_journal_mode_wal(sqlite3* db) {
+  sqlite::Statement mode(db, "PRAGMA journal_mode = WAL");
+  if (!mode.step() || mode.text(0) != "wal")
+    throw Error(ErrorKind::runtime, "cannot switch the database to WAL journal mode",
+                "the file system may not support shared memory; use a local disk");
+}
+
+// Creates the parent folder (0700) and the file itself (0600), so that SQLite
+// and its -wal/-shm files inherit a private mode. Returns true if this call
+// created the file.
+bool create_file(const std::string& path) {
+  const fs::path parent = fs::path(path).parent_path();
+  if (!parent.empty()) {
+    std::error_code ec;
+    if (!fs::exists(parent, ec)) {
+      fs::create_directories(parent, ec);
+      if (ec)
+        throw Error(ErrorKind::runtime,
+                    "cannot create the database folder " + parent.string() + ": " + ec.message(),
+                    "check the path and its permissions");
+      ::chmod(parent.c_str(), 0700);
+    }
+  }
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    ::close(fd);
+    return true;
+  }
+  if (errno == EEXIST) return false;
+  throw Error(ErrorKind::runtime, "cannot create the database " + path + ": " + std::strerror(errno),
+              "check the path and its permissions");
+}
+
+} // namespace
+
+struct Store::Impl {
+  sqlite3* db = nullptr;
+  std::string path;
+  bool created = false;
+  bool read_only = false;
+  int version = 0;
+
+  ~Impl() { sqlite3_close_v2(db); }
+};
+
+Store::Store(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+Store::Store(Store&&) noexcept = default;
+Store& Store::operator=(Store&&) noexcept = default;
+Store::~Store() = default;
+
+const std::string& Store::path() const noexcept { return m_impl->path; }
+bool Store::created() const noexcept { return m_impl->created; }
+int Store::schema_version() const noexcept { return m_impl->version; }
+bool Store::read_only() const noexcept { return m_impl->read_only; }
+sqlite3* Store::handle() const noexcept { return m_impl->db; }
+
+int latest_schema_version() { return schema::latest_version(); }
+
+Store Store::open(const StoreOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->path = options.path;
+  impl->read_only = options.mode == OpenMode::read_only;
+
+  if (options.path.empty())
+    throw Error(ErrorKind::usage, "the database path is empty", "set --db or HEALTH_DB_PATH");
+  struct stat info {};
+  const bool exists = ::stat(options.path.c_str(), &info) == 0;
+  if (exists && S_ISDIR(info.st_mode))
+    throw Error(ErrorKind::usage, "the database path " + options.path + " is a folder",
+                "give the path of a file");
+  if (!exists) {
+    if (options.mode != OpenMode::create)
+      throw Error(ErrorKind::not_found, "no database at " + options.path,
+                  "record something first or run 'healthctl init'");
+    impl->created = create_file(options.path);
+  }
+
+  const int flags = (impl->read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
+                    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(options.path.c_str(), &db, flags, nullptr);
+  impl->db = db;
+  if (rc != SQLITE_OK) sqlite::fail(db, rc, "opening " + options.path);
+
+  sqlite3_busy_timeout(db, static_cast<int>(std::clamp<Millis>(options.busy_timeout, 0, INT32_MAX)));
+  sqlite3_extended_result_codes(db, 1);
+
+  // Everything up to the version check only reads, so a foreign or newer
+  // file is refused byte-identical.
+  FileKind kind = classify(db);
+  if (kind == FileKind::foreign)
+    throw Error(ErrorKind::bad_data, options.path + " is an SQLite database but not a healthctl one",
+                "check --db or HEALTH_DB_PATH");
+  const int latest = schema::latest_version();
+  impl->version = kind == FileKind::empty ? 0 : read_version(db);
+  if (impl->version > latest)
+    throw Error(ErrorKind::runtime,
+                options.path + " has schema version " + std::to_string(impl->version) +
+                    ", newer than this healthctl supports (" + std::to_string(latest) + ")",
+                "upgrade healthctl");
+
+  sqlite::exec(db, options.synchronous == Synchronous::full ? "PRAGMA synchronous = FULL"
+                                                            : "PRAGMA synchronous = NORMAL");
+  sqlite::exec(db, "PRAGMA foreign_keys = ON");
+
+  if (impl->version < latest) {
+    if (impl->read_only) {
+      if (kind == FileKind::empty)
+        throw Error(ErrorKind::not_found, options.path + " holds no healthctl data yet",
+                    "record something first or run 'healthctl init'");
+      throw Error(ErrorKind::runtime,
+                  options.path + " needs a schema migration (version " +
+                      std::to_string(impl->version) + " to " + std::to_string(latest) + ")",
+                  "run 'healthctl init' to migrate it");
+    }
+    if (kind == FileKind::empty) {
+      sqlite::exec(db, k_new_file_pragmas);
+      set_journal_mode_wal(db);
+    }
+    migrate(db);
+    impl->version = read_version(db);
+  }
+  return Store(std::move(impl));
+}
+
+std::string default_database_path() {
+  const auto absolute = [](const char* value) {
+    return value != nullptr && value[0] == '/';
+  };
+  const char* state_home = std::getenv("XDG_STATE_HOME");
+  if (absolute(state_home)) return std::string(state_home) + "/healthctl/health.db";
+  const char* home = std::getenv("HOME");
+  if (absolute(home)) return std::string(home) + "/.local/state/healthctl/health.db";
+  throw Error(ErrorKind::usage, "cannot choose a default database path",
+              "set --db, HEALTH_DB_PATH, XDG_STATE_HOME or HOME");
+}
+
+} // namespace health

@@ -1,0 +1,312 @@
+#include <health/time.hpp>
+
+#include <health/error.hpp>
+
+#include <date/date.h>
+
+#include <chrono>
+#include <limits>
+
+namespace health {
+
+namespace {
+
+using std::chrono::milliseconds;
+
+// Cursor over the text being parsed; every read checks bounds.
+struct Cursor {
+  std::string_view text;
+  std::size_t pos = 0;
+
+  bool done() const { return pos == text.size(); }
+  char peek() const { return done() ? '\0' : text[pos]; }
+  bool take(char c) {
+    if (peek() != c) return false;
+    ++pos;
+    return true;
+  }
+  bool take_any_case(char lower) {
+    if (peek() == lower || peek() == lower - ('a' - 'A')) {
+      ++pos;
+      return true;
+    }
+    return false;
+  }
+  // Exactly `count` digits as a number.
+  std::optional<int> digits(std::size_t count) {
+    if (text.size() - pos < count) return std::nullopt;
+    int value = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+      const char c = text[pos + i];
+      if (c < '0' || c > '9') return std::nullopt;
+      value = value * 10 + (c - '0');
+    }
+    pos += count;
+    return value;
+  }
+};
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// Milliseconds since the epoch of a civil date at midnight UTC, or nullopt
+// for an impossible date.
+std::optional<Millis> civil_ms(int year, int month, int day) {
+  const date::year_month_day ymd{date::year{year}, date::month{static_cast<unsigned>(month)},
+                                 date::day{static_cast<unsigned>(day)}};
+  if (!ymd.ok()) return std::nullopt;
+  return date::sys_days{ymd}.time_since_epoch().count() * k_day_ms;
+}
+
+// Reads 1 or more fraction digits after a '.', as milliseconds truncated.
+std::optional<Millis> fraction_ms(Cursor& in) {
+  if (!is_digit(in.peek())) return std::nullopt;
+  Millis ms = 0;
+  int used = 0;
+  while (is_digit(in.peek())) {
+    if (used < 3) ms = ms * 10 + (in.peek() - '0');
+    ++used;
+    ++in.pos;
+  }
+  if (used > 9) return std::nullopt;
+  for (; used < 3; ++used) ms *= 10;
+  return ms;
+}
+
+// `YYYY-MM-DD[(T|t| )HH:MM[:SS[.fff]]][Z|z|(+|-)HH:MM]`.
+std::optional<Millis> parse_calendar(std::string_view text) {
+  Cursor in{text};
+  const auto year = in.digits(4);
+  if (!year || !in.take('-')) return std::nullopt;
+  const auto month = in.digits(2);
+  if (!month || !in.take('-')) return std::nullopt;
+  const auto day = in.digits(2);
+  if (!day) return std::nullopt;
+  auto midnight = civil_ms(*year, *month, *day);
+  if (!midnight) return std::nullopt;
+  if (in.done()) return midnight;
+
+  if (!(in.take_any_case('t') || in.take(' '))) return std::nullopt;
+  const auto hour = in.digits(2);
+  if (!hour || !in.take(':')) return std::nullopt;
+  const auto minute = in.digits(2);
+  if (!minute || *hour > 23 || *minute > 59) return std::nullopt;
+  Millis t = *midnight + *hour * k_hour_ms + *minute * k_minute_ms;
+  if (in.take(':')) {
+    const auto second = in.digits(2);
+    if (!second || *second > 59) return std::nullopt;
+    t += *second * k_second_ms;
+    if (in.take('.')) {
+      const auto ms = fraction_ms(in);
+      if (!ms) return std::nullopt;
+      t += *ms;
+    }
+  }
+  if (in.done()) return t;
+  if (in.take_any_case('z')) return in.done() ? std::optional<Millis>(t) : std::nullopt;
+  const char sign = in.peek();
+  if (sign != '+' && sign != '-') return std::nullopt;
+  ++in.pos;
+  const auto offset_hours = in.digits(2);
+  if (!offset_hours || !in.take(':')) return std::nullopt;
+  const auto offset_minutes = in.digits(2);
+  if (!offset_minutes || *offset_hours > 23 || *offset_minutes > 59 || !in.done())
+    return std::nullopt;
+  const Millis offset = *offset_hours * k_hour_ms + *offset_minutes * k_minute_ms;
+  // 10:30+02:00 is 08:30 UTC.
+  return sign == '+' ? t - offset : t + offset;
+}
+
+// `@<seconds>[.fraction]`, seconds optionally negative.
+std::optional<Millis> parse_epoch(std::string_view text) {
+  Cursor in{text};
+  const bool negative = in.take('-');
+  if (!is_digit(in.peek())) return std::nullopt;
+  Millis seconds = 0;
+  while (is_digit(in.peek())) {
+    if (seconds > std::numeric_limits<Millis>::max() / 10000) return std::nullopt;
+    seconds = seconds * 10 + (in.peek() - '0');
+    ++in.pos;
+  }
+  Millis ms = 0;
+  if (in.take('.')) {
+    const auto fraction = fraction_ms(in);
+    if (!fraction) return std::nullopt;
+    ms = *fraction;
+  }
+  if (!in.done()) return std::nullopt;
+  const Millis total = seconds * k_second_ms + ms;
+  return negative ? -total : total;
+}
+
+Millis floor_div(Millis a, Millis b) {
+  Millis q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+  return q;
+}
+
+bool names_months_or_years(std::string_view text) {
+  for (const auto word : {"y", "mo", "M", "month", "year"}) {
+    const auto at = text.find(word);
+    if (at != std::string_view::npos && at > 0 && is_digit(text[at - 1])) return true;
+  }
+  return false;
+}
+
+void append_digits(std::string& out, long value, int width) {
+  char buffer[8];
+  for (int i = width - 1; i >= 0; --i) {
+    buffer[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+  out.append(buffer, static_cast<std::size_t>(width));
+}
+
+} // namespace
+
+Millis now_ms() {
+  return std::chrono::duration_cast<milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::optional<Millis> try_parse_duration(std::string_view text) {
+  struct Unit {
+    std::string_view name;
+    Millis ms;
+  };
+  // Longest names first so "ms" is not read as "m" then "s".
+  static constexpr Unit k_units[] = {{"ms", 1},          {"s", k_second_ms}, {"m", k_minute_ms},
+                                     {"h", k_hour_ms},   {"d", k_day_ms},    {"w", k_week_ms}};
+  // Rank of each unit, largest first, to enforce the order of compounds.
+  const auto rank = [](Millis unit_ms) {
+    switch (unit_ms) {
+    case k_week_ms: return 0;
+    case k_day_ms: return 1;
+    case k_hour_ms: return 2;
+    case k_minute_ms: return 3;
+    case k_second_ms: return 4;
+    default: return 5;
+    }
+  };
+  if (text.empty()) return std::nullopt;
+  Cursor in{text};
+  Millis total = 0;
+  int last_rank = -1;
+  while (!in.done()) {
+    if (!is_digit(in.peek())) return std::nullopt;
+    Millis count = 0;
+    while (is_digit(in.peek())) {
+      if (count > std::numeric_limits<Millis>::max() / 10) return std::nullopt;
+      count = count * 10 + (in.peek() - '0');
+      ++in.pos;
+    }
+    const Unit* unit = nullptr;
+    for (const auto& candidate : k_units) {
+      if (in.text.substr(in.pos, candidate.name.size()) == candidate.name) {
+        unit = &candidate;
+        break;
+      }
+    }
+    if (unit == nullptr) return std::nullopt;
+    in.pos += unit->name.size();
+    const int unit_rank = rank(unit->ms);
+    if (unit_rank <= last_rank) return std::nullopt;
+    last_rank = unit_rank;
+    if (count > (std::numeric_limits<Millis>::max() - total) / unit->ms) return std::nullopt;
+    total += count * unit->ms;
+  }
+  return total;
+}
+
+Millis parse_duration(std::string_view text) {
+  if (auto duration = try_parse_duration(text)) return *duration;
+  if (names_months_or_years(text))
+    throw Error(ErrorKind::usage,
+                "invalid duration '" + std::string(text) +
+                    "': months and years are not supported (they have no fixed length)",
+                "use days or weeks, such as 30d or 52w");
+  throw Error(ErrorKind::usage, "invalid duration '" + std::string(text) + "'",
+              "use <n><unit> with units ms, s, m, h, d, w, e.g. 90s, 1h30m, 7d");
+}
+
+std::optional<Millis> try_parse_time(std::string_view text, Millis now) {
+  if (text.empty()) return std::nullopt;
+  if (text == "now") return now;
+  const Millis midnight = floor_div(now, k_day_ms) * k_day_ms;
+  if (text == "today") return midnight;
+  if (text == "yesterday") return midnight - k_day_ms;
+  if (text.front() == '@') return parse_epoch(text.substr(1));
+  if (text.substr(0, 4) == "now-" || text.substr(0, 4) == "now+") {
+    const auto duration = try_parse_duration(text.substr(4));
+    if (!duration) return std::nullopt;
+    return text[3] == '-' ? now - *duration : now + *duration;
+  }
+  if (text.front() == '-') {
+    const auto duration = try_parse_duration(text.substr(1));
+    if (!duration) return std::nullopt;
+    return now - *duration;
+  }
+  if (auto calendar = parse_calendar(text)) return calendar;
+  if (auto duration = try_parse_duration(text)) return now - *duration;
+  return std::nullopt;
+}
+
+Millis parse_time(std::string_view text, Millis now) {
+  if (auto t = try_parse_time(text, now)) return *t;
+  if (names_months_or_years(text))
+    throw Error(ErrorKind::usage,
+                "invalid time '" + std::string(text) +
+                    "': months and years are not supported (they have no fixed length)",
+                "use days or weeks, such as -30d or -52w");
+  throw Error(ErrorKind::usage, "invalid time '" + std::string(text) + "'",
+              "use RFC 3339 (2025-01-15T10:30:00Z), '2025-01-15 10:30', '@<epoch seconds>', now, "
+              "today, yesterday, now-24h, -24h or a duration such as 24h");
+}
+
+void append_time(std::string& out, Millis t) {
+  const Millis days = floor_div(t, k_day_ms);
+  const Millis in_day = t - days * k_day_ms;
+  const date::year_month_day ymd{date::sys_days{date::days{days}}};
+  append_digits(out, static_cast<int>(ymd.year()), 4);
+  out += '-';
+  append_digits(out, static_cast<long>(static_cast<unsigned>(ymd.month())), 2);
+  out += '-';
+  append_digits(out, static_cast<long>(static_cast<unsigned>(ymd.day())), 2);
+  out += 'T';
+  append_digits(out, static_cast<long>(in_day / k_hour_ms), 2);
+  out += ':';
+  append_digits(out, static_cast<long>(in_day / k_minute_ms % 60), 2);
+  out += ':';
+  append_digits(out, static_cast<long>(in_day / k_second_ms % 60), 2);
+  out += '.';
+  append_digits(out, static_cast<long>(in_day % k_second_ms), 3);
+  out += 'Z';
+}
+
+std::string format_time(Millis t) {
+  std::string out;
+  out.reserve(24);
+  append_time(out, t);
+  return out;
+}
+
+std::string format_duration(Millis d) {
+  if (d == 0) return "0s";
+  std::string out;
+  if (d < 0) {
+    out += '-';
+    d = -d;
+  }
+  static constexpr std::pair<Millis, const char*> k_parts[] = {
+      {k_week_ms, "w"}, {k_day_ms, "d"}, {k_hour_ms, "h"}, {k_minute_ms, "m"}, {k_second_ms, "s"}, {1, "ms"}};
+  for (const auto& [unit, name] : k_parts) {
+    if (d >= unit) {
+      out += std::to_string(d / unit);
+      out += name;
+      d %= unit;
+    }
+  }
+  return out;
+}
+
+} // namespace health

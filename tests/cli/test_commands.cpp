@@ -1,0 +1,279 @@
+// The commands of the first wave, end to end: what they print, what they
+// store, and how flags, environment and defaults combine.
+
+#include "process.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <sstream>
+#include <sys/stat.h>
+
+using nlohmann::json;
+
+namespace {
+
+// Every sample in the database as parsed NDJSON export lines.
+// `extra` may override the default range of everything.
+std::vector<json> export_all(const test::Sandbox& box, std::vector<std::string> extra = {}) {
+  std::vector<std::string> args{"export"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  const auto given = [&](const char* flag) { return std::find(extra.begin(), extra.end(), flag) != extra.end(); };
+  if (!given("--since")) args.insert(args.end(), {"--since", "@0"});
+  if (!given("--until")) args.insert(args.end(), {"--until", "now+1d"});
+  const auto result = box.healthctl(args);
+  REQUIRE(result.exit_code == 0);
+  REQUIRE(result.err.empty());
+  std::vector<json> rows;
+  std::istringstream lines(result.out);
+  for (std::string line; std::getline(lines, line);) rows.push_back(json::parse(line));
+  return rows;
+}
+
+} // namespace
+
+TEST_CASE("commands: --version and --help", "[cli]") {
+  test::Sandbox box;
+  const auto version = box.healthctl({"--version"});
+  CHECK(version.exit_code == 0);
+  CHECK_THAT(version.out, Catch::StartsWith("healthctl "));
+  const auto help = box.healthctl({"--help"});
+  CHECK(help.exit_code == 0);
+  for (const char* command : {"init", "record", "ingest", "components", "metrics", "export"})
+    CHECK_THAT(help.out, Catch::Contains(command));
+  const auto record_help = box.healthctl({"record", "--help"});
+  CHECK(record_help.exit_code == 0);
+  CHECK_THAT(record_help.out, Catch::Contains("--context"));
+}
+
+TEST_CASE("commands: init creates a private database and reports it", "[cli]") {
+  test::Sandbox box;
+  box.env.erase("HEALTH_DB_PATH");
+  const auto first = box.healthctl({"init", "--format", "json"});
+  REQUIRE(first.exit_code == 0);
+  const auto doc = json::parse(first.out);
+  const std::string expected = (box.dir() / ".local/state/healthctl/health.db").string();
+  CHECK(doc["path"] == expected);
+  CHECK(doc["created"] == true);
+  CHECK(doc["schema_version"].get<int>() >= 2);
+  struct stat info {};
+  REQUIRE(::stat(expected.c_str(), &info) == 0);
+  CHECK((info.st_mode & 0777) == 0600);
+
+  const auto again = box.healthctl({"init"});
+  CHECK(again.exit_code == 0);
+  CHECK(again.out == expected + "\nschema version " + std::to_string(doc["schema_version"].get<int>()) + "\n");
+  CHECK(box.healthctl({"-q", "init"}).out.empty());
+
+  box.env["XDG_STATE_HOME"] = (box.dir() / "state").string();
+  const auto xdg = json::parse(box.healthctl({"init", "--format", "json"}).out);
+  CHECK(xdg["path"] == (box.dir() / "state/healthctl/health.db").string());
+}
+
+TEST_CASE("commands: flags beat environment, environment beats defaults", "[cli]") {
+  test::Sandbox box;
+  const auto other = (box.dir() / "flag.db").string();
+  REQUIRE(box.healthctl({"record", "c", "from_env"}).exit_code == 0);
+  REQUIRE(box.healthctl({"--db", other, "record", "c", "from_flag", "--node", "flag-node"}).exit_code == 0);
+  const auto env_rows = export_all(box);
+  REQUIRE(env_rows.size() == 1);
+  CHECK(env_rows[0]["name"] == "from_env");
+  CHECK(env_rows[0]["node"] == "test-node");
+  const auto flag_rows = export_all(box, {"--db", other});
+  REQUIRE(flag_rows.size() == 1);
+  CHECK(flag_rows[0]["node"] == "flag-node");
+}
+
+TEST_CASE("commands: record stores each type as given and prints nothing", "[cli]") {
+  test::Sandbox box;
+  const auto quiet = box.healthctl({"record", "webserver", "requests"});
+  CHECK(quiet.exit_code == 0);
+  CHECK(quiet.out.empty());
+  CHECK(quiet.err.empty());
+  REQUIRE(box.healthctl({"record", "webserver", "requests", "3", "-l", "route=/api", "-l", "method=GET"}).exit_code == 0);
+  REQUIRE(box.healthctl({"record", "database", "query_ms", "45.7", "-t", "timer", "--at",
+                         "2025-01-15T10:30:00.123Z", "--context", "{\"user_id\": \"u1\"}"}).exit_code == 0);
+  REQUIRE(box.healthctl({"record", "system", "temp", "-t", "gauge", "--unit", "C", "--", "-5.5"}).exit_code == 0);
+  REQUIRE(box.healthctl({"record", "jobs", "backup_s", "93", "-t", "rolling", "--unit", "s", "--at", "-10m"}).exit_code == 0);
+
+  const auto rows = export_all(box);
+  REQUIRE(rows.size() == 5);
+  // Ordered by component, name, labels: database, jobs, system, webserver x2.
+  CHECK(rows[0] == json::parse(R"({"ts":"2025-01-15T10:30:00.123Z","ts_ms":1736937000123,
+        "node":"test-node","component":"database","name":"query_ms","labels":{},"type":"timer",
+        "unit":"ms","value":45.7,"context":{"user_id":"u1"}})"));
+  CHECK(rows[1]["type"] == "rolling");
+  CHECK(rows[1]["unit"] == "s");
+  CHECK(rows[2]["value"] == -5.5);
+  CHECK(rows[3]["labels"] == json::object());
+  CHECK(rows[3]["value"] == 1);
+  CHECK(rows[4]["labels"] == json::parse(R"({"method":"GET","route":"/api"})"));
+  CHECK(rows[4]["value"] == 3);
+
+  const auto verbose = box.healthctl({"-v", "record", "webserver", "requests"});
+  CHECK_THAT(verbose.err, Catch::StartsWith("healthctl: recorded webserver/requests at "));
+}
+
+TEST_CASE("commands: components and metrics list what is stored", "[cli]") {
+  test::Sandbox box;
+  REQUIRE(box.healthctl({"record", "database", "query_ms", "10", "-t", "timer", "--at", "@100"}).exit_code == 0);
+  REQUIRE(box.healthctl({"record", "database", "query_ms", "30", "-t", "timer", "--at", "@200"}).exit_code == 0);
+  REQUIRE(box.healthctl({"record", "database", "errors", "--at", "@150"}).exit_code == 0);
+  REQUIRE(box.healthctl({"record", "web", "requests", "--at", "@300", "-l", "route=/"}).exit_code == 0);
+
+  const auto components = json::parse(box.healthctl({"components", "--format", "json"}).out);
+  CHECK(components == json::parse(R"([
+    {"component":"database","series":2,"samples":3,"first_seen":"1970-01-01T00:01:40.000Z","last_seen":"1970-01-01T00:03:20.000Z"},
+    {"component":"web","series":1,"samples":1,"first_seen":"1970-01-01T00:05:00.000Z","last_seen":"1970-01-01T00:05:00.000Z"}])"));
+  const auto table = box.healthctl({"components"});
+  CHECK(table.out ==
+        "COMPONENT  SERIES  SAMPLES  FIRST_SEEN                LAST_SEEN\n"
+        "database   2       3        1970-01-01T00:01:40.000Z  1970-01-01T00:03:20.000Z\n"
+        "web        1       1        1970-01-01T00:05:00.000Z  1970-01-01T00:05:00.000Z\n");
+  CHECK(box.healthctl({"components", "--format", "csv"}).out ==
+        "component,series,samples,first_seen,last_seen\n"
+        "database,2,3,1970-01-01T00:01:40.000Z,1970-01-01T00:03:20.000Z\n"
+        "web,1,1,1970-01-01T00:05:00.000Z,1970-01-01T00:05:00.000Z\n");
+
+  const auto metrics = json::parse(box.healthctl({"metrics", "--format", "json", "-c", "database"}).out);
+  REQUIRE(metrics.size() == 2);
+  CHECK(metrics[1] == json::parse(R"({"node":"test-node","component":"database","name":"query_ms",
+        "labels":{},"type":"timer","unit":"ms","count":2,"first":"1970-01-01T00:01:40.000Z",
+        "last":"1970-01-01T00:03:20.000Z","last_value":30})"));
+  const auto all = json::parse(box.healthctl({"metrics", "--format", "json", "-c", "database,web"}).out);
+  CHECK(all.size() == 3);
+  CHECK(all[2]["labels"] == json::parse(R"({"route":"/"})"));
+  const auto metrics_table = box.healthctl({"metrics"});
+  CHECK_THAT(metrics_table.out, Catch::StartsWith("COMPONENT  NAME      LABELS   NODE"));
+  CHECK_THAT(metrics_table.out, Catch::Contains("web        requests  route=/  test-node  counter  -     1"));
+}
+
+TEST_CASE("commands: export filters and formats", "[cli]") {
+  test::Sandbox box;
+  REQUIRE(box.healthctl({"record", "db", "q", "1", "-t", "gauge", "--at", "@10"}).exit_code == 0);
+  REQUIRE(box.healthctl({"record", "db", "q", "2", "-t", "gauge", "--at", "@20"}).exit_code == 0);
+  REQUIRE(box.healthctl({"record", "db", "e", "--at", "@15", "-l", "kind=io"}).exit_code == 0);
+  REQUIRE(box.healthctl({"record", "web", "q", "1", "-t", "gauge", "--at", "@15", "--node", "web-2"}).exit_code == 0);
+  REQUIRE(box.healthctl({"record", "db", "ctx", "--at", "@15", "--context", "{\"a\":\"x,\\\"y\\\"\"}"}).exit_code == 0);
+
+  // Half-open range: since included, until excluded.
+  CHECK(export_all(box, {"--since", "@10", "--until", "@20", "-m", "q"}).size() == 2);
+  const auto range = box.healthctl({"export", "--since", "@10", "--until", "@20", "-m", "q", "-c", "db"});
+  CHECK(range.out.find("\"ts_ms\":10000") != std::string::npos);
+  CHECK(range.out.find("\"ts_ms\":20000") == std::string::npos);
+  CHECK(export_all(box, {"-c", "web"}).size() == 1);
+  CHECK(export_all(box, {"-l", "kind=io"}).size() == 1);
+  CHECK(export_all(box, {"--node", "web-2"}).size() == 1);
+  CHECK(export_all(box, {"-m", "q,e"}).size() == 4);
+
+  const auto csv = box.healthctl({"export", "--since", "@0", "--until", "@16", "-c", "db", "--format", "csv"});
+  CHECK(csv.out ==
+        "ts,ts_ms,node,component,name,labels,type,unit,value,context\n"
+        "1970-01-01T00:00:15.000Z,15000,test-node,db,ctx,,counter,,1,\"{\"\"a\"\":\"\"x,\\\"\"y\\\"\"\"\"}\"\n"
+        "1970-01-01T00:00:15.000Z,15000,test-node,db,e,kind=io,counter,,1,\n"
+        "1970-01-01T00:00:10.000Z,10000,test-node,db,q,,gauge,,1,\n");
+  const auto tsv = box.healthctl({"export", "--since", "@0", "--until", "@16", "-m", "e", "--format", "tsv"});
+  CHECK(tsv.out ==
+        "ts\tts_ms\tnode\tcomponent\tname\tlabels\ttype\tunit\tvalue\tcontext\n"
+        "1970-01-01T00:00:15.000Z\t15000\ttest-node\tdb\te\tkind=io\tcounter\t\t1\t\n");
+  const auto backwards = box.healthctl({"export", "--since", "@20", "--until", "@10"});
+  CHECK(backwards.exit_code == 2);
+  CHECK_THAT(backwards.err, Catch::Contains("--until is before --since"));
+}
+
+TEST_CASE("commands: ingest from files and stdin, and its summary", "[cli]") {
+  test::Sandbox box;
+  const auto csv = box.write_file("batch.csv", "ts,component,name,type,value\n"
+                                               "2025-01-15T10:00:00Z,db,q,gauge,1.5\n"
+                                               "2025-01-15T10:01:00Z,db,q,gauge,2.5\n");
+  const auto result = box.healthctl({"ingest", csv});
+  CHECK(result.exit_code == 0);
+  CHECK(result.out == "ingested 2 samples into 1 series (1 new) from 3 lines in 1 batch\n");
+  const auto piped = box.healthctl({"ingest", "--format", "ndjson"},
+                                   "{\"ts_ms\":1,\"component\":\"db\",\"name\":\"c\"}\n");
+  CHECK(piped.out == "ingested 1 samples into 1 series (1 new) from 1 lines in 1 batch\n");
+  const auto dash = box.healthctl({"ingest", "-", "-q"}, "{\"ts_ms\":2,\"component\":\"db\",\"name\":\"c\"}\n");
+  CHECK(dash.exit_code == 0);
+  CHECK(dash.out.empty());
+  CHECK(export_all(box).size() == 4);
+
+  const auto missing = box.healthctl({"ingest", "nope.csv"});
+  CHECK(missing.exit_code == 66);
+  CHECK(missing.err == "healthctl: error: cannot open nope.csv (check the file name and its permissions)\n");
+  const auto wrong_format = box.healthctl({"ingest", "--format", "influx"}, "");
+  CHECK(wrong_format.exit_code == 2);
+}
+
+TEST_CASE("commands: ingest is all or nothing and names file:line", "[cli]") {
+  test::Sandbox box;
+  std::string text = "ts_ms,component,name,value\n";
+  for (int i = 0; i < 500; ++i) text += std::to_string(i) + ",db,c,1\n";
+  text += "500,db,c,-1\n";
+  for (int i = 501; i < 1000; ++i) text += std::to_string(i) + ",db,c,1\n";
+  const auto file = box.write_file("bad.csv", text);
+  const auto result = box.healthctl({"ingest", file});
+  CHECK(result.exit_code == 65);
+  CHECK(result.out.empty());
+  CHECK(result.err == "healthctl: error: " + file +
+                          ":502: a counter increment must not be negative (nothing was written)\n");
+  const auto components = box.healthctl({"components", "--format", "json"});
+  CHECK(components.out == "[]\n");
+
+  const auto batched = box.healthctl({"ingest", "--batch-size", "100", file});
+  CHECK(batched.exit_code == 65);
+  CHECK_THAT(batched.err, Catch::EndsWith("(500 samples in 5 batches were committed before this)\n"));
+  CHECK(export_all(box).size() == 500);
+}
+
+TEST_CASE("commands: ingest --dry-run writes nothing and creates nothing", "[cli]") {
+  test::Sandbox box;
+  const std::string input = "{\"ts_ms\":1,\"component\":\"db\",\"name\":\"c\"}\n";
+  const auto dry = box.healthctl({"ingest", "--dry-run"}, input);
+  CHECK(dry.exit_code == 0);
+  CHECK(dry.out == "checked 1 samples in 1 series from 1 lines (dry run: nothing written)\n");
+  CHECK_FALSE(std::filesystem::exists(box.db()));
+  const auto bad = box.healthctl({"ingest", "--dry-run"}, "{\"ts_ms\":1}\n");
+  CHECK(bad.exit_code == 65);
+  CHECK(bad.err == "healthctl: error: <stdin>:1: empty component name (dry run: nothing was written)\n");
+}
+
+TEST_CASE("commands: an export re-ingested into a new file gives the same samples", "[cli]") {
+  test::Sandbox box;
+  REQUIRE(box.healthctl({"record", "db", "q", "0.1", "-t", "timer", "--at", "@1.5", "--context", "{\"s\":\"a;b,c\\n\"}"}).exit_code == 0);
+  REQUIRE(box.healthctl({"record", "db", "q", "0.1", "-t", "timer", "--at", "@1.5"}).exit_code == 0);
+  REQUIRE(box.healthctl({"record", "db", "n", "-l", "k=semi;colon", "--at", "@2"}).exit_code == 0);
+  REQUIRE(box.healthctl({"record", "sys", "g", "1e300", "-t", "gauge", "--unit", "%", "--node", "other"}).exit_code == 0);
+  for (const char* format : {"csv", "ndjson", "tsv"}) {
+    const auto dump = box.healthctl({"export", "--since", "@0", "--until", "now+1d", "--format", format});
+    REQUIRE(dump.exit_code == 0);
+    if (std::string(format) == "tsv") continue; // not an ingest format
+    const auto copy = (box.dir() / (std::string("copy-") + format + ".db")).string();
+    const auto ingested = box.healthctl({"--db", copy, "ingest", "--format", format}, dump.out);
+    INFO(ingested.err);
+    REQUIRE(ingested.exit_code == 0);
+    CHECK(export_all(box, {"--db", copy}) == export_all(box));
+  }
+}
+
+TEST_CASE("commands: 16 processes recording at once all succeed", "[cli][concurrency]") {
+  test::Sandbox box;
+  REQUIRE(box.healthctl({"init", "-q"}).exit_code == 0);
+  constexpr int k_writers = 16;
+  constexpr int k_records = 25;
+  std::vector<pid_t> writers;
+  for (int w = 0; w < k_writers; ++w) {
+    const std::string script = "i=0; while [ $i -lt " + std::to_string(k_records) + " ]; do \"$0\" record "
+                               "load writer_" + std::to_string(w) + " || exit 1; i=$((i+1)); done";
+    writers.push_back(box.start({"sh", "-c", script, test::healthctl_path()}));
+  }
+  for (const pid_t pid : writers) {
+    const auto result = box.finish(pid);
+    INFO(result.err);
+    CHECK(result.exit_code == 0);
+    CHECK(result.err.empty());
+  }
+  const auto components = json::parse(box.healthctl({"components", "--format", "json"}).out);
+  REQUIRE(components.size() == 1);
+  CHECK(components[0]["samples"] == k_writers * k_records);
+  CHECK(components[0]["series"] == k_writers);
+}

@@ -1,0 +1,160 @@
+// The error contract: one line on stderr, `healthctl: error: <what> (<hint>)`,
+// the documented exit code, and a database left as it was.
+
+#include "process.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <iterator>
+#include <unistd.h>
+
+namespace {
+
+// Checks a failed run: exit code, nothing on stdout, exactly one stderr line
+// that starts with the prefix and contains `what`.
+void check_error(const test::RunResult& result, int code, const std::string& what) {
+  INFO("stderr: " << result.err);
+  CHECK(result.exit_code == code);
+  CHECK(result.out.empty());
+  REQUIRE_FALSE(result.err.empty());
+  CHECK(result.err.back() == '\n');
+  CHECK(std::count(result.err.begin(), result.err.end(), '\n') == 1);
+  CHECK(result.err.rfind("healthctl: error: ", 0) == 0);
+  CHECK_THAT(result.err, Catch::Contains(what));
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+} // namespace
+
+TEST_CASE("errors: usage errors exit 2 with a hint to --help", "[cli][errors]") {
+  test::Sandbox box;
+  check_error(box.healthctl({}), 2, "A subcommand is required");
+  check_error(box.healthctl({"frobnicate"}), 2,
+              "unknown command 'frobnicate' (see 'healthctl --help')");
+  check_error(box.healthctl({"record", "--bogus", "c", "n"}), 2, "--bogus");
+  check_error(box.healthctl({"record"}), 2, "COMPONENT is required");
+  check_error(box.healthctl({"record", "c", "n", "-t", "histogram"}), 2, "histogram");
+  const auto result = box.healthctl({"record", "--bogus", "c", "n"});
+  CHECK_THAT(result.err, Catch::EndsWith("(see 'healthctl record --help')\n"));
+  CHECK_FALSE(std::filesystem::exists(box.db()));
+}
+
+TEST_CASE("errors: malformed arguments exit 2 and name the value", "[cli][errors]") {
+  test::Sandbox box;
+  check_error(box.healthctl({"record", "c", "n", "abc"}), 2,
+              "invalid value 'abc' (give a finite number such as 42 or 0.25)");
+  check_error(box.healthctl({"record", "c", "n", "nan"}), 2, "invalid value 'nan'");
+  check_error(box.healthctl({"record", "c", "n", "5", "--at", "next tuesday"}), 2,
+              "invalid time 'next tuesday'");
+  check_error(box.healthctl({"record", "c", "n", "5", "--at", "-1y"}), 2, "-1y");
+  check_error(box.healthctl({"record", "bad name", "n"}), 2,
+              "component name 'bad name' has a character outside [A-Za-z0-9_.:-]");
+  check_error(box.healthctl({"record", "c", "-n"}), 2, "");
+  check_error(box.healthctl({"record", "c", "n", "-l", "novalue"}), 2, "label 'novalue' has no '='");
+  check_error(box.healthctl({"record", "c", "n", "-t", "gauge"}), 2, "a gauge needs a VALUE");
+  check_error(box.healthctl({"record", "c", "n", "--", "-1"}), 2,
+              "a counter increment must not be negative");
+  check_error(box.healthctl({"record", "c", "n", "1", "--unit", "per second"}), 2,
+              "unit 'per second' is not valid");
+  check_error(box.healthctl({"components", "--format", "xml"}), 2,
+              "unsupported format 'xml' for components (use --format with one of: table, json, csv)");
+}
+
+TEST_CASE("errors: bad context JSON and type conflicts exit 65", "[cli][errors]") {
+  test::Sandbox box;
+  check_error(box.healthctl({"record", "c", "n", "--context", "{oops"}), 65,
+              "the context is not valid JSON");
+  check_error(box.healthctl({"record", "c", "n", "--context", "[1]"}), 65,
+              "the context must be a JSON object");
+  REQUIRE(box.healthctl({"record", "database", "query_ms", "12", "-t", "timer"}).exit_code == 0);
+  check_error(box.healthctl({"record", "database", "query_ms", "12", "-t", "gauge"}), 65,
+              "series database/query_ms on node test-node is a timer, not a gauge (a series keeps "
+              "the type it was first recorded with; use another name)");
+  check_error(box.healthctl({"record", "database", "query_ms", "12", "-t", "timer", "--unit", "s"}),
+              65, "has unit 'ms', not 's'");
+}
+
+TEST_CASE("errors: read commands on a missing database exit 66", "[cli][errors]") {
+  test::Sandbox box;
+  for (const char* command : {"components", "metrics", "export"}) {
+    check_error(box.healthctl({command}), 66,
+                "no database at " + box.db() + " (record something first or run 'healthctl init')");
+  }
+  CHECK_FALSE(std::filesystem::exists(box.db()));
+}
+
+TEST_CASE("errors: a file that is not a healthctl database is refused untouched", "[cli][errors]") {
+  test::Sandbox box;
+  const auto text = box.write_file("notes.txt", std::string(8192, 'n'));
+  check_error(box.healthctl({"--db", text, "record", "c", "n"}), 65,
+              "the file is not an SQLite database");
+  check_error(box.healthctl({"--db", text, "components"}), 65, "the file is not an SQLite database");
+  CHECK(slurp(text) == std::string(8192, 'n'));
+
+  const auto foreign = (box.dir() / "other.db").string();
+  REQUIRE(box.run({"sqlite3", foreign, "CREATE TABLE t (x); INSERT INTO t VALUES (1);"}).exit_code == 0);
+  const auto before = slurp(foreign);
+  check_error(box.healthctl({"--db", foreign, "init"}), 65, "is an SQLite database but not a healthctl one");
+  CHECK(slurp(foreign) == before);
+}
+
+TEST_CASE("errors: a database from a newer healthctl is refused byte-identical", "[cli][errors]") {
+  test::Sandbox box;
+  REQUIRE(box.healthctl({"record", "c", "n"}).exit_code == 0);
+  REQUIRE(box.run({"sqlite3", box.db(),
+                   "INSERT INTO schema_version VALUES (999, 'future', 0); PRAGMA wal_checkpoint(TRUNCATE);"})
+              .exit_code == 0);
+  const auto before = slurp(box.db());
+  check_error(box.healthctl({"record", "c", "n"}), 1,
+              "has schema version 999, newer than this healthctl supports");
+  check_error(box.healthctl({"export"}), 1, "(upgrade healthctl)");
+  CHECK(slurp(box.db()) == before);
+}
+
+TEST_CASE("errors: a malformed environment variable is an error, not a default", "[cli][errors]") {
+  test::Sandbox box;
+  box.env["HEALTH_BUSY_TIMEOUT"] = "soon";
+  check_error(box.healthctl({"record", "c", "n"}), 2, "HEALTH_BUSY_TIMEOUT='soon' is not a duration");
+  box.env["HEALTH_BUSY_TIMEOUT"] = "250";
+  CHECK(box.healthctl({"record", "c", "n"}).exit_code == 0);
+  box.env["HEALTH_BUSY_TIMEOUT"] = "2s";
+  CHECK(box.healthctl({"record", "c", "n"}).exit_code == 0);
+  box.env["HEALTH_NODE_NAME"] = "bad node";
+  check_error(box.healthctl({"record", "c", "n"}), 2,
+              "node name 'bad node' has a character outside [A-Za-z0-9_.:-] (from HEALTH_NODE_NAME)");
+  box.env["HEALTH_NODE_NAME"] = "web-1";
+  box.env["HEALTH_SYNCHRONOUS"] = "sometimes";
+  check_error(box.healthctl({"record", "c", "n"}), 2, "HEALTH_SYNCHRONOUS='sometimes'");
+}
+
+TEST_CASE("errors: the write lock held past the busy timeout exits 75 and writes nothing",
+          "[cli][errors]") {
+  test::Sandbox box;
+  REQUIRE(box.healthctl({"record", "c", "n"}).exit_code == 0);
+  // sqlite3 holds the write lock for two seconds.
+  const pid_t holder = box.start({"sqlite3", box.db()},
+                                 "BEGIN IMMEDIATE;\nINSERT INTO samples VALUES (1, 99, 0, 1);\n"
+                                 ".shell sleep 2\nCOMMIT;\n");
+  // Wait until it has the lock: a 1 ms busy timeout then fails at once.
+  box.env["HEALTH_BUSY_TIMEOUT"] = "1";
+  bool locked = false;
+  for (int i = 0; i < 100 && !locked; ++i) {
+    const auto probe = box.healthctl({"record", "c", "probe"});
+    locked = probe.exit_code == 75;
+    if (!locked) ::usleep(10000);
+  }
+  REQUIRE(locked);
+  box.env["HEALTH_BUSY_TIMEOUT"] = "100ms";
+  const auto result = box.healthctl({"record", "c", "n", "--at", "@5"});
+  check_error(result, 75, "the database stayed locked past the busy timeout (another process holds "
+                          "the write lock; retry later or raise HEALTH_BUSY_TIMEOUT)");
+  box.finish(holder);
+  box.env["HEALTH_BUSY_TIMEOUT"] = "5s";
+  const auto rows = box.healthctl({"export", "--since", "@0", "--until", "@6", "--format", "csv"});
+  CHECK(rows.out.find(",5000,") == std::string::npos);
+}

@@ -1,0 +1,244 @@
+#include <health/error.hpp>
+#include <health/format.hpp>
+#include <health/ingest.hpp>
+#include <health/query.hpp>
+#include <health/recorder.hpp>
+
+#include "temp_dir.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <limits>
+#include <sstream>
+
+namespace {
+
+constexpr health::Millis k_now = 1736937000000; // 2025-01-15T10:30:00Z
+
+struct Fixture {
+  test::TempDir dir;
+  health::Store store = [this] {
+    health::StoreOptions options;
+    options.path = dir.file("health.db");
+    options.mode = health::OpenMode::create;
+    return health::Store::open(options);
+  }();
+
+  health::IngestReport ingest(const std::string& text, health::IngestFormat format,
+                              std::size_t batch_size = 0, health::DryRun dry_run = health::DryRun::no) {
+    std::istringstream in(text);
+    health::IngestOptions options;
+    options.format = format;
+    options.default_node = "node-1";
+    options.batch_size = batch_size;
+    options.dry_run = dry_run;
+    options.now = k_now;
+    return health::ingest(&store, {{"input", &in}}, options);
+  }
+
+  // Every sample as an export would write it.
+  std::string dump(health::RowFormat format = health::RowFormat::csv) {
+    std::string out = format == health::RowFormat::ndjson ? "" : health::sample_header(format);
+    health::scan_samples(store, {}, {std::numeric_limits<health::Millis>::min(),
+                                     std::numeric_limits<health::Millis>::max()},
+                         [&](const health::SampleRow& row) { health::append_sample(out, format, row); });
+    return out;
+  }
+};
+
+std::string error_text(const std::function<void()>& action, health::ErrorKind kind) {
+  try {
+    action();
+  } catch (const health::Error& error) {
+    CHECK(error.kind() == kind);
+    return error.what();
+  }
+  FAIL("no health::Error thrown");
+  return {};
+}
+
+} // namespace
+
+TEST_CASE("ingest: CSV with the export columns, any order, quoting and defaults", "[ingest]") {
+  Fixture f;
+  const auto report = f.ingest("component,name,value,ts,labels,type,unit,context\n"
+                               "database,query_ms,12.5,2025-01-15T10:00:00Z,,timer,,\n"
+                               "database,query_ms,7,@1736935200.5,,timer,ms,\"{\"\"q\"\":\"\"a,b\"\"}\"\n"
+                               "\n"
+                               "web,requests,,-1h,route=/api,,,\n"
+                               "web,requests,3,now,route=/api,counter,,\n",
+                               health::IngestFormat::csv);
+  CHECK(report.samples == 4);
+  CHECK(report.series == 2);
+  CHECK(report.new_series == 2);
+  CHECK(report.batches == 1);
+  CHECK(report.lines == 6);
+  CHECK(f.dump() ==
+        "ts,ts_ms,node,component,name,labels,type,unit,value,context\n"
+        "2025-01-15T10:00:00.000Z,1736935200000,node-1,database,query_ms,,timer,ms,12.5,\n"
+        "2025-01-15T10:00:00.500Z,1736935200500,node-1,database,query_ms,,timer,ms,7,\"{\"\"q\"\":\"\"a,b\"\"}\"\n"
+        "2025-01-15T09:30:00.000Z,1736933400000,node-1,web,requests,route=/api,counter,,1,\n"
+        "2025-01-15T10:30:00.000Z,1736937000000,node-1,web,requests,route=/api,counter,,3,\n");
+}
+
+TEST_CASE("ingest: NDJSON with the export fields; ts_ms wins over ts", "[ingest]") {
+  Fixture f;
+  f.ingest("{\"ts_ms\":1000,\"ts\":\"2025-01-15\",\"node\":\"web-1\",\"component\":\"c\",\"name\":\"g\","
+           "\"type\":\"gauge\",\"value\":-2.5,\"labels\":{\"b\":\"2\",\"a\":\"1\"},\"context\":{\"x\":[1,2]}}\n"
+           "  \n"
+           "{\"ts\":\"2025-01-15T10:30:00.123+01:00\",\"component\":\"c\",\"name\":\"n\"}\r\n",
+           health::IngestFormat::ndjson);
+  CHECK(f.dump(health::RowFormat::ndjson) ==
+        "{\"ts\":\"1970-01-01T00:00:01.000Z\",\"ts_ms\":1000,\"node\":\"web-1\",\"component\":\"c\","
+        "\"name\":\"g\",\"labels\":{\"a\":\"1\",\"b\":\"2\"},\"type\":\"gauge\",\"unit\":\"\","
+        "\"value\":-2.5,\"context\":{\"x\":[1,2]}}\n"
+        "{\"ts\":\"2025-01-15T09:30:00.123Z\",\"ts_ms\":1736933400123,\"node\":\"node-1\",\"component\":\"c\","
+        "\"name\":\"n\",\"labels\":{},\"type\":\"counter\",\"unit\":\"\",\"value\":1}\n");
+}
+
+TEST_CASE("ingest: an export ingested into a new file gives the same samples", "[ingest]") {
+  Fixture source;
+  source.ingest("{\"ts_ms\":5,\"component\":\"a\",\"name\":\"t\",\"type\":\"timer\",\"value\":0.1,"
+                "\"context\":{\"s\":\"quote\\\" comma, newline\\n\"}}\n"
+                "{\"ts_ms\":5,\"component\":\"a\",\"name\":\"t\",\"type\":\"timer\",\"value\":0.1}\n"
+                "{\"ts_ms\":-5,\"component\":\"a\",\"name\":\"r\",\"type\":\"rolling\",\"unit\":\"%\",\"value\":1e300,"
+                "\"labels\":{\"k\":\"semi;colon\\\\slash\"}}\n",
+                health::IngestFormat::ndjson);
+  for (const auto format : {health::RowFormat::csv, health::RowFormat::ndjson}) {
+    Fixture copy;
+    copy.ingest(source.dump(format),
+                format == health::RowFormat::csv ? health::IngestFormat::csv : health::IngestFormat::ndjson);
+    CHECK(copy.dump(health::RowFormat::csv) == source.dump(health::RowFormat::csv));
+    CHECK(copy.dump(health::RowFormat::ndjson) == source.dump(health::RowFormat::ndjson));
+  }
+}
+
+TEST_CASE("ingest: one bad line in the middle writes nothing", "[ingest]") {
+  Fixture f;
+  std::string text = "ts_ms,component,name,type,value\n";
+  for (int i = 0; i < 100; ++i) text += std::to_string(i) + ",c,g,gauge,1\n";
+  text += "100,c,g,gauge,oops\n";
+  for (int i = 101; i < 200; ++i) text += std::to_string(i) + ",c,g,gauge,1\n";
+  const auto message = error_text([&] { f.ingest(text, health::IngestFormat::csv); },
+                                  health::ErrorKind::bad_data);
+  CHECK(message == "input:102: value 'oops' is not a finite number");
+  CHECK(f.dump() == health::sample_header(health::RowFormat::csv));
+  CHECK(health::list_series(f.store, {}, health::WithStats::no).empty());
+}
+
+TEST_CASE("ingest: with a batch size, batches before the error stay committed", "[ingest]") {
+  Fixture f;
+  std::string text;
+  for (int i = 0; i < 25; ++i)
+    text += "{\"ts_ms\":" + std::to_string(i) + ",\"component\":\"c\",\"name\":\"n\"}\n";
+  text += "{\"ts_ms\":25,\"component\":\"c\",\"name\":\"n\",\"value\":-1}\n";
+  try {
+    f.ingest(text, health::IngestFormat::ndjson, 10);
+    FAIL("no error");
+  } catch (const health::Error& error) {
+    CHECK(std::string(error.what()) == "input:26: a counter increment must not be negative");
+    CHECK(error.hint() == "20 samples in 2 batches were committed before this");
+  }
+  const auto series = health::list_series(f.store, {}, health::WithStats::yes);
+  REQUIRE(series.size() == 1);
+  CHECK(series[0].count == 20);
+
+  Fixture g;
+  const auto report = g.ingest(text.substr(0, text.rfind("{\"ts_ms\":25")), health::IngestFormat::ndjson, 10);
+  CHECK(report.batches == 3);
+  CHECK(report.samples == 25);
+}
+
+TEST_CASE("ingest: dry run checks everything and writes nothing", "[ingest]") {
+  Fixture f;
+  health::record(f.store, {{"node-1", "c", "g", {}}, health::MetricType::gauge, {}}, {1, 1, {}});
+  const auto report = f.ingest("ts_ms,component,name,type,value\n2,c,g,gauge,5\n3,c,h,gauge,6\n",
+                               health::IngestFormat::csv, 0, health::DryRun::yes);
+  CHECK(report.samples == 2);
+  CHECK(report.batches == 0);
+  CHECK(health::list_series(f.store, {}, health::WithStats::no).size() == 1);
+  // A conflict with a stored series is found without writing.
+  const auto message = error_text(
+      [&] {
+        f.ingest("ts_ms,component,name,type,value\n2,c,g,timer,5\n", health::IngestFormat::csv, 0,
+                 health::DryRun::yes);
+      },
+      health::ErrorKind::bad_data);
+  CHECK(message == "input:2: series c/g on node node-1 is a gauge, not a timer");
+}
+
+TEST_CASE("ingest: every kind of bad row is named with its line", "[ingest]") {
+  const std::vector<std::pair<std::string, std::string>> csv_cases{
+      {"ts,component,name,bogus\n", "input:1: unknown column 'bogus' (columns are ts, ts_ms, node, "
+                                    "component, name, labels, type, unit, value, context)"},
+      {"component,name\n", "input:1: the header has no ts or ts_ms column"},
+      {"ts,name\n", "input:1: the header has no component column"},
+      {"ts,ts,component,name\n", "input:1: column 'ts' appears twice"},
+      {"ts,component,name\nnow,c\n", "input:2: expected 3 fields, found 2"},
+      {"ts,component,name\nyesterday-ish,c,n\n", "input:2: invalid time 'yesterday-ish' in ts"},
+      {"ts_ms,component,name\n1.5,c,n\n", "input:2: ts_ms '1.5' is not an integer"},
+      {"ts_ms,component,name\n,c,n\n", "input:2: missing ts or ts_ms"},
+      {"ts_ms,component,name,type\n1,c,n,histogram\n",
+       "input:2: unknown type 'histogram' (use counter, gauge, timer or rolling)"},
+      {"ts_ms,component,name,type\n1,c,n,gauge\n", "input:2: missing value (only a counter defaults to 1)"},
+      {"ts_ms,component,name\n1,c,bad name\n",
+       "input:2: metric name 'bad name' has a character outside [A-Za-z0-9_.:-]"},
+      {"ts_ms,component,name,labels\n1,c,n,novalue\n", "input:2: label 'novalue' has no '='"},
+      {"ts_ms,component,name,value\n1,c,n,nan\n", "input:2: value 'nan' is not a finite number"},
+      {"ts_ms,component,name,context\n1,c,n,[1]\n", "input:2: the context must be a JSON object"},
+      {"ts_ms,component,name,type\n1,c,n,gauge\n", "input:2: missing value (only a counter defaults to 1)"},
+      {"ts_ms,component,name,value\n1,c,n,\"5\n", "input:2: a quoted field never ends"},
+      {"ts_ms,component,name,value\n1,c,n,\"5\"x\n", "input:2: text after a closing quote"},
+      {"ts_ms,component,name,value,type\n1,c,n,1,gauge\n2,c,n,1,timer\n",
+       "input:3: series c/n is a gauge since input:2, not a timer"},
+      {"ts_ms,component,name,value,type,unit\n1,c,n,1,gauge,s\n2,c,n,1,gauge,ms\n",
+       "input:3: series c/n has unit 's' since input:2, not 'ms'"},
+  };
+  for (const auto& [text, expected] : csv_cases) {
+    Fixture f;
+    INFO(text);
+    CHECK(error_text([&] { f.ingest(text, health::IngestFormat::csv); }, health::ErrorKind::bad_data) ==
+          expected);
+  }
+  const std::vector<std::pair<std::string, std::string>> ndjson_cases{
+      {"{\"ts_ms\":1,\"component\":\"c\",\"name\":\"n\"}\n{not json\n", "input:2: not valid JSON"},
+      {"[1,2]\n", "input:1: a line must be a JSON object"},
+      {"{\"ts_ms\":1,\"component\":\"c\",\"name\":\"n\",\"tz\":1}\n",
+       "input:1: unknown field 'tz' (fields are ts or ts_ms, node, component, name, labels, type, "
+       "unit, value, context)"},
+      {"{\"ts_ms\":\"1\",\"component\":\"c\",\"name\":\"n\"}\n", "input:1: ts_ms must be an integer"},
+      {"{\"ts\":5,\"component\":\"c\",\"name\":\"n\"}\n", "input:1: ts must be a string"},
+      {"{\"ts_ms\":1,\"component\":\"c\",\"name\":\"n\",\"value\":\"5\"}\n", "input:1: value must be a number"},
+      {"{\"ts_ms\":1,\"component\":\"c\",\"name\":\"n\",\"labels\":{\"a\":1}}\n",
+       "input:1: label a must be a string"},
+      {"{\"ts_ms\":1,\"component\":\"c\",\"name\":\"n\",\"context\":\"x\"}\n",
+       "input:1: context must be a JSON object"},
+      {"{\"ts_ms\":1,\"name\":\"n\"}\n", "input:1: empty component name"},
+  };
+  for (const auto& [text, expected] : ndjson_cases) {
+    Fixture f;
+    INFO(text);
+    CHECK(error_text([&] { f.ingest(text, health::IngestFormat::ndjson); }, health::ErrorKind::bad_data) ==
+          expected);
+  }
+}
+
+TEST_CASE("ingest: a type conflict with a stored series names the line", "[ingest]") {
+  Fixture f;
+  health::record(f.store, {{"node-1", "c", "n", {}}, health::MetricType::timer, {}}, {1, 1, {}});
+  const auto message = error_text(
+      [&] { f.ingest("ts_ms,component,name,value\n1,c,n,1\n", health::IngestFormat::csv); },
+      health::ErrorKind::bad_data);
+  CHECK(message == "input:2: series c/n on node node-1 is a timer, not a counter");
+}
+
+TEST_CASE("ingest: many sources are one transaction", "[ingest]") {
+  Fixture f;
+  std::istringstream good("{\"ts_ms\":1,\"component\":\"c\",\"name\":\"n\"}\n");
+  std::istringstream bad("{\"ts_ms\":2,\"component\":\"c\",\"name\":\"n\",\"value\":-3}\n");
+  health::IngestOptions options;
+  options.default_node = "node-1";
+  CHECK_THROWS_WITH(health::ingest(&f.store, {{"good.ndjson", &good}, {"bad.ndjson", &bad}}, options),
+                    "bad.ndjson:1: a counter increment must not be negative");
+  CHECK(health::list_series(f.store, {}, health::WithStats::no).empty());
+}
