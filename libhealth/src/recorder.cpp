@@ -4,6 +4,7 @@
 
 #include "sqlite.hpp"
 
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -27,19 +28,37 @@ std::string describe(const SeriesKey& key, const std::string& labels_text) {
 
 } // namespace
 
+// A statement prepared on first use: record() needs two of the five, and
+// preparing is a large part of a one-sample process's work.
+class LazyStatement {
+public:
+  LazyStatement(sqlite3* db, const char* sql) : m_db(db), m_sql(sql) {}
+  sqlite::Statement& operator*() {
+    if (!m_statement) m_statement.emplace(m_db, m_sql);
+    return *m_statement;
+  }
+  sqlite::Statement* operator->() { return &**this; }
+
+private:
+  sqlite3* m_db;
+  const char* m_sql;
+  std::optional<sqlite::Statement> m_statement;
+};
+
 struct Recorder::Impl {
   explicit Impl(sqlite3* connection)
       : find(connection, "SELECT id, type, unit FROM series "
-                 "WHERE component = ?1 AND name = ?2 AND labels = ?3 AND node = ?4"),
-        create(connection, "INSERT INTO series (node, component, name, labels, type, unit, created_at) "
-                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+                         "WHERE component = ?1 AND name = ?2 AND labels = ?3 AND node = ?4"),
+        create(connection,
+               "INSERT INTO series (node, component, name, labels, type, unit, created_at) "
+               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
         insert_first(connection, "INSERT INTO samples (series_id, ts_ms, seq, value) "
-                         "VALUES (?1, ?2, 0, ?3) ON CONFLICT DO NOTHING"),
+                                 "VALUES (?1, ?2, 0, ?3) ON CONFLICT DO NOTHING"),
         insert_next(connection, "INSERT INTO samples (series_id, ts_ms, seq, value) "
-                        "SELECT ?1, ?2, max(seq) + 1, ?3 FROM samples "
-                        "WHERE series_id = ?1 AND ts_ms = ?2 RETURNING seq"),
+                                "SELECT ?1, ?2, max(seq) + 1, ?3 FROM samples "
+                                "WHERE series_id = ?1 AND ts_ms = ?2 RETURNING seq"),
         insert_context(connection, "INSERT INTO sample_context (series_id, ts_ms, seq, context) "
-                           "VALUES (?1, ?2, ?3, ?4)"),
+                                   "VALUES (?1, ?2, ?3, ?4)"),
         db(connection) {}
 
   struct Known {
@@ -70,21 +89,22 @@ struct Recorder::Impl {
       check_compatible(spec, it->second, labels_text);
       return it->second;
     }
-    find.reset();
-    find.bind(1, spec.key.component).bind(2, spec.key.name).bind(3, labels_text).bind(4, spec.key.node);
-    if (!find.step()) return std::nullopt;
-    Known known{find.int64(0), parse_metric_type(find.text(1)).value_or(MetricType::counter),
-                std::string(find.text(2))};
-    find.reset();
+    auto& query = *find;
+    query.reset();
+    query.bind(1, spec.key.component).bind(2, spec.key.name).bind(3, labels_text).bind(4, spec.key.node);
+    if (!query.step()) return std::nullopt;
+    Known known{query.int64(0), parse_metric_type(query.text(1)).value_or(MetricType::counter),
+                std::string(query.text(2))};
+    query.reset();
     check_compatible(spec, known, labels_text);
     return cache.emplace(key, std::move(known)).first->second;
   }
 
-  sqlite::Statement find;
-  sqlite::Statement create;
-  sqlite::Statement insert_first;
-  sqlite::Statement insert_next;
-  sqlite::Statement insert_context;
+  LazyStatement find;
+  LazyStatement create;
+  LazyStatement insert_first;
+  LazyStatement insert_next;
+  LazyStatement insert_context;
   sqlite3* db;
   std::unordered_map<std::string, Known> cache;
   std::uint64_t created = 0;
@@ -107,7 +127,7 @@ std::int64_t Recorder::series_id(const SeriesSpec& spec) {
 
   std::string unit = spec.unit;
   if (unit.empty() && spec.type == MetricType::timer) unit = "ms";
-  auto& create = m_impl->create;
+  auto& create = *m_impl->create;
   create.reset();
   create.bind(1, spec.key.node).bind(2, spec.key.component).bind(3, spec.key.name);
   create.bind(4, labels_text).bind(5, to_string(spec.type)).bind(6, unit).bind(7, now_ms());
@@ -119,20 +139,20 @@ std::int64_t Recorder::series_id(const SeriesSpec& spec) {
 }
 
 void Recorder::insert(std::int64_t series_id, const Sample& sample) {
-  auto& first = m_impl->insert_first;
+  auto& first = *m_impl->insert_first;
   first.reset();
   first.bind(1, series_id).bind(2, sample.ts).bind(3, sample.value);
   first.run();
   std::int64_t seq = 0;
   if (sqlite3_changes(m_impl->db) == 0) {
-    auto& next = m_impl->insert_next;
+    auto& next = *m_impl->insert_next;
     next.reset();
     next.bind(1, series_id).bind(2, sample.ts).bind(3, sample.value);
     if (next.step()) seq = next.int64(0);
     next.reset();
   }
   if (!sample.context.empty()) {
-    auto& context = m_impl->insert_context;
+    auto& context = *m_impl->insert_context;
     context.reset();
     context.bind(1, series_id).bind(2, sample.ts).bind(3, seq).bind(4, sample.context);
     context.run();

@@ -26,27 +26,36 @@ constexpr const char* k_new_file_pragmas = "PRAGMA page_size = 4096;"
 
 enum class FileKind { empty, healthctl, foreign };
 
+struct FileState {
+  FileKind kind;
+  int version; // 0 unless healthctl
+};
+
 // Reads what the file holds without writing to it. A file that is not SQLite
 // at all fails here with SQLITE_NOTADB.
-FileKind classify(sqlite3* db) {
-  sqlite::Statement tables(db, "SELECT count(*), coalesce(sum(name = 'schema_version'), 0) "
-                               "FROM sqlite_schema WHERE type = 'table'");
+FileState inspect(sqlite3* db) {
+  // A healthctl file answers this one query; anything else fails to prepare.
+  sqlite3_stmt* version = nullptr;
+  const int rc = sqlite3_prepare_v2(db, "SELECT coalesce(max(version), 0) FROM schema_version", -1,
+                                    &version, nullptr);
+  if (rc == SQLITE_OK) {
+    const int step = sqlite3_step(version);
+    const int value = sqlite3_column_int(version, 0);
+    sqlite3_finalize(version);
+    if (step != SQLITE_ROW) sqlite::fail(db, step, "reading the schema version");
+    return {FileKind::healthctl, value};
+  }
+  if ((rc & 0xff) != SQLITE_ERROR) sqlite::fail(db, rc, "reading the schema version");
+  sqlite::Statement tables(db, "SELECT count(*) FROM sqlite_schema");
   tables.step();
-  if (tables.int64(0) == 0) return FileKind::empty;
-  return tables.int64(1) == 1 ? FileKind::healthctl : FileKind::foreign;
-}
-
-int read_version(sqlite3* db) {
-  sqlite::Statement version(db, "SELECT coalesce(max(version), 0) FROM schema_version");
-  version.step();
-  return static_cast<int>(version.int64(0));
+  return {tables.int64(0) == 0 ? FileKind::empty : FileKind::foreign, 0};
 }
 
 void migrate(sqlite3* db) {
   const auto& migrations = schema::migrations();
   sqlite::Transaction transaction(db, sqlite::TransactionKind::immediate);
   // Another process may have migrated while we waited for the write lock.
-  const int current = classify(db) == FileKind::empty ? 0 : read_version(db);
+  const int current = inspect(db).version;
   if (current >= schema::latest_version()) return;
   for (const auto& migration : migrations) {
     if (migration.version <= current) continue;
@@ -148,21 +157,22 @@ Store Store::open(const StoreOptions& options) {
 
   // Everything up to the version check only reads, so a foreign or newer
   // file is refused byte-identical.
-  FileKind kind = classify(db);
+  const FileState state = inspect(db);
+  const FileKind kind = state.kind;
   if (kind == FileKind::foreign)
     throw Error(ErrorKind::bad_data, options.path + " is an SQLite database but not a healthctl one",
                 "check --db or HEALTH_DB_PATH");
   const int latest = schema::latest_version();
-  impl->version = kind == FileKind::empty ? 0 : read_version(db);
+  impl->version = state.version;
   if (impl->version > latest)
     throw Error(ErrorKind::runtime,
                 options.path + " has schema version " + std::to_string(impl->version) +
                     ", newer than this healthctl supports (" + std::to_string(latest) + ")",
                 "upgrade healthctl");
 
-  sqlite::exec(db, options.synchronous == Synchronous::full ? "PRAGMA synchronous = FULL"
-                                                            : "PRAGMA synchronous = NORMAL");
-  sqlite::exec(db, "PRAGMA foreign_keys = ON");
+  sqlite::exec(db, options.synchronous == Synchronous::full
+                       ? "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON"
+                       : "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON");
 
   if (impl->version < latest) {
     if (impl->read_only) {
@@ -179,7 +189,7 @@ Store Store::open(const StoreOptions& options) {
       set_journal_mode_wal(db);
     }
     migrate(db);
-    impl->version = read_version(db);
+    impl->version = inspect(db).version;
   }
   return Store(std::move(impl));
 }
