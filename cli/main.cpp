@@ -7,7 +7,6 @@
 #include <health/error.hpp>
 
 #include <cstdio>
-#include <iostream>
 
 #ifndef HEALTHCTL_VERSION
 #define HEALTHCTL_VERSION "0.0.0"
@@ -52,6 +51,11 @@ void print_error(const std::string& what, const std::string& hint) {
   std::fprintf(stderr, "%s\n", line.c_str());
 }
 
+void print_help(std::string text) {
+  if (!text.empty() && text.back() != '\n') text += '\n';
+  std::fwrite(text.data(), 1, text.size(), stdout);
+}
+
 // The subcommand the user named, for "see 'healthctl X --help'".
 std::string command_path(const CLI::App& app) {
   std::string path = "healthctl";
@@ -92,13 +96,13 @@ int main(int argc, char** argv) {
     healthctl::flush_out();
     return k_exit_ok;
   } catch (const CLI::CallForHelp&) {
-    std::cout << app.help() << std::flush; // the help of the named subcommand
+    print_help(app.help()); // the help of the named subcommand
     return k_exit_ok;
   } catch (const CLI::CallForAllHelp&) {
-    std::cout << app.help("", CLI::AppFormatMode::All) << std::flush;
+    print_help(app.help("", CLI::AppFormatMode::All));
     return k_exit_ok;
   } catch (const CLI::CallForVersion& version) {
-    std::cout << version.what() << "\n";
+    std::printf("%s\n", version.what());
     return k_exit_ok;
   } catch (const CLI::ParseError& error) {
     const auto unparsed = app.remaining();

@@ -138,7 +138,7 @@ TEST_CASE("errors: the write lock held past the busy timeout exits 75 and writes
   REQUIRE(box.healthctl({"record", "c", "n"}).exit_code == 0);
   // sqlite3 holds the write lock for two seconds.
   const pid_t holder = box.start({"sqlite3", box.db()},
-                                 "BEGIN IMMEDIATE;\nINSERT INTO samples VALUES (1, 99, 0, 1);\n"
+                                 ".timeout 5000\nBEGIN IMMEDIATE;\nINSERT INTO samples VALUES (1, 99, 0, 1);\n"
                                  ".shell sleep 2\nCOMMIT;\n");
   // Wait until it has the lock: a 1 ms busy timeout then fails at once.
   box.env["HEALTH_BUSY_TIMEOUT"] = "1";
