@@ -313,14 +313,198 @@ private:
 const char* const k_fields_hint = "fields are ts or ts_ms, node, component, name, labels, "
                                   "type, unit, value, context";
 
-void parse_ndjson_line(std::string_view line, const Where& where, Millis now, Loader& loader) {
-  const json doc = json::parse(line.begin(), line.end(), nullptr, false);
+// The text a line's fields point into, kept across lines to reuse memory.
+struct NdjsonScratch {
+  std::string labels;
+  std::string context;
+};
+
+// A strict reader for the flat objects that export writes and most producers
+// emit: string keys and values without escapes, numbers, null, a labels
+// object of plain strings and a context object. It returns false, having
+// accepted nothing, on anything else (escapes, unknown fields, wrong types,
+// malformed JSON), and the general parser then reads the line and names the
+// problem. Whatever it accepts is valid JSON read the same way.
+class FlatObjectReader {
+public:
+  FlatObjectReader(std::string_view line, Row& row, std::string_view& ts_text, NdjsonScratch& scratch)
+      : m_text(line), m_row(row), m_ts_text(ts_text), m_scratch(scratch) {}
+
+  bool read() {
+    skip_space();
+    if (!take('{')) return false;
+    skip_space();
+    if (!take('}')) {
+      do {
+        skip_space();
+        std::string_view key;
+        if (!string(key)) return false;
+        skip_space();
+        if (!take(':')) return false;
+        skip_space();
+        if (!field(key)) return false;
+        skip_space();
+      } while (take(','));
+      if (!take('}')) return false;
+    }
+    skip_space();
+    return m_pos == m_text.size();
+  }
+
+private:
+  bool field(std::string_view key) {
+    if (key == "ts") return optional_string(m_ts_text);
+    if (key == "node") return optional_string(m_row.node);
+    if (key == "component") return optional_string(m_row.component);
+    if (key == "name") return optional_string(m_row.name);
+    if (key == "type") return optional_string(m_row.type);
+    if (key == "unit") return optional_string(m_row.unit);
+    if (key == "ts_ms") {
+      if (null()) return true;
+      std::string_view digits;
+      if (!number(digits, /*integer_only=*/true)) return false;
+      m_row.ts = parse_int64(digits);
+      return m_row.ts.has_value();
+    }
+    if (key == "value") {
+      if (null()) return true;
+      std::string_view digits;
+      if (!number(digits, false)) return false;
+      m_row.value = parse_value(digits);
+      return m_row.value.has_value();
+    }
+    if (key == "labels") return null() || labels();
+    if (key == "context") return null() || context();
+    return false;
+  }
+
+  bool labels() {
+    if (!take('{')) return false;
+    Labels labels;
+    skip_space();
+    if (!take('}')) {
+      do {
+        skip_space();
+        std::string_view label;
+        std::string_view value;
+        if (!string(label)) return false;
+        skip_space();
+        if (!take(':')) return false;
+        skip_space();
+        if (!string(value)) return false;
+        labels.emplace_back(label, value);
+        skip_space();
+      } while (take(','));
+      if (!take('}')) return false;
+    }
+    m_scratch.labels = format_labels(labels);
+    m_row.labels = m_scratch.labels;
+    return true;
+  }
+
+  // Takes the whole object as text; normalize_context() checks it later.
+  bool context() {
+    if (peek() != '{') return false;
+    const std::size_t begin = m_pos;
+    int depth = 0;
+    while (m_pos < m_text.size()) {
+      const char c = m_text[m_pos++];
+      if (c == '"') {
+        while (m_pos < m_text.size() && m_text[m_pos] != '"') m_pos += m_text[m_pos] == '\\' ? 2U : 1U;
+        if (m_pos >= m_text.size()) return false;
+        ++m_pos;
+      } else if (c == '{' || c == '[') {
+        ++depth;
+      } else if (c == '}' || c == ']') {
+        if (--depth == 0) {
+          m_scratch.context.assign(m_text.substr(begin, m_pos - begin));
+          m_row.context = m_scratch.context;
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  bool optional_string(std::string_view& out) {
+    if (null()) {
+      out = {};
+      return true;
+    }
+    return string(out);
+  }
+
+  // A string without escapes or control characters.
+  bool string(std::string_view& out) {
+    if (!take('"')) return false;
+    const std::size_t begin = m_pos;
+    while (m_pos < m_text.size()) {
+      const auto c = static_cast<unsigned char>(m_text[m_pos]);
+      if (c == '"') {
+        out = m_text.substr(begin, m_pos - begin);
+        ++m_pos;
+        return true;
+      }
+      if (c == '\\' || c < 0x20) return false;
+      ++m_pos;
+    }
+    return false;
+  }
+
+  // A JSON number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+  bool number(std::string_view& out, bool integer_only) {
+    const std::size_t begin = m_pos;
+    take('-');
+    if (take('0')) {
+    } else if (digits() == 0) {
+      return false;
+    }
+    if (!integer_only) {
+      if (take('.') && digits() == 0) return false;
+      if (take('e') || take('E')) {
+        if (!take('+')) take('-');
+        if (digits() == 0) return false;
+      }
+    }
+    out = m_text.substr(begin, m_pos - begin);
+    const char next = peek();
+    return next == ',' || next == '}' || next == ' ' || next == '\t';
+  }
+
+  std::size_t digits() {
+    const std::size_t begin = m_pos;
+    while (m_pos < m_text.size() && m_text[m_pos] >= '0' && m_text[m_pos] <= '9') ++m_pos;
+    return m_pos - begin;
+  }
+
+  bool null() {
+    if (m_text.substr(m_pos, 4) != "null") return false;
+    m_pos += 4;
+    return true;
+  }
+
+  char peek() const { return m_pos < m_text.size() ? m_text[m_pos] : '\0'; }
+  bool take(char c) {
+    if (peek() != c) return false;
+    ++m_pos;
+    return true;
+  }
+  void skip_space() {
+    while (m_pos < m_text.size() && (m_text[m_pos] == ' ' || m_text[m_pos] == '\t')) ++m_pos;
+  }
+
+  std::string_view m_text;
+  std::size_t m_pos = 0;
+  Row& m_row;
+  std::string_view& m_ts_text;
+  NdjsonScratch& m_scratch;
+};
+
+// Reads a line of any JSON with nlohmann/json and names what is wrong with it.
+void read_general_line(const json& doc, const Where& where, Row& row, std::string_view& ts_text,
+                       NdjsonScratch& scratch) {
   if (doc.is_discarded()) bad_row(where, "not valid JSON");
   if (!doc.is_object()) bad_row(where, "a line must be a JSON object");
-  Row row;
-  std::string labels_text;
-  std::string context_text;
-  std::optional<Millis> ts_text;
   const auto text_field = [&](const json& value, const char* field) -> std::string_view {
     if (value.is_null()) return {};
     if (!value.is_string()) bad_row(where, std::string(field) + " must be a string");
@@ -332,10 +516,7 @@ void parse_ndjson_line(std::string_view line, const Where& where, Millis now, Lo
       if (!value.is_number_integer()) bad_row(where, "ts_ms must be an integer");
       row.ts = value.get<std::int64_t>();
     } else if (key == "ts") {
-      const auto text = text_field(value, "ts");
-      if (text.empty()) continue;
-      ts_text = try_parse_time(text, now);
-      if (!ts_text) bad_row(where, "invalid time '" + std::string(text) + "' in ts");
+      ts_text = text_field(value, "ts");
     } else if (key == "node") {
       row.node = text_field(value, "node");
     } else if (key == "component") {
@@ -358,18 +539,34 @@ void parse_ndjson_line(std::string_view line, const Where& where, Millis now, Lo
         if (!label_value.is_string()) bad_row(where, "label " + label + " must be a string");
         labels.emplace_back(label, label_value.get<std::string>());
       }
-      labels_text = format_labels(labels);
-      row.labels = labels_text;
+      scratch.labels = format_labels(labels);
+      row.labels = scratch.labels;
     } else if (key == "context") {
       if (value.is_null()) continue;
       if (!value.is_object()) bad_row(where, "context must be a JSON object");
-      context_text = value.dump();
-      row.context = context_text;
+      scratch.context = value.dump();
+      row.context = scratch.context;
     } else {
       bad_row(where, "unknown field '" + key + "' (" + k_fields_hint + ")");
     }
   }
-  if (!row.ts) row.ts = ts_text;
+}
+
+void parse_ndjson_line(std::string_view line, const Where& where, Millis now, Loader& loader,
+                       NdjsonScratch& scratch) {
+  Row row;
+  std::string_view ts_text;
+  json doc; // owns the strings `row` points into when the general reader ran
+  if (!FlatObjectReader(line, row, ts_text, scratch).read()) {
+    row = Row{};
+    ts_text = {};
+    doc = json::parse(line.begin(), line.end(), nullptr, false);
+    read_general_line(doc, where, row, ts_text, scratch);
+  }
+  if (!row.ts && !ts_text.empty()) {
+    row.ts = try_parse_time(ts_text, now);
+    if (!row.ts) bad_row(where, "invalid time '" + std::string(ts_text) + "' in ts");
+  }
   loader.add(row, where);
 }
 
@@ -555,9 +752,10 @@ void read_csv(LineReader& lines, const std::string& name, Millis now, Loader& lo
 void read_ndjson(LineReader& lines, const std::string& name, Millis now, Loader& loader,
                  const IngestOptions& options) {
   std::string_view line;
+  NdjsonScratch scratch;
   while (lines.next(line)) {
     if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
-    parse_ndjson_line(line, Where{&name, lines.number()}, now, loader);
+    parse_ndjson_line(line, Where{&name, lines.number()}, now, loader, scratch);
     if (options.progress && lines.number() % k_progress_every == 0) options.progress(lines.number());
   }
 }

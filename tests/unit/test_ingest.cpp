@@ -96,6 +96,36 @@ TEST_CASE("ingest: NDJSON with the export fields; ts_ms wins over ts", "[ingest]
         "\"name\":\"n\",\"labels\":{},\"type\":\"counter\",\"unit\":\"\",\"value\":1}\n");
 }
 
+TEST_CASE("ingest: NDJSON reads the same whatever the JSON style", "[ingest]") {
+  // The first line is the flat shape export writes; the others need the
+  // general reader (escapes, nested labels order, spacing, nulls, exponents).
+  const std::vector<std::string> styles{
+      R"({"ts_ms":1000,"component":"c","name":"n","labels":{"a":"x"},"type":"gauge","unit":"ms","value":2.5,"context":{"k":"}{"}})",
+      R"(  { "ts_ms" : 1000 , "component" : "c", "name":"n","labels":{ "a" : "x" },"type":"gauge","unit":"ms","value":25e-1,"context":{"k":"}{"} }  )",
+      R"({"ts_ms":1000,"component":"c","name":"n","labels":{"a":"x"},"type":"gauge","unit":"ms","value":2.5,"context":{"k":"}{"}})",
+      R"({"ts":"1970-01-01T00:00:01Z","ts_ms":null,"node":null,"component":"c","name":"n","labels":{"a":"x"},"type":"gauge","unit":"ms","value":2.5,"context":{"k":"}{"}})",
+  };
+  std::string first;
+  for (const auto& line : styles) {
+    Fixture f;
+    INFO(line);
+    f.ingest(line + "\n", health::IngestFormat::ndjson);
+    const auto dump = f.dump(health::RowFormat::ndjson);
+    CHECK(dump == R"({"ts":"1970-01-01T00:00:01.000Z","ts_ms":1000,"node":"node-1","component":"c","name":"n","labels":{"a":"x"},"type":"gauge","unit":"ms","value":2.5,"context":{"k":"}{"}})"
+                  "\n");
+  }
+  // What the flat reader declines is still checked by the general one.
+  for (const std::string bad : {R"({"ts_ms":1,"component":"c","name":"n","value":01})",
+                                R"({"ts_ms":1,"component":"c","name":"n"} x)",
+                                R"({"ts_ms":1,"component":"c","name":"n","value":1.})",
+                                R"({"ts_ms":1,"component":"c","name":"n",})"}) {
+    Fixture f;
+    INFO(bad);
+    CHECK(error_text([&] { f.ingest(bad + "\n", health::IngestFormat::ndjson); }, health::ErrorKind::bad_data) ==
+          "input:1: not valid JSON");
+  }
+}
+
 TEST_CASE("ingest: an export ingested into a new file gives the same samples", "[ingest]") {
   Fixture source;
   source.ingest("{\"ts_ms\":5,\"component\":\"a\",\"name\":\"t\",\"type\":\"timer\",\"value\":0.1,"

@@ -38,6 +38,11 @@ TEST_CASE("names: label arguments are parsed, sorted and checked", "[names]") {
   CHECK_THROWS_WITH(health::parse_label_args({"a=1", "a=2"}), Catch::Contains("given twice"));
   CHECK_THROWS_WITH(health::parse_label_args({"bad key=1"}), Catch::Contains("outside"));
   CHECK_THROWS_WITH(health::parse_label_args({"k=line\nbreak"}), Catch::Contains("control character"));
+  CHECK(health::parse_label_args({"city=Zürich", "emoji=\xF0\x9F\x99\x82"}).size() == 2);
+  for (const char* bad : {"k=\xff", "k=\xC3", "k=\xC0\xAF", "k=\xED\xA0\x80", "k=\xF4\x90\x80\x80"}) {
+    INFO(bad);
+    CHECK_THROWS_WITH(health::parse_label_args({bad}), "label k has a value that is not UTF-8");
+  }
 }
 
 TEST_CASE("names: canonical label text round-trips, escapes included", "[names]") {
