@@ -1,0 +1,40 @@
+#pragma once
+// Read-only SQL over the database file, for people and tools that want to ask
+// their own questions (see the samples_view and series_view views).
+
+#include <health/store.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace health {
+
+struct Blob {
+  std::string bytes;
+};
+
+// One result cell: NULL, integer, real, text or blob.
+using SqlValue = std::variant<std::monostate, std::int64_t, double, std::string, Blob>;
+
+struct SqlParameter {
+  std::string name;  // without the leading ':', '@' or '$'
+  std::string value; // bound as an integer or a real when it reads as one, else as text
+};
+
+// Runs one read-only statement on `store` and calls `on_columns` once with
+// the column names, then `on_row` for each row.
+// Throws Error(usage) when `sql` is empty, does not compile (an unknown
+// table, a syntax error), holds more than one statement, would write (checked
+// before it runs: nothing changes), names a parameter that is not given, or is
+// given one it does not name; Error(runtime) when it fails while running.
+// `store` should be opened read-only, so that even a statement SQLite calls
+// read-only (ATTACH) cannot create or change a file.
+void run_sql(Store& store, const std::string& sql, const std::vector<SqlParameter>& parameters,
+             const std::function<void(const std::vector<std::string>&)>& on_columns,
+             const std::function<void(const std::vector<SqlValue>&)>& on_row);
+
+} // namespace health
