@@ -1,0 +1,239 @@
+#include <health/aggregate.hpp>
+
+#include <health/error.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+namespace health {
+
+namespace {
+
+constexpr Agg k_aggs[] = {Agg::count, Agg::sum, Agg::min, Agg::max, Agg::avg,
+                          Agg::last,  Agg::rate, Agg::p50, Agg::p95, Agg::p99};
+constexpr std::size_t k_trend_buckets = 24;
+constexpr double k_material_change = 0.10;
+constexpr double k_consistent_fit = 0.5;
+constexpr double k_volatile_variation = 0.5;
+
+} // namespace
+
+std::string_view to_string(Agg agg) {
+  switch (agg) {
+  case Agg::count: return "count";
+  case Agg::sum: return "sum";
+  case Agg::min: return "min";
+  case Agg::max: return "max";
+  case Agg::avg: return "avg";
+  case Agg::last: return "last";
+  case Agg::rate: return "rate";
+  case Agg::p50: return "p50";
+  case Agg::p95: return "p95";
+  case Agg::p99: return "p99";
+  }
+  return "count";
+}
+
+std::optional<Agg> parse_agg(std::string_view text) {
+  for (const auto agg : k_aggs)
+    if (to_string(agg) == text) return agg;
+  return std::nullopt;
+}
+
+std::vector<Agg> parse_agg_list(const std::vector<std::string>& texts) {
+  std::vector<Agg> out;
+  for (const auto& text : texts) {
+    const auto agg = parse_agg(text);
+    if (!agg)
+      throw Error(ErrorKind::usage, "unknown aggregate '" + text + "'",
+                  "use count, sum, min, max, avg, last, rate, p50, p95 or p99");
+    if (std::find(out.begin(), out.end(), *agg) != out.end())
+      throw Error(ErrorKind::usage, "aggregate '" + text + "' is given twice");
+    out.push_back(*agg);
+  }
+  return out;
+}
+
+std::optional<double> Stats::value(Agg agg) const {
+  switch (agg) {
+  case Agg::count: return static_cast<double>(count);
+  case Agg::sum: return sum;
+  case Agg::rate: return rate_per_s;
+  default: break;
+  }
+  if (count == 0) return std::nullopt;
+  switch (agg) {
+  case Agg::min: return min;
+  case Agg::max: return max;
+  case Agg::avg: return avg;
+  case Agg::last: return last;
+  case Agg::p50: return p50;
+  case Agg::p95: return p95;
+  case Agg::p99: return p99;
+  default: return std::nullopt;
+  }
+}
+
+double quantile(const std::vector<double>& sorted, double p) {
+  const double rank = p * static_cast<double>(sorted.size() - 1);
+  const auto lower = static_cast<std::size_t>(std::floor(rank));
+  const std::size_t upper = std::min(lower + 1, sorted.size() - 1);
+  return sorted[lower] + (rank - static_cast<double>(lower)) * (sorted[upper] - sorted[lower]);
+}
+
+namespace {
+
+// The p-quantiles (ascending p) of unsorted `values`, by selection rather than
+// a full sort: each nth_element works on what is left above the previous rank.
+void select_quantiles(std::vector<double>& values, const double (&ps)[3], double (&out)[3]) {
+  const std::size_t n = values.size();
+  std::size_t from = 0;
+  for (std::size_t i = 0; i < 3; ++i) {
+    const double rank = ps[i] * static_cast<double>(n - 1);
+    const auto lower = static_cast<std::size_t>(std::floor(rank));
+    if (lower >= from) {
+      std::nth_element(values.begin() + static_cast<std::ptrdiff_t>(from),
+                       values.begin() + static_cast<std::ptrdiff_t>(lower), values.end());
+      from = lower;
+    }
+    const double low = values[lower];
+    double high = low;
+    if (lower + 1 < n) {
+      high = *std::min_element(values.begin() + static_cast<std::ptrdiff_t>(lower + 1), values.end());
+    }
+    out[i] = low + (rank - static_cast<double>(lower)) * (high - low);
+  }
+}
+
+} // namespace
+
+void StatsBuilder::add(Millis ts, double value) {
+  if (m_values.empty()) {
+    m_first_ts = ts;
+    m_min = m_max = value;
+  } else {
+    m_min = std::min(m_min, value);
+    m_max = std::max(m_max, value);
+  }
+  m_values.push_back(value);
+  m_sum += value;
+  if (m_values.size() == 1 || ts >= m_last_ts) {
+    m_last = value;
+    m_last_ts = ts;
+  }
+}
+
+Stats StatsBuilder::finish(Millis span_ms) {
+  Stats stats;
+  stats.count = m_values.size();
+  stats.sum = m_sum;
+  stats.rate_per_s = span_ms > 0 ? m_sum / (static_cast<double>(span_ms) / 1000.0) : 0;
+  if (!m_values.empty()) {
+    stats.min = m_min;
+    stats.max = m_max;
+    stats.avg = m_sum / static_cast<double>(m_values.size());
+    stats.last = m_last;
+    double quantiles[3];
+    select_quantiles(m_values, {0.50, 0.95, 0.99}, quantiles);
+    stats.p50 = quantiles[0];
+    stats.p95 = quantiles[1];
+    stats.p99 = quantiles[2];
+    stats.first_ts = m_first_ts;
+    stats.last_ts = m_last_ts;
+  }
+  m_values.clear();
+  m_sum = 0;
+  return stats;
+}
+
+Millis bucket_start(Millis t, Millis step_ms, Millis offset_ms) {
+  const Millis shifted = t + offset_ms;
+  Millis bucket = shifted / step_ms;
+  if (shifted % step_ms != 0 && shifted < 0) --bucket;
+  return bucket * step_ms - offset_ms;
+}
+
+Millis step_for_points(Millis range_ms, std::size_t max_points) {
+  static constexpr Millis k_ladder[] = {
+      k_second_ms,      2 * k_second_ms,  5 * k_second_ms, 10 * k_second_ms, 15 * k_second_ms,
+      30 * k_second_ms, k_minute_ms,      2 * k_minute_ms, 5 * k_minute_ms,  10 * k_minute_ms,
+      15 * k_minute_ms, 30 * k_minute_ms, k_hour_ms,       2 * k_hour_ms,    3 * k_hour_ms,
+      6 * k_hour_ms,    12 * k_hour_ms,   k_day_ms,        2 * k_day_ms,     k_week_ms,
+      2 * k_week_ms,    4 * k_week_ms};
+  const auto fits = [&](Millis step) {
+    const Millis buckets = (range_ms + step - 1) / step + 1; // one more for alignment
+    return buckets <= static_cast<Millis>(max_points);
+  };
+  for (const Millis step : k_ladder)
+    if (fits(step)) return step;
+  Millis step = 4 * k_week_ms;
+  while (!fits(step)) step *= 2;
+  return step;
+}
+
+std::string_view to_string(TrendDirection direction) {
+  switch (direction) {
+  case TrendDirection::upward: return "upward";
+  case TrendDirection::downward: return "downward";
+  case TrendDirection::stable: return "stable";
+  case TrendDirection::volatile_: return "volatile";
+  }
+  return "stable";
+}
+
+TrendBuilder::TrendBuilder(MetricType type, Millis since, Millis until)
+    : m_type(type), m_since(since),
+      m_bucket_ms(std::max<Millis>(1, (until - since + static_cast<Millis>(k_trend_buckets) - 1) /
+                                          static_cast<Millis>(k_trend_buckets))),
+      m_sums(k_trend_buckets, 0), m_counts(k_trend_buckets, 0) {}
+
+void TrendBuilder::add(Millis ts, double value) {
+  const Millis index = (ts - m_since) / m_bucket_ms;
+  if (index < 0 || index >= static_cast<Millis>(k_trend_buckets)) return;
+  m_sums[static_cast<std::size_t>(index)] += value;
+  ++m_counts[static_cast<std::size_t>(index)];
+}
+
+Trend TrendBuilder::finish() const {
+  // Points: (bucket middle in hours since `since`, bucket value).
+  std::vector<std::pair<double, double>> points;
+  for (std::size_t i = 0; i < k_trend_buckets; ++i) {
+    if (m_counts[i] == 0) continue;
+    const double hours = (static_cast<double>(i) + 0.5) * static_cast<double>(m_bucket_ms) /
+                         static_cast<double>(k_hour_ms);
+    const double value = m_type == MetricType::counter
+                             ? m_sums[i]
+                             : m_sums[i] / static_cast<double>(m_counts[i]);
+    points.emplace_back(hours, value);
+  }
+  Trend trend;
+  if (points.size() < 3) return trend;
+  const double n = static_cast<double>(points.size());
+  double mean_x = 0, mean_y = 0;
+  for (const auto& [x, y] : points) {
+    mean_x += x;
+    mean_y += y;
+  }
+  mean_x /= n;
+  mean_y /= n;
+  double sxx = 0, sxy = 0, syy = 0;
+  for (const auto& [x, y] : points) {
+    sxx += (x - mean_x) * (x - mean_x);
+    sxy += (x - mean_x) * (y - mean_y);
+    syy += (y - mean_y) * (y - mean_y);
+  }
+  if (sxx <= 0) return trend;
+  trend.slope_per_hour = sxy / sxx;
+  trend.strength = syy > 0 ? std::clamp(sxy * sxy / (sxx * syy), 0.0, 1.0) : 0.0;
+  const double span_hours = points.back().first - points.front().first;
+  const double scale = std::abs(mean_y) > 1e-12 ? std::abs(mean_y) : 1e-12;
+  trend.change_pct = trend.slope_per_hour * span_hours / scale * 100.0;
+  const double variation = std::sqrt(syy / n) / scale;
+  if (std::abs(trend.change_pct) >= k_material_change * 100.0 && trend.strength >= k_consistent_fit)
+    trend.direction = trend.slope_per_hour > 0 ? TrendDirection::upward : TrendDirection::downward;
+  else if (variation >= k_volatile_variation)
+    trend.direction = TrendDirection::volatile_;
+  return trend;
+}
+
+} // namespace health
