@@ -1,11 +1,16 @@
-// healthctl export: samples over a time range as NDJSON, CSV or TSV.
+// healthctl export: the samples of a time range, raw or bucketed, as the json
+// document, NDJSON, CSV or TSV, to stdout or atomically to a file.
 
 #include "commands.hpp"
 
+#include <health/atomic_file.hpp>
 #include <health/error.hpp>
-#include <health/format.hpp>
+#include <health/export.hpp>
 #include <health/names.hpp>
-#include <health/query.hpp>
+
+#include <cstdio>
+#include <memory>
+#include <unistd.h>
 
 namespace healthctl {
 
@@ -17,50 +22,75 @@ struct ExportArgs {
   std::vector<std::string> components;
   std::vector<std::string> metrics;
   std::vector<std::string> labels;
+  std::string step;
+  std::vector<std::string> aggs;
+  std::size_t max_points = 0;
+  std::string tz;
+  std::string output;
 };
 
-constexpr std::size_t k_flush_bytes = 1 << 18;
-
 void run_export(const Globals& globals, const ExportArgs& args) {
-  const auto format = choose_format(globals, "export", {"ndjson", "csv", "tsv"}, "ndjson");
-  const health::RowFormat row_format = format == "csv"   ? health::RowFormat::csv
-                                       : format == "tsv" ? health::RowFormat::tsv
-                                                         : health::RowFormat::ndjson;
+  const auto format_name = choose_format(globals, "export", {"json", "ndjson", "csv", "tsv"}, "ndjson");
+  health::ExportOptions options;
+  options.format = *health::parse_export_format(format_name);
   const health::Millis now = health::now_ms();
-  const health::TimeRange range{health::parse_time(args.since, now), health::parse_time(args.until, now)};
-  if (range.until < range.since)
+  options.range = {health::parse_time(args.since, now), health::parse_time(args.until, now)};
+  if (options.range.until < options.range.since)
     throw health::Error(health::ErrorKind::usage, "--until is before --since",
                         "give --since earlier than --until");
-  health::SeriesFilter filter;
-  filter.components = split_commas(args.components);
-  filter.metrics = split_commas(args.metrics);
-  if (!globals.node.empty()) filter.nodes.push_back(globals.node);
-  filter.labels = health::parse_label_args(args.labels);
+  options.filter.components = split_commas(args.components);
+  options.filter.metrics = split_commas(args.metrics);
+  if (!globals.node.empty()) options.filter.nodes.push_back(globals.node);
+  options.filter.labels = health::parse_label_args(args.labels);
+  if (!args.step.empty()) {
+    options.step = health::parse_duration(args.step);
+    if (options.step == 0)
+      throw health::Error(health::ErrorKind::usage, "--step must be longer than 0", "use --step 5m, say");
+  }
+  options.max_points = args.max_points;
+  options.aggs = health::parse_agg_list(split_commas(args.aggs));
+  if (!args.tz.empty() && args.tz != "UTC") {
+    health::set_local_zone(args.tz);
+    options.zone = health::Zone::local();
+  }
 
   auto store = open_store(globals, health::OpenMode::read_only);
-  std::string buffer;
-  buffer.reserve(k_flush_bytes + 4096);
-  if (row_format != health::RowFormat::ndjson) buffer = health::sample_header(row_format);
-  health::scan_samples(store, filter, range, [&](const health::SampleRow& row) {
-    health::append_sample(buffer, row_format, row);
-    if (buffer.size() >= k_flush_bytes) {
-      write_out(buffer);
-      buffer.clear();
-    }
-  });
-  write_out(buffer);
+  if (args.output.empty() || args.output == "-") {
+    health::write_export(store, options, now, [](std::string_view text) { write_out(text); });
+    flush_out();
+    return;
+  }
+  health::AtomicFile file(args.output);
+  const auto totals =
+      health::write_export(store, options, now, [&](std::string_view text) { file.write(text); });
+  file.commit();
+  if (!globals.quiet && ::isatty(STDERR_FILENO) == 1)
+    std::fprintf(stderr, "wrote %zu rows (%zu samples of %zu series) to %s\n", totals.rows,
+                 totals.samples, totals.series, args.output.c_str());
 }
 
 } // namespace
 
 void setup_export(CLI::App& app, const Globals& globals) {
   auto args = std::make_shared<ExportArgs>();
-  auto* command = app.add_subcommand("export", "Write the samples of a time range as NDJSON, CSV or TSV");
+  auto* command = app.add_subcommand(
+      "export", "Write the samples of a time range, raw or bucketed, as json, NDJSON, CSV or TSV");
   command->add_option("--since", args->since, "Start of the range, inclusive (default 24h ago)");
   command->add_option("--until", args->until, "End of the range, exclusive (default now)");
   command->add_option("-c,--component", args->components, "Only these components (repeatable or a,b)");
   command->add_option("-m,--metric", args->metrics, "Only these metric names (repeatable or a,b)");
   command->add_option("-l,--label", args->labels, "Only series with label key=value (repeatable)");
+  auto* step = command->add_option("--step", args->step,
+                                   "Bucket rows: one per step (5m, 1h, 1d) aligned to the epoch");
+  auto* max_points = command->add_option("--max-points", args->max_points,
+                                         "Bucket rows: the smallest step giving at most N rows per series")
+                         ->check(CLI::PositiveNumber);
+  step->excludes(max_points);
+  command->add_option("--agg", args->aggs,
+                      "Bucket columns: count,sum,min,max,avg,last,rate,p50,p95,p99 "
+                      "(default count,sum,min,max,avg,last)");
+  command->add_option("--tz", args->tz, "Show times and align day buckets in this zone (Europe/Berlin, local)");
+  command->add_option("-o,--output", args->output, "Write to FILE atomically (- is stdout)");
   command->callback([&globals, args] { run_export(globals, *args); });
 }
 

@@ -14,6 +14,7 @@ void setup_ingest(CLI::App& app, const Globals& globals);
 void setup_components(CLI::App& app, const Globals& globals);
 void setup_metrics(CLI::App& app, const Globals& globals);
 void setup_export(CLI::App& app, const Globals& globals);
+void setup_summary(CLI::App& app, const Globals& globals);
 void setup_sql(CLI::App& app, const Globals& globals);
 
 } // namespace healthctl

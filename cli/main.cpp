@@ -90,6 +90,7 @@ int main(int argc, char** argv) {
   healthctl::setup_components(app, globals);
   healthctl::setup_metrics(app, globals);
   healthctl::setup_export(app, globals);
+  healthctl::setup_summary(app, globals);
   healthctl::setup_sql(app, globals);
 
   try {

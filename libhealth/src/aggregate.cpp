@@ -194,17 +194,24 @@ void TrendBuilder::add(Millis ts, double value) {
   ++m_counts[static_cast<std::size_t>(index)];
 }
 
+std::vector<std::optional<double>> TrendBuilder::bucket_values() const {
+  std::vector<std::optional<double>> out(k_trend_buckets);
+  for (std::size_t i = 0; i < k_trend_buckets; ++i) {
+    if (m_counts[i] == 0) continue;
+    out[i] = m_type == MetricType::counter ? m_sums[i] : m_sums[i] / static_cast<double>(m_counts[i]);
+  }
+  return out;
+}
+
 Trend TrendBuilder::finish() const {
   // Points: (bucket middle in hours since `since`, bucket value).
   std::vector<std::pair<double, double>> points;
-  for (std::size_t i = 0; i < k_trend_buckets; ++i) {
-    if (m_counts[i] == 0) continue;
+  const auto values = bucket_values();
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (!values[i]) continue;
     const double hours = (static_cast<double>(i) + 0.5) * static_cast<double>(m_bucket_ms) /
                          static_cast<double>(k_hour_ms);
-    const double value = m_type == MetricType::counter
-                             ? m_sums[i]
-                             : m_sums[i] / static_cast<double>(m_counts[i]);
-    points.emplace_back(hours, value);
+    points.emplace_back(hours, *values[i]);
   }
   Trend trend;
   if (points.size() < 3) return trend;

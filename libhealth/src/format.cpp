@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cmath>
+#include <iterator>
 
 namespace health {
 
@@ -64,6 +66,73 @@ void append_labels_json(std::string& out, const Labels& labels) {
   out += '}';
 }
 
+void append_display_number(std::string& out, double value) {
+  if (value == std::trunc(value) && std::abs(value) < 1e15) {
+    append_number(out, value);
+    return;
+  }
+  const double magnitude = std::abs(value);
+  if (magnitude < 1e-3) {
+    std::array<char, 32> buffer{};
+    const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value,
+                                      std::chars_format::scientific, 1);
+    out.append(buffer.data(), result.ptr);
+    return;
+  }
+  // Three significant digits for small values, whole numbers from 1000 up.
+  const int whole_digits = magnitude >= 1 ? static_cast<int>(std::floor(std::log10(magnitude))) + 1 : 0;
+  int decimals = std::max(0, 3 - whole_digits);
+  if (magnitude < 1) decimals = 3 - static_cast<int>(std::floor(std::log10(magnitude))) - 1;
+  std::array<char, 64> buffer{};
+  const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value,
+                                    std::chars_format::fixed, decimals);
+  std::string_view text(buffer.data(), static_cast<std::size_t>(result.ptr - buffer.data()));
+  if (text.find('.') != std::string_view::npos) {
+    while (text.back() == '0') text.remove_suffix(1);
+    if (text.back() == '.') text.remove_suffix(1);
+  }
+  out.append(text);
+}
+
+std::string display_number(double value) {
+  std::string out;
+  append_display_number(out, value);
+  return out;
+}
+
+std::string sparkline(const std::vector<std::optional<double>>& values, bool ascii) {
+  static constexpr const char* k_blocks[] = {"\u2581", "\u2582", "\u2583", "\u2584",
+                                             "\u2585", "\u2586", "\u2587", "\u2588"};
+  static constexpr char k_ascii[] = {'_', '.', '-', '~', '^'};
+  double low = 0;
+  double high = 0;
+  bool any = false;
+  for (const auto& value : values) {
+    if (!value) continue;
+    low = any ? std::min(low, *value) : *value;
+    high = any ? std::max(high, *value) : *value;
+    any = true;
+  }
+  const std::size_t levels = ascii ? std::size(k_ascii) : std::size(k_blocks);
+  std::string out;
+  for (const auto& value : values) {
+    if (!value) {
+      out += ' ';
+      continue;
+    }
+    // A flat line sits in the middle.
+    const std::size_t level =
+        high > low ? static_cast<std::size_t>(std::lround((*value - low) / (high - low) *
+                                                          static_cast<double>(levels - 1)))
+                   : (levels - 1) / 2;
+    if (ascii)
+      out += k_ascii[level];
+    else
+      out += k_blocks[level];
+  }
+  return out;
+}
+
 namespace {
 
 // Display width of UTF-8 text: code points, not bytes.
@@ -95,65 +164,6 @@ std::string format_table(const std::vector<std::string>& header,
   append_row(header);
   for (const auto& row : rows) append_row(row);
   return out;
-}
-
-std::string sample_header(RowFormat format) {
-  std::string header = "ts,ts_ms,node,component,name,labels,type,unit,value,context\n";
-  if (format == RowFormat::tsv)
-    for (auto& c : header)
-      if (c == ',') c = '\t';
-  return header;
-}
-
-void append_sample(std::string& out, RowFormat format, const SampleRow& row) {
-  const SeriesInfo& series = *row.series;
-  std::array<char, 24> digits{};
-  const auto ts_ms = std::to_chars(digits.data(), digits.data() + digits.size(), row.ts);
-  const std::string_view ts_ms_text(digits.data(), static_cast<std::size_t>(ts_ms.ptr - digits.data()));
-
-  if (format == RowFormat::ndjson) {
-    out += "{\"ts\":\"";
-    append_time(out, row.ts);
-    out += "\",\"ts_ms\":";
-    out += ts_ms_text;
-    out += ",\"node\":";
-    append_json_string(out, series.node);
-    out += ",\"component\":";
-    append_json_string(out, series.component);
-    out += ",\"name\":";
-    append_json_string(out, series.name);
-    out += ",\"labels\":";
-    append_labels_json(out, series.labels);
-    out += ",\"type\":\"";
-    out += to_string(series.type);
-    out += "\",\"unit\":";
-    append_json_string(out, series.unit);
-    out += ",\"value\":";
-    append_number(out, row.value);
-    if (!row.context.empty()) {
-      out += ",\"context\":";
-      out += row.context;
-    }
-    out += "}\n";
-    return;
-  }
-
-  const char separator = format == RowFormat::tsv ? '\t' : ',';
-  append_time(out, row.ts);
-  out += separator;
-  out += ts_ms_text;
-  for (const std::string_view field : {std::string_view(series.node), std::string_view(series.component),
-                                       std::string_view(series.name),
-                                       std::string_view(series.labels_text), to_string(series.type),
-                                       std::string_view(series.unit)}) {
-    out += separator;
-    append_csv_field(out, field, separator);
-  }
-  out += separator;
-  append_number(out, row.value);
-  out += separator;
-  append_csv_field(out, row.context, separator);
-  out += '\n';
 }
 
 } // namespace health

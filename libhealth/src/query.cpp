@@ -76,25 +76,73 @@ std::vector<ComponentInfo> list_components(Store& store) {
   return out;
 }
 
+std::vector<SeriesInfo> with_samples_in(Store& store, std::vector<SeriesInfo> series,
+                                        TimeRange range) {
+  sqlite::Statement any(store.handle(), "SELECT EXISTS (SELECT 1 FROM samples WHERE series_id = ?1 "
+                                        "AND ts_ms >= ?2 AND ts_ms < ?3)");
+  std::erase_if(series, [&](const SeriesInfo& info) {
+    any.reset();
+    any.bind(1, info.id).bind(2, range.since).bind(3, range.until);
+    any.step();
+    return any.int64(0) == 0;
+  });
+  return series;
+}
+
+struct SampleScanner::Impl {
+  sqlite::Statement samples;
+};
+
+namespace {
+
+const char* scanner_sql(Store& store, WithContext context) {
+  bool join = context == WithContext::yes;
+  if (join) {
+    // Samples skip the join entirely when no sample has context.
+    sqlite::Statement any(store.handle(), "SELECT EXISTS (SELECT 1 FROM sample_context)");
+    any.step();
+    join = any.int64(0) != 0;
+  }
+  return join ? "SELECT x.ts_ms, x.value, c.context FROM samples x LEFT JOIN sample_context c "
+                "ON c.series_id = x.series_id AND c.ts_ms = x.ts_ms AND c.seq = x.seq "
+                "WHERE x.series_id = ?1 AND x.ts_ms >= ?2 AND x.ts_ms < ?3 ORDER BY x.ts_ms, x.seq"
+              : "SELECT ts_ms, value, NULL FROM samples "
+                "WHERE series_id = ?1 AND ts_ms >= ?2 AND ts_ms < ?3 ORDER BY ts_ms, seq";
+}
+
+} // namespace
+
+SampleScanner::SampleScanner(Store& store, WithContext context)
+    : m_impl(new Impl{sqlite::Statement(store.handle(), scanner_sql(store, context))}) {}
+
+SampleScanner::~SampleScanner() = default;
+
+void SampleScanner::scan(const SeriesInfo& series, TimeRange range,
+                         const std::function<void(const SampleRow&)>& visit) {
+  auto& samples = m_impl->samples;
+  samples.reset();
+  samples.bind(1, series.id).bind(2, range.since).bind(3, range.until);
+  while (samples.step())
+    visit(SampleRow{&series, samples.int64(0), samples.real(1), samples.text(2)});
+}
+
 void scan_samples(Store& store, const SeriesFilter& filter, TimeRange range,
                   const std::function<void(const SampleRow&)>& visit) {
   const auto series = list_series(store, filter, WithStats::no);
-  sqlite::Statement any_context(store.handle(), "SELECT EXISTS (SELECT 1 FROM sample_context)");
-  any_context.step();
-  // Samples without context skip the join entirely when no sample has any.
-  sqlite::Statement samples(
-      store.handle(),
-      any_context.int64(0) != 0
-          ? "SELECT x.ts_ms, x.value, c.context FROM samples x LEFT JOIN sample_context c "
-            "ON c.series_id = x.series_id AND c.ts_ms = x.ts_ms AND c.seq = x.seq "
-            "WHERE x.series_id = ?1 AND x.ts_ms >= ?2 AND x.ts_ms < ?3 ORDER BY x.ts_ms, x.seq"
-          : "SELECT ts_ms, value, NULL FROM samples "
-            "WHERE series_id = ?1 AND ts_ms >= ?2 AND ts_ms < ?3 ORDER BY ts_ms, seq");
-  for (const auto& info : series) {
-    samples.reset();
-    samples.bind(1, info.id).bind(2, range.since).bind(3, range.until);
-    while (samples.step())
-      visit(SampleRow{&info, samples.int64(0), samples.real(1), samples.text(2)});
+  SampleScanner scanner(store, WithContext::yes);
+  for (const auto& info : series) scanner.scan(info, range, visit);
+}
+
+ReadSnapshot::ReadSnapshot(Store& store) : m_store(store) {
+  sqlite::exec(store.handle(), "BEGIN");
+  // A deferred transaction takes its snapshot at the first read: read now.
+  sqlite::Statement(store.handle(), "SELECT count(*) FROM sqlite_schema").step();
+}
+
+ReadSnapshot::~ReadSnapshot() {
+  try {
+    sqlite::exec(m_store.handle(), "COMMIT");
+  } catch (...) { // nothing was written: the snapshot ends with the connection
   }
 }
 

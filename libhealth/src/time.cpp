@@ -4,8 +4,15 @@
 
 #include <date/date.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <cstdlib>
+#include <ctime>
 #include <limits>
+
+#include <sys/stat.h>
+#include <time.h>
 
 namespace health {
 
@@ -263,7 +270,11 @@ Millis parse_time(std::string_view text, Millis now) {
               "today, yesterday, now-24h, -24h or a duration such as 24h");
 }
 
-void append_time(std::string& out, Millis t) {
+namespace {
+
+// Appends the wall-clock time `t` (shifted to local time already) without a
+// zone designator.
+void append_wall_time(std::string& out, Millis t) {
   const Millis days = floor_div(t, k_day_ms);
   const Millis in_day = t - days * k_day_ms;
   const date::year_month_day ymd{date::sys_days{date::days{days}}};
@@ -280,6 +291,20 @@ void append_time(std::string& out, Millis t) {
   append_digits(out, static_cast<long>(in_day / k_second_ms % 60), 2);
   out += '.';
   append_digits(out, static_cast<long>(in_day % k_second_ms), 3);
+}
+
+bool is_zone_name(std::string_view name) {
+  if (name.empty() || name.front() == '/' || name.find("..") != std::string_view::npos) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '/' || c == '_' || c == '-' ||
+           c == '+';
+  });
+}
+
+} // namespace
+
+void append_time(std::string& out, Millis t) {
+  append_wall_time(out, t);
   out += 'Z';
 }
 
@@ -287,6 +312,56 @@ std::string format_time(Millis t) {
   std::string out;
   out.reserve(24);
   append_time(out, t);
+  return out;
+}
+
+Millis Zone::offset_at(Millis t) const {
+  if (!m_local) return 0;
+  const Millis slot = floor_div(t, 15 * k_minute_ms);
+  if (m_cached && slot == m_slot) return m_offset;
+  const auto seconds = static_cast<std::time_t>(floor_div(t, k_second_ms));
+  std::tm local{};
+  m_offset = ::localtime_r(&seconds, &local) != nullptr ? local.tm_gmtoff * k_second_ms : 0;
+  m_slot = slot;
+  m_cached = true;
+  return m_offset;
+}
+
+void set_local_zone(std::string_view name) {
+  if (name == "local") {
+    ::tzset();
+    return;
+  }
+  const std::string zone(name);
+  const char* dir = std::getenv("TZDIR");
+  const std::string path =
+      std::string(dir != nullptr && dir[0] != '\0' ? dir : "/usr/share/zoneinfo") + "/" + zone;
+  struct stat info {};
+  if (name != "UTC" && (!is_zone_name(name) || ::stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode)))
+    throw Error(ErrorKind::usage, "unknown time zone '" + zone + "'",
+                "use an IANA name such as Europe/Berlin, UTC or local");
+  ::setenv("TZ", zone.c_str(), 1);
+  ::tzset();
+}
+
+void append_time(std::string& out, Millis t, const Zone& zone) {
+  const Millis offset = zone.offset_at(t);
+  append_wall_time(out, t + offset);
+  if (offset == 0) {
+    out += 'Z';
+    return;
+  }
+  const Millis minutes = (offset < 0 ? -offset : offset) / k_minute_ms;
+  out += offset < 0 ? '-' : '+';
+  append_digits(out, static_cast<long>(minutes / 60), 2);
+  out += ':';
+  append_digits(out, static_cast<long>(minutes % 60), 2);
+}
+
+std::string format_time(Millis t, const Zone& zone) {
+  std::string out;
+  out.reserve(29);
+  append_time(out, t, zone);
   return out;
 }
 

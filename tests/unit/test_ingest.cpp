@@ -1,5 +1,5 @@
 #include <health/error.hpp>
-#include <health/format.hpp>
+#include <health/export.hpp>
 #include <health/ingest.hpp>
 #include <health/query.hpp>
 #include <health/recorder.hpp>
@@ -37,11 +37,12 @@ struct Fixture {
   }
 
   // Every sample as an export would write it.
-  std::string dump(health::RowFormat format = health::RowFormat::csv) {
-    std::string out = format == health::RowFormat::ndjson ? "" : health::sample_header(format);
-    health::scan_samples(store, {}, {std::numeric_limits<health::Millis>::min(),
-                                     std::numeric_limits<health::Millis>::max()},
-                         [&](const health::SampleRow& row) { health::append_sample(out, format, row); });
+  std::string dump(health::ExportFormat format = health::ExportFormat::csv) {
+    health::ExportOptions options;
+    options.format = format;
+    options.range = {-(health::Millis{1} << 60), health::Millis{1} << 60};
+    std::string out;
+    health::write_export(store, options, k_now, [&](std::string_view text) { out += text; });
     return out;
   }
 };
@@ -88,7 +89,7 @@ TEST_CASE("ingest: NDJSON with the export fields; ts_ms wins over ts", "[ingest]
            "  \n"
            "{\"ts\":\"2025-01-15T10:30:00.123+01:00\",\"component\":\"c\",\"name\":\"n\"}\r\n",
            health::IngestFormat::ndjson);
-  CHECK(f.dump(health::RowFormat::ndjson) ==
+  CHECK(f.dump(health::ExportFormat::ndjson) ==
         "{\"ts\":\"1970-01-01T00:00:01.000Z\",\"ts_ms\":1000,\"node\":\"web-1\",\"component\":\"c\","
         "\"name\":\"g\",\"labels\":{\"a\":\"1\",\"b\":\"2\"},\"type\":\"gauge\",\"unit\":\"\","
         "\"value\":-2.5,\"context\":{\"x\":[1,2]}}\n"
@@ -110,7 +111,7 @@ TEST_CASE("ingest: NDJSON reads the same whatever the JSON style", "[ingest]") {
     Fixture f;
     INFO(line);
     f.ingest(line + "\n", health::IngestFormat::ndjson);
-    const auto dump = f.dump(health::RowFormat::ndjson);
+    const auto dump = f.dump(health::ExportFormat::ndjson);
     CHECK(dump == R"({"ts":"1970-01-01T00:00:01.000Z","ts_ms":1000,"node":"node-1","component":"c","name":"n","labels":{"a":"x"},"type":"gauge","unit":"ms","value":2.5,"context":{"k":"}{"}})"
                   "\n");
   }
@@ -134,12 +135,12 @@ TEST_CASE("ingest: an export ingested into a new file gives the same samples", "
                 "{\"ts_ms\":-5,\"component\":\"a\",\"name\":\"r\",\"type\":\"rolling\",\"unit\":\"%\",\"value\":1e300,"
                 "\"labels\":{\"k\":\"semi;colon\\\\slash\"}}\n",
                 health::IngestFormat::ndjson);
-  for (const auto format : {health::RowFormat::csv, health::RowFormat::ndjson}) {
+  for (const auto format : {health::ExportFormat::csv, health::ExportFormat::ndjson}) {
     Fixture copy;
     copy.ingest(source.dump(format),
-                format == health::RowFormat::csv ? health::IngestFormat::csv : health::IngestFormat::ndjson);
-    CHECK(copy.dump(health::RowFormat::csv) == source.dump(health::RowFormat::csv));
-    CHECK(copy.dump(health::RowFormat::ndjson) == source.dump(health::RowFormat::ndjson));
+                format == health::ExportFormat::csv ? health::IngestFormat::csv : health::IngestFormat::ndjson);
+    CHECK(copy.dump(health::ExportFormat::csv) == source.dump(health::ExportFormat::csv));
+    CHECK(copy.dump(health::ExportFormat::ndjson) == source.dump(health::ExportFormat::ndjson));
   }
 }
 
@@ -152,7 +153,7 @@ TEST_CASE("ingest: one bad line in the middle writes nothing", "[ingest]") {
   const auto message = error_text([&] { f.ingest(text, health::IngestFormat::csv); },
                                   health::ErrorKind::bad_data);
   CHECK(message == "input:102: value 'oops' is not a finite number");
-  CHECK(f.dump() == health::sample_header(health::RowFormat::csv));
+  CHECK(f.dump() == "ts,ts_ms,node,component,name,labels,type,unit,value,context\n");
   CHECK(health::list_series(f.store, {}, health::WithStats::no).empty());
 }
 

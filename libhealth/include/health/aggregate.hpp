@@ -96,6 +96,9 @@ public:
   TrendBuilder(MetricType type, Millis since, Millis until);
   void add(Millis ts, double value);
   Trend finish() const;
+  // The value of each of the buckets (sum or average), nullopt where a
+  // bucket has no samples: the points a sparkline draws.
+  std::vector<std::optional<double>> bucket_values() const;
 
 private:
   MetricType m_type;

@@ -1,10 +1,10 @@
 #pragma once
 // Text building blocks shared by every output format: JSON strings, CSV
-// fields, numbers in shortest round-trip form, and sample rows in the export
-// formats (DESIGN.md section 5).
+// fields, numbers in shortest round-trip form, aligned tables.
 
 #include <health/query.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,13 +22,16 @@ void append_number(std::string& out, double value);
 // separator, a quote, CR or LF.
 void append_csv_field(std::string& out, std::string_view field, char separator);
 
-enum class RowFormat { ndjson, csv, tsv };
+// Appends `value` for people: integers whole, others with three significant
+// digits after the point at most and no trailing zeros ("0.333", "38.5",
+// "1235", "-2.5e-05" for tiny values).
+void append_display_number(std::string& out, double value);
+std::string display_number(double value);
 
-// The header line of the csv and tsv sample formats, with its newline.
-std::string sample_header(RowFormat format);
-
-// Appends one sample as a line of `format`, newline included.
-void append_sample(std::string& out, RowFormat format, const SampleRow& row);
+// A sparkline of `values`, one character per value scaled from the smallest
+// to the largest, a space where a value is missing. Unicode block
+// characters, or with `ascii` the characters _.-~^ (lowest to highest).
+std::string sparkline(const std::vector<std::optional<double>>& values, bool ascii);
 
 // An aligned text table: the header row, then each row, columns separated by
 // two spaces, the last column not padded.

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -67,10 +68,45 @@ struct SampleRow {
   std::string_view context; // compact JSON object, or empty
 };
 
+// The series of `series` with at least one sample in `range`, in order.
+std::vector<SeriesInfo> with_samples_in(Store& store, std::vector<SeriesInfo> series,
+                                        TimeRange range);
+
+// Reads the samples of one series at a time over a range, by time (then by
+// arrival within a millisecond). Streams: memory does not grow with the
+// number of samples. `SampleRow::context` is empty unless `WithContext::yes`.
+enum class WithContext { no, yes };
+class SampleScanner {
+public:
+  SampleScanner(Store& store, WithContext context);
+  ~SampleScanner();
+  SampleScanner(const SampleScanner&) = delete;
+  SampleScanner& operator=(const SampleScanner&) = delete;
+
+  void scan(const SeriesInfo& series, TimeRange range,
+            const std::function<void(const SampleRow&)>& visit);
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> m_impl;
+};
+
 // Calls `visit` for every sample of the matching series in `range`, series by
-// series (in list_series order) and by time within a series. Streams: memory
-// does not grow with the number of samples.
+// series (in list_series order) and by time within a series.
 void scan_samples(Store& store, const SeriesFilter& filter, TimeRange range,
                   const std::function<void(const SampleRow&)>& visit);
+
+// One read transaction for its lifetime: every query made meanwhile sees the
+// same state of the file, however many processes write to it.
+class ReadSnapshot {
+public:
+  explicit ReadSnapshot(Store& store);
+  ~ReadSnapshot();
+  ReadSnapshot(const ReadSnapshot&) = delete;
+  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+
+private:
+  Store& m_store;
+};
 
 } // namespace health

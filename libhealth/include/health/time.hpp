@@ -51,6 +51,36 @@ Millis parse_time(std::string_view text, Millis now);
 void append_time(std::string& out, Millis t);
 std::string format_time(Millis t);
 
+// The zone times are shown in and day-sized buckets are aligned to: UTC, or
+// the process's local time zone (the TZ variable, see set_local_zone).
+class Zone {
+public:
+  static Zone utc() { return Zone(false); }
+  static Zone local() { return Zone(true); }
+  bool is_utc() const { return !m_local; }
+  // Local time minus UTC at instant `t`, in milliseconds. Cached per quarter
+  // hour, the finest granularity of any zone's transitions.
+  Millis offset_at(Millis t) const;
+
+private:
+  explicit Zone(bool local) : m_local(local) {}
+  bool m_local;
+  mutable Millis m_slot = -1;
+  mutable bool m_cached = false;
+  mutable Millis m_offset = 0;
+};
+
+// Makes `name` the process's local time zone by setting TZ: an IANA name such
+// as Europe/Berlin (found under $TZDIR or /usr/share/zoneinfo), UTC, or
+// `local` for the system's own zone (TZ left as it is). Throws Error(usage)
+// for a name that is not an installed zone. Call it before starting threads.
+void set_local_zone(std::string_view name);
+
+// Appends `t` as RFC 3339 in `zone` with milliseconds: the Z form for UTC
+// and a zero offset, else 2025-01-15T11:30:00.123+01:00.
+void append_time(std::string& out, Millis t, const Zone& zone);
+std::string format_time(Millis t, const Zone& zone);
+
 // Formats a duration in the largest exact units: 90000 -> "1m30s",
 // 500 -> "500ms", 0 -> "0s". Negative durations get a leading '-'.
 std::string format_duration(Millis d);

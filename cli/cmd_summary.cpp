@@ -1,0 +1,268 @@
+// healthctl summary: per series statistics and trend over a range, as a
+// table (with sparklines on a terminal), json, csv or markdown.
+
+#include "commands.hpp"
+
+#include <health/error.hpp>
+#include <health/format.hpp>
+#include <health/names.hpp>
+#include <health/summary.hpp>
+
+#include <cmath>
+#include <cstdlib>
+#include <unistd.h>
+
+namespace healthctl {
+
+namespace {
+
+struct SummaryArgs {
+  std::string since = "24h";
+  std::string until = "now";
+  std::vector<std::string> components;
+  std::vector<std::string> metrics;
+  std::vector<std::string> labels;
+  bool ascii = false;
+};
+
+// Trend figures rounded to what a reader can use: `decimals` after the
+// point (negative: whole tens, hundreds, ...).
+double rounded(double value, int decimals) {
+  if (decimals >= 0) {
+    const double scale = std::pow(10.0, decimals);
+    return std::round(value * scale) / scale;
+  }
+  const double scale = std::pow(10.0, -decimals);
+  return std::round(value / scale) * scale;
+}
+
+// Six significant digits.
+double slope_rounded(double slope) {
+  if (slope == 0) return 0;
+  return rounded(slope, 5 - static_cast<int>(std::floor(std::log10(std::abs(slope)))));
+}
+
+bool is_counter(const health::SeriesSummary& s) { return s.series.type == health::MetricType::counter; }
+
+// Appends `,"key":` (or `{"key":` for the first key of an object).
+void key(std::string& out, const char* name, bool first = false) {
+  out += first ? "{\"" : ",\"";
+  out += name;
+  out += "\":";
+}
+
+std::string json_summary(const std::vector<health::SeriesSummary>& summaries, health::TimeRange range) {
+  std::string out = "{\"range\":{\"since\":\"" + health::format_time(range.since) + "\",\"until\":\"" +
+                    health::format_time(range.until) + "\"},\"series\":[";
+  bool first = true;
+  for (const auto& s : summaries) {
+    out += first ? "\n" : ",\n";
+    first = false;
+    key(out, "component", true);
+    health::append_json_string(out, s.series.component);
+    key(out, "name");
+    health::append_json_string(out, s.series.name);
+    key(out, "node");
+    health::append_json_string(out, s.series.node);
+    key(out, "labels");
+    health::append_labels_json(out, s.series.labels);
+    key(out, "type");
+    health::append_json_string(out, health::to_string(s.series.type));
+    key(out, "unit");
+    health::append_json_string(out, s.series.unit);
+    const auto& stats = s.stats;
+    key(out, "count");
+    out += std::to_string(stats.count);
+    key(out, "sum");
+    health::append_number(out, stats.sum);
+    key(out, "rate_per_s");
+    if (is_counter(s))
+      health::append_number(out, stats.rate_per_s);
+    else
+      out += "null";
+    const std::pair<const char*, double> fields[] = {{"min", stats.min}, {"max", stats.max},
+                                                     {"avg", stats.avg}, {"p50", stats.p50},
+                                                     {"p95", stats.p95}, {"p99", stats.p99}};
+    for (const auto& [name, value] : fields) {
+      key(out, name);
+      health::append_number(out, value);
+    }
+    key(out, "first");
+    health::append_json_string(out, health::format_time(stats.first_ts));
+    key(out, "last");
+    health::append_json_string(out, health::format_time(stats.last_ts));
+    key(out, "last_value");
+    health::append_number(out, stats.last);
+    key(out, "trend");
+    key(out, "direction", true);
+    health::append_json_string(out, health::to_string(s.trend.direction));
+    key(out, "slope_per_hour");
+    health::append_number(out, slope_rounded(s.trend.slope_per_hour));
+    key(out, "strength");
+    health::append_number(out, rounded(s.trend.strength, 3));
+    key(out, "change_pct");
+    health::append_number(out, rounded(s.trend.change_pct, 1));
+    out += "}}";
+  }
+  out += first ? "]}\n" : "\n]}\n";
+  return out;
+}
+
+std::string csv_summary(const std::vector<health::SeriesSummary>& summaries) {
+  std::string out = "component,name,labels,node,type,unit,count,sum,rate_per_s,min,max,avg,p50,p95,p99,"
+                    "first,last,last_value,trend,slope_per_hour,strength\n";
+  for (const auto& s : summaries) {
+    for (const std::string_view field : {std::string_view(s.series.component), std::string_view(s.series.name),
+                                         std::string_view(s.series.labels_text),
+                                         std::string_view(s.series.node), health::to_string(s.series.type),
+                                         std::string_view(s.series.unit)}) {
+      health::append_csv_field(out, field, ',');
+      out += ',';
+    }
+    const auto& stats = s.stats;
+    out += std::to_string(stats.count);
+    out += ',';
+    health::append_number(out, stats.sum);
+    out += ',';
+    if (is_counter(s)) health::append_number(out, stats.rate_per_s);
+    for (const double value : {stats.min, stats.max, stats.avg, stats.p50, stats.p95, stats.p99}) {
+      out += ',';
+      health::append_number(out, value);
+    }
+    out += ',' + health::format_time(stats.first_ts) + ',' + health::format_time(stats.last_ts) + ',';
+    health::append_number(out, stats.last);
+    out += ',';
+    out += health::to_string(s.trend.direction);
+    out += ',';
+    health::append_number(out, slope_rounded(s.trend.slope_per_hour));
+    out += ',';
+    health::append_number(out, rounded(s.trend.strength, 3));
+    out += '\n';
+  }
+  return out;
+}
+
+// The columns people read, shared by the table and the markdown.
+std::vector<std::string> people_header() {
+  return {"COMPONENT", "SERIES", "TYPE", "UNIT", "COUNT", "RATE/S", "MIN",
+          "AVG",       "P50",    "P95",  "P99",  "MAX",   "LAST",   "TREND"};
+}
+
+std::vector<std::string> people_row(const health::SeriesSummary& s, bool many_nodes) {
+  std::string series = s.series.name;
+  if (!s.series.labels_text.empty()) series += "{" + s.series.labels_text + "}";
+  if (many_nodes) series += "@" + s.series.node;
+  const auto& stats = s.stats;
+  using health::display_number;
+  return {s.series.component,
+          series,
+          std::string(health::to_string(s.series.type)),
+          s.series.unit.empty() ? "-" : s.series.unit,
+          std::to_string(stats.count),
+          is_counter(s) ? display_number(stats.rate_per_s) : "-",
+          display_number(stats.min),
+          display_number(stats.avg),
+          display_number(stats.p50),
+          display_number(stats.p95),
+          display_number(stats.p99),
+          display_number(stats.max),
+          display_number(stats.last),
+          std::string(health::to_string(s.trend.direction))};
+}
+
+bool has_many_nodes(const std::vector<health::SeriesSummary>& summaries) {
+  for (const auto& s : summaries)
+    if (s.series.node != summaries.front().series.node) return true;
+  return false;
+}
+
+std::string markdown_summary(const std::vector<health::SeriesSummary>& summaries, health::TimeRange range) {
+  std::string out = "Summary from " + health::format_time(range.since) + " to " +
+                    health::format_time(range.until) + " (" + std::to_string(summaries.size()) +
+                    " series)\n\n";
+  const auto append_row = [&out](const std::vector<std::string>& cells) {
+    out += '|';
+    for (const auto& cell : cells) {
+      out += ' ';
+      for (const char c : cell) {
+        if (c == '|') out += '\\';
+        out += c;
+      }
+      out += " |";
+    }
+    out += '\n';
+  };
+  auto header = people_header();
+  for (auto& cell : header)
+    for (auto& c : cell) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  append_row(header);
+  append_row(std::vector<std::string>(header.size(), "---"));
+  const bool many_nodes = !summaries.empty() && has_many_nodes(summaries);
+  for (const auto& s : summaries) append_row(people_row(s, many_nodes));
+  return out;
+}
+
+std::string table_summary(const std::vector<health::SeriesSummary>& summaries, bool spark, bool ascii) {
+  auto header = people_header();
+  if (spark) header.emplace_back("SPARK");
+  std::vector<std::vector<std::string>> rows;
+  const bool many_nodes = !summaries.empty() && has_many_nodes(summaries);
+  for (const auto& s : summaries) {
+    auto row = people_row(s, many_nodes);
+    if (spark) {
+      auto line = health::sparkline(s.buckets, ascii);
+      line.erase(line.find_last_not_of(' ') + 1);
+      row.push_back(std::move(line));
+    }
+    rows.push_back(std::move(row));
+  }
+  return health::format_table(header, rows);
+}
+
+void run_summary(const Globals& globals, const SummaryArgs& args) {
+  const auto format = choose_format(globals, "summary", {"table", "json", "csv", "markdown"}, "table");
+  const health::Millis now = health::now_ms();
+  const health::TimeRange range{health::parse_time(args.since, now), health::parse_time(args.until, now)};
+  if (range.until <= range.since)
+    throw health::Error(health::ErrorKind::usage, "--until is not after --since",
+                        "give --since earlier than --until");
+  health::SeriesFilter filter;
+  filter.components = split_commas(args.components);
+  filter.metrics = split_commas(args.metrics);
+  if (!globals.node.empty()) filter.nodes.push_back(globals.node);
+  filter.labels = health::parse_label_args(args.labels);
+
+  auto store = open_store(globals, health::OpenMode::read_only);
+  const auto summaries = health::summarize(store, filter, range);
+  if (format == "json") {
+    write_out(json_summary(summaries, range));
+  } else if (format == "csv") {
+    write_out(csv_summary(summaries));
+  } else if (format == "markdown") {
+    write_out(markdown_summary(summaries, range));
+  } else {
+    // Sparklines are for people at a terminal (or asked for with --ascii);
+    // NO_COLOR or --ascii keeps them to plain ASCII.
+    const bool spark = ::isatty(STDOUT_FILENO) == 1 || args.ascii;
+    const char* no_color = std::getenv("NO_COLOR");
+    const bool ascii = args.ascii || (no_color != nullptr && no_color[0] != '\0');
+    write_out(table_summary(summaries, spark, ascii));
+  }
+}
+
+} // namespace
+
+void setup_summary(CLI::App& app, const Globals& globals) {
+  auto args = std::make_shared<SummaryArgs>();
+  auto* command = app.add_subcommand(
+      "summary", "Per series over a range: count, rate, min, avg, percentiles, max, last, trend");
+  command->add_option("--since", args->since, "Start of the range, inclusive (default 24h ago)");
+  command->add_option("--until", args->until, "End of the range, exclusive (default now)");
+  command->add_option("-c,--component", args->components, "Only these components (repeatable or a,b)");
+  command->add_option("-m,--metric", args->metrics, "Only these metric names (repeatable or a,b)");
+  command->add_option("-l,--label", args->labels, "Only series with label key=value (repeatable)");
+  command->add_flag("--ascii", args->ascii, "Draw the sparkline column in ASCII (also when not on a terminal)");
+  command->callback([&globals, args] { run_summary(globals, *args); });
+}
+
+} // namespace healthctl
