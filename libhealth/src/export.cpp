@@ -419,6 +419,9 @@ ExportTotals write_export(Store& store, const ExportOptions& options, Millis gen
                 "add --step 5m, say, or --max-points 500");
   Millis step = options.step;
   if (options.max_points > 0) {
+    if (options.max_points < 2)
+      throw Error(ErrorKind::usage, "--max-points must be at least 2",
+                  "buckets align to the epoch, so a range can touch two of them");
     if (options.range.until == options.range.since)
       throw Error(ErrorKind::usage, "--max-points needs a range that is not empty");
     step = step_for_points(options.range.until - options.range.since, options.max_points);

@@ -1,7 +1,7 @@
 // The error contract: one line on stderr, `healthctl: error: <what> (<hint>)`,
 // the documented exit code, and a database left as it was.
 
-#include "process.hpp"
+#include "checks.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -9,27 +9,8 @@
 #include <iterator>
 #include <unistd.h>
 
-namespace {
-
-// Checks a failed run: exit code, nothing on stdout, exactly one stderr line
-// that starts with the prefix and contains `what`.
-void check_error(const test::RunResult& result, int code, const std::string& what) {
-  INFO("stderr: " << result.err);
-  CHECK(result.exit_code == code);
-  CHECK(result.out.empty());
-  REQUIRE_FALSE(result.err.empty());
-  CHECK(result.err.back() == '\n');
-  CHECK(std::count(result.err.begin(), result.err.end(), '\n') == 1);
-  CHECK(result.err.rfind("healthctl: error: ", 0) == 0);
-  CHECK_THAT(result.err, Catch::Contains(what));
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-} // namespace
+using test::check_error;
+using test::slurp;
 
 TEST_CASE("errors: usage errors exit 2 with a hint to --help", "[cli][errors]") {
   test::Sandbox box;
@@ -81,7 +62,7 @@ TEST_CASE("errors: bad context JSON and type conflicts exit 65", "[cli][errors]"
 
 TEST_CASE("errors: read commands on a missing database exit 66", "[cli][errors]") {
   test::Sandbox box;
-  for (const char* command : {"components", "metrics", "export"}) {
+  for (const char* command : {"components", "metrics", "export", "summary"}) {
     check_error(box.healthctl({command}), 66,
                 "no database at " + box.db() + " (record something first or run 'healthctl init')");
   }

@@ -1,7 +1,7 @@
 // healthctl sql: read-only, parameters, formats, and the queries its man page
 // shows.
 
-#include "process.hpp"
+#include "checks.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -20,15 +20,10 @@ std::int64_t now_ms() {
       .count();
 }
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 // The quoted query of the man page example that follows the line holding
 // `marker`, as a reader would copy it.
 std::string example_query(const std::string& marker) {
-  const std::string page = slurp(std::string(MAN_DIR) + "/healthctl-sql.1");
+  const std::string page = test::slurp(std::string(MAN_DIR) + "/healthctl-sql.1");
   const auto start = page.find(marker);
   REQUIRE(start != std::string::npos);
   const auto open = page.find('"', start);
@@ -77,7 +72,7 @@ TEST_CASE("sql: refuses writes and bad queries, and changes nothing", "[cli][sql
   test::Sandbox box;
   REQUIRE(box.healthctl({"record", "db", "q"}).exit_code == 0);
   REQUIRE(box.run({"sqlite3", box.db(), "PRAGMA wal_checkpoint(TRUNCATE);"}).exit_code == 0);
-  const auto before = slurp(box.db());
+  const auto before = test::slurp(box.db());
   const std::vector<std::pair<std::string, std::string>> refused{
       {"DELETE FROM samples", "sql is read-only: the statement would change the database (use record, "
                               "ingest or the other commands to change data)"},
@@ -106,7 +101,7 @@ TEST_CASE("sql: refuses writes and bad queries, and changes nothing", "[cli][sql
   const auto attach = box.healthctl({"sql", "ATTACH '" + (box.dir() / "new.db").string() + "' AS x"});
   CHECK(attach.exit_code == 1);
   CHECK_FALSE(std::filesystem::exists(box.dir() / "new.db"));
-  CHECK(slurp(box.db()) == before);
+  CHECK(test::slurp(box.db()) == before);
 
   const auto missing = box.healthctl({"--db", (box.dir() / "absent.db").string(), "sql", "SELECT 1"});
   CHECK(missing.exit_code == 66);

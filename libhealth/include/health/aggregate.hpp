@@ -71,7 +71,8 @@ Millis bucket_start(Millis t, Millis step_ms, Millis offset_ms = 0);
 
 // The smallest step from the ladder 1s 2s 5s 10s 15s 30s 1m 2m 5m 10m 15m 30m
 // 1h 2h 3h 6h 12h 1d 2d 7d 14d 28d ... that splits `range` into at most
-// `max_points` buckets (an unaligned range can add one).
+// `max_points` buckets (an unaligned range can add one). `max_points` must
+// be at least 2.
 Millis step_for_points(Millis range_ms, std::size_t max_points);
 
 enum class TrendDirection { upward, downward, stable, volatile_ };
