@@ -298,3 +298,34 @@ TEST_CASE("summary: per series stats, counter rate and trend", "[summary]") {
   CHECK(counter.trend.direction == health::TrendDirection::stable);
   CHECK(counter.buckets.size() == 24);
 }
+
+TEST_CASE("export: the whole document is one snapshot, whatever is written meanwhile", "[export]") {
+  Fixture f;
+  for (int i = 0; i < 20000; ++i) f.add("a", "first", health::MetricType::gauge, k_t0 + i, i);
+  f.add("z", "last", health::MetricType::gauge, k_t0, 1);
+  // A second connection writes into the last series while the export is
+  // still writing out the first one (the sink sees the first 256 KiB).
+  health::StoreOptions writer_options;
+  writer_options.path = f.dir.file("health.db");
+  writer_options.mode = health::OpenMode::read_write;
+  auto writer = health::Store::open(writer_options);
+  health::SeriesSpec last;
+  last.key = {"node-1", "z", "last", {}};
+  last.type = health::MetricType::gauge;
+  std::string out;
+  bool wrote = false;
+  health::write_export(f.store, Fixture::options(health::ExportFormat::json, k_t0, k_t0 + k_hour_ms),
+                       k_t0, [&](std::string_view text) {
+                         out += text;
+                         if (!wrote) health::record(writer, last, {k_t0 + 1, 2, {}});
+                         wrote = true;
+                       });
+  REQUIRE(wrote);
+  const auto doc = json::parse(out);
+  CHECK(doc["components"]["z"]["series"][0]["stats"]["count"] == 1);
+  CHECK(doc["components"]["z"]["series"][0]["rows"].size() == 1);
+  CHECK(doc["totals"]["samples"] == 20001);
+  // The write itself went through and the next export sees it.
+  CHECK(json::parse(f.exported(Fixture::options(health::ExportFormat::json, k_t0, k_t0 + k_hour_ms)))
+            ["totals"]["samples"] == 20002);
+}
