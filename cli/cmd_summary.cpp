@@ -74,10 +74,10 @@ std::string json_summary(const std::vector<health::SeriesSummary>& summaries, he
     key(out, "count");
     out += std::to_string(stats.count);
     key(out, "sum");
-    health::append_number(out, stats.sum);
+    health::append_statistic(out, stats.sum);
     key(out, "rate_per_s");
     if (is_counter(s))
-      health::append_number(out, stats.rate_per_s);
+      health::append_statistic(out, stats.rate_per_s);
     else
       out += "null";
     const std::pair<const char*, double> fields[] = {{"min", stats.min}, {"max", stats.max},
@@ -85,7 +85,7 @@ std::string json_summary(const std::vector<health::SeriesSummary>& summaries, he
                                                      {"p95", stats.p95}, {"p99", stats.p99}};
     for (const auto& [name, value] : fields) {
       key(out, name);
-      health::append_number(out, value);
+      health::append_statistic(out, value);
     }
     key(out, "first");
     health::append_json_string(out, health::format_time(stats.first_ts));
@@ -122,12 +122,12 @@ std::string csv_summary(const std::vector<health::SeriesSummary>& summaries) {
     const auto& stats = s.stats;
     out += std::to_string(stats.count);
     out += ',';
-    health::append_number(out, stats.sum);
+    health::append_statistic(out, stats.sum);
     out += ',';
-    if (is_counter(s)) health::append_number(out, stats.rate_per_s);
+    if (is_counter(s)) health::append_statistic(out, stats.rate_per_s);
     for (const double value : {stats.min, stats.max, stats.avg, stats.p50, stats.p95, stats.p99}) {
       out += ',';
-      health::append_number(out, value);
+      health::append_statistic(out, value);
     }
     out += ',' + health::format_time(stats.first_ts) + ',' + health::format_time(stats.last_ts) + ',';
     health::append_number(out, stats.last);

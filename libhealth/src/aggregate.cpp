@@ -116,7 +116,11 @@ void StatsBuilder::add(Millis ts, double value) {
     m_max = std::max(m_max, value);
   }
   m_values.push_back(value);
-  m_sum += value;
+  // Neumaier's compensated sum: the rounding error of each addition is kept
+  // in m_compensation, so long sums of decimals stay exact to the last digit.
+  const double sum = m_sum + value;
+  m_compensation += std::abs(m_sum) >= std::abs(value) ? (m_sum - sum) + value : (value - sum) + m_sum;
+  m_sum = sum;
   if (m_values.size() == 1 || ts >= m_last_ts) {
     m_last = value;
     m_last_ts = ts;
@@ -126,12 +130,12 @@ void StatsBuilder::add(Millis ts, double value) {
 Stats StatsBuilder::finish(Millis span_ms) {
   Stats stats;
   stats.count = m_values.size();
-  stats.sum = m_sum;
-  stats.rate_per_s = span_ms > 0 ? m_sum / (static_cast<double>(span_ms) / 1000.0) : 0;
+  stats.sum = m_sum + m_compensation;
+  stats.rate_per_s = span_ms > 0 ? stats.sum / (static_cast<double>(span_ms) / 1000.0) : 0;
   if (!m_values.empty()) {
     stats.min = m_min;
     stats.max = m_max;
-    stats.avg = m_sum / static_cast<double>(m_values.size());
+    stats.avg = stats.sum / static_cast<double>(m_values.size());
     stats.last = m_last;
     double quantiles[3];
     select_quantiles(m_values, {0.50, 0.95, 0.99}, quantiles);
@@ -143,6 +147,7 @@ Stats StatsBuilder::finish(Millis span_ms) {
   }
   m_values.clear();
   m_sum = 0;
+  m_compensation = 0;
   return stats;
 }
 

@@ -103,7 +103,7 @@ void append_stats_json(std::string& out, const Stats& stats) {
     out += ",\"";
     out += name;
     out += "\":";
-    append_number(out, value);
+    append_statistic(out, value);
   }
   out += '}';
 }
@@ -230,7 +230,7 @@ private:
           } else {
             out += separator;
           }
-          append_number(out, *stats.value(agg));
+          append_statistic(out, *stats.value(agg));
         }
         out += format == ExportFormat::ndjson ? "}\n" : "\n";
         ++m_totals.rows;
@@ -358,7 +358,7 @@ private:
         start_row(text, start);
         for (const Agg agg : m_aggs) {
           text += ',';
-          append_number(text, *bucket.value(agg));
+          append_statistic(text, *bucket.value(agg));
         }
         text += ']';
         ++m_totals.rows;

@@ -66,6 +66,17 @@ void append_labels_json(std::string& out, const Labels& labels) {
   out += '}';
 }
 
+void append_statistic(std::string& out, double value) {
+  if (!std::isfinite(value)) {
+    out += "null";
+    return;
+  }
+  std::array<char, 32> buffer{};
+  const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value,
+                                    std::chars_format::general, 15);
+  out.append(buffer.data(), result.ptr);
+}
+
 void append_display_number(std::string& out, double value) {
   if (value == std::trunc(value) && std::abs(value) < 1e15) {
     append_number(out, value);

@@ -204,3 +204,11 @@ TEST_CASE("aggregate: trends read a steady climb as upward and noise as stable",
     CHECK(trend.strength == 0);
   }
 }
+
+TEST_CASE("aggregate: sums of decimals carry no binary noise", "[aggregate]") {
+  health::StatsBuilder builder;
+  for (int i = 0; i < 1000; ++i) builder.add(i, 0.1);
+  const auto stats = builder.finish(k_second_ms);
+  CHECK(stats.sum == 100.0); // a naive loop gives 99.9999999999986
+  CHECK(stats.avg == 0.1);
+}

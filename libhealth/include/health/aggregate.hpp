@@ -53,6 +53,7 @@ public:
 private:
   std::vector<double> m_values;
   double m_sum = 0;
+  double m_compensation = 0;
   double m_min = 0;
   double m_max = 0;
   double m_last = 0;

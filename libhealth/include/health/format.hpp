@@ -22,6 +22,11 @@ void append_number(std::string& out, double value);
 // separator, a quote, CR or LF.
 void append_csv_field(std::string& out, std::string_view field, char separator);
 
+// Appends a computed statistic (a sum, mean, percentile or rate) with 15
+// significant digits, which drops the binary noise of arithmetic ("2.61",
+// not "2.6100000000000003"), or `null` if it overflowed to infinity.
+void append_statistic(std::string& out, double value);
+
 // Appends `value` for people: integers whole, others with three significant
 // digits after the point at most and no trailing zeros ("0.333", "38.5",
 // "1235", "-2.5e-05" for tiny values).

@@ -1,0 +1,41 @@
+#include <health/format.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <limits>
+
+namespace {
+
+std::string statistic(double value) {
+  std::string out;
+  health::append_statistic(out, value);
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("format: statistics drop binary noise, keep what matters", "[format]") {
+  CHECK(statistic(0.41 + 0.42 + 0.43 + 0.44 + 0.45 + 0.46) == "2.61");
+  CHECK(statistic(500500) == "500500");
+  CHECK(statistic(950.05) == "950.05");
+  CHECK(statistic(1.0 / 3) == "0.333333333333333");
+  CHECK(statistic(1e21) == "1e+21");
+  CHECK(statistic(std::numeric_limits<double>::infinity()) == "null");
+}
+
+TEST_CASE("format: numbers for people", "[format]") {
+  CHECK(health::display_number(500) == "500");
+  CHECK(health::display_number(38.5) == "38.5");
+  CHECK(health::display_number(1.0 / 3) == "0.333");
+  CHECK(health::display_number(0.0123456) == "0.0123");
+  CHECK(health::display_number(1234.567) == "1235");
+  CHECK(health::display_number(-2.987) == "-2.99");
+  CHECK(health::display_number(0.00004) == "4.0e-05");
+}
+
+TEST_CASE("format: sparklines scale from lowest to highest, blank where no data", "[format]") {
+  CHECK(health::sparkline({0.0, 1.0, 2.0, 3.0, 4.0}, true) == "_.-~^");
+  CHECK(health::sparkline({1.0, std::nullopt, 1.0}, true) == "- -"); // flat sits in the middle
+  CHECK(health::sparkline({0.0, 7.0}, false) == "\u2581\u2588");
+  CHECK(health::sparkline({}, false).empty());
+}
