@@ -128,7 +128,7 @@ TEST_CASE("export: ranges are half-open and series without samples in them are l
   CHECK(f.lines(Fixture::options(health::ExportFormat::ndjson, since, since)).empty());
 }
 
-TEST_CASE("export: buckets hold what falls in [start, start + step)", "[export]") {
+TEST_CASE("export: a bucket holds what falls from its start up to, not including, the next", "[export]") {
   Fixture f;
   const Millis step = 5 * k_minute_ms;
   for (const Millis offset : {Millis{0}, step - 1, step, 2 * step - 1, 2 * step})

@@ -82,7 +82,7 @@ TEST_CASE("ingest: CSV with the export columns, any order, quoting and defaults"
         "2025-01-15T10:30:00.000Z,1736937000000,node-1,web,requests,route=/api,counter,,3,\n");
 }
 
-TEST_CASE("ingest: NDJSON with the export fields; ts_ms wins over ts", "[ingest]") {
+TEST_CASE("ingest: NDJSON with the export fields, ts_ms wins over ts", "[ingest]") {
   Fixture f;
   f.ingest("{\"ts_ms\":1000,\"ts\":\"2025-01-15\",\"node\":\"web-1\",\"component\":\"c\",\"name\":\"g\","
            "\"type\":\"gauge\",\"value\":-2.5,\"labels\":{\"b\":\"2\",\"a\":\"1\"},\"context\":{\"x\":[1,2]}}\n"
