@@ -4,6 +4,9 @@
 
 #include <health/format.hpp>
 #include <health/query.hpp>
+#include <health/status.hpp>
+
+#include <map>
 
 #include <nlohmann/json.hpp>
 
@@ -23,22 +26,30 @@ void run_components(const Globals& globals) {
   const auto format = choose_format(globals, "components", {"table", "json", "csv"}, "table");
   auto store = open_store(globals, health::OpenMode::read_only);
   const auto components = health::list_components(store);
+  // A component's status comes from its open issues.
+  std::map<std::string, std::string> statuses;
+  for (const auto& health : health::health_report(store, std::nullopt, health::now_ms()).components)
+    statuses[health.component] = std::string(health::to_string(health.status));
+  const auto status_of = [&](const std::string& component) {
+    const auto found = statuses.find(component);
+    return found == statuses.end() ? std::string("healthy") : found->second;
+  };
   if (format == "json") {
     auto out = nlohmann::json::array();
     for (const auto& c : components)
       out.push_back({{"component", c.component}, {"series", c.series}, {"samples", c.samples},
                      {"first_seen", optional_time(c.first_seen)},
-                     {"last_seen", optional_time(c.last_seen)}});
+                     {"last_seen", optional_time(c.last_seen)}, {"status", status_of(c.component)}});
     write_out(out.dump() + "\n");
     return;
   }
   if (format == "csv") {
-    std::string out = "component,series,samples,first_seen,last_seen\n";
+    std::string out = "component,series,samples,first_seen,last_seen,status\n";
     for (const auto& c : components) {
       health::append_csv_field(out, c.component, ',');
       out += "," + std::to_string(c.series) + "," + std::to_string(c.samples) + ",";
       out += (c.first_seen ? health::format_time(*c.first_seen) : "") + ",";
-      out += (c.last_seen ? health::format_time(*c.last_seen) : "") + "\n";
+      out += (c.last_seen ? health::format_time(*c.last_seen) : "") + "," + status_of(c.component) + "\n";
     }
     write_out(out);
     return;
@@ -46,14 +57,14 @@ void run_components(const Globals& globals) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& c : components)
     rows.push_back({c.component, std::to_string(c.series), std::to_string(c.samples),
-                    time_cell(c.first_seen), time_cell(c.last_seen)});
-  write_out(health::format_table({"COMPONENT", "SERIES", "SAMPLES", "FIRST_SEEN", "LAST_SEEN"}, rows));
+                    time_cell(c.first_seen), time_cell(c.last_seen), status_of(c.component)});
+  write_out(health::format_table({"COMPONENT", "SERIES", "SAMPLES", "FIRST_SEEN", "LAST_SEEN", "STATUS"}, rows));
 }
 
 } // namespace
 
 void setup_components(CLI::App& app, const Globals& globals) {
-  auto* command = app.add_subcommand("components", "List components with series and sample counts");
+  auto* command = app.add_subcommand("components", "List components with series and sample counts, last seen and status");
   command->callback([&globals] { run_components(globals); });
 }
 

@@ -16,5 +16,9 @@ void setup_metrics(CLI::App& app, const Globals& globals);
 void setup_export(CLI::App& app, const Globals& globals);
 void setup_summary(CLI::App& app, const Globals& globals);
 void setup_sql(CLI::App& app, const Globals& globals);
+void setup_threshold(CLI::App& app, const Globals& globals);
+void setup_check(CLI::App& app, const Globals& globals);
+void setup_issue(CLI::App& app, const Globals& globals);
+void setup_status(CLI::App& app, const Globals& globals);
 
 } // namespace healthctl

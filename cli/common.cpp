@@ -108,6 +108,13 @@ void flush_out() {
     throw health::Error(health::ErrorKind::runtime, "cannot write to standard output");
 }
 
+namespace {
+int g_exit_status = 0;
+} // namespace
+
+void set_exit_status(int status) { g_exit_status = status; }
+int exit_status() { return g_exit_status; }
+
 std::vector<std::string> split_commas(const std::vector<std::string>& values) {
   std::vector<std::string> out;
   for (const auto& value : values) {

@@ -45,6 +45,11 @@ std::string choose_format(const Globals& globals, std::string_view command,
 void write_out(std::string_view text);
 void flush_out();
 
+// The exit status of a command that succeeded: 0 unless the command sets
+// another (check and status use the monitoring-plugin codes 0 to 3).
+void set_exit_status(int status);
+int exit_status();
+
 // Splits comma lists given to a repeatable option: {"a,b", "c"} -> a, b, c.
 std::vector<std::string> split_commas(const std::vector<std::string>& values);
 

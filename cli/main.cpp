@@ -24,6 +24,7 @@ enum ExitCode : int {
   k_exit_data = 65,
   k_exit_missing = 66,
   k_exit_busy = 75,
+  k_exit_unknown = 3, // check and status: the monitoring-plugin UNKNOWN
 };
 
 int exit_code(ErrorKind kind) {
@@ -68,6 +69,21 @@ std::string command_path(const CLI::App& app) {
   return path;
 }
 
+// True when the command named on the command line is check or status. The
+// global options that take a value are skipped with it.
+bool is_plugin_command(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg(argv[i]);
+    if (arg == "--db" || arg == "--node" || arg == "--format") {
+      ++i;
+      continue;
+    }
+    if (arg.empty() || arg.front() == '-') continue;
+    return arg == "check" || arg == "status";
+  }
+  return false;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -92,11 +108,19 @@ int main(int argc, char** argv) {
   healthctl::setup_export(app, globals);
   healthctl::setup_summary(app, globals);
   healthctl::setup_sql(app, globals);
+  healthctl::setup_threshold(app, globals);
+  healthctl::setup_check(app, globals);
+  healthctl::setup_issue(app, globals);
+  healthctl::setup_status(app, globals);
 
+  // check and status speak the monitoring-plugin convention: every failure,
+  // usage errors included, is 3 (unknown).
+  const bool plugin = is_plugin_command(argc, argv);
+  const auto failed = [plugin](int code) { return plugin ? k_exit_unknown : code; };
   try {
     app.parse(argc, argv);
     healthctl::flush_out();
-    return k_exit_ok;
+    return healthctl::exit_status();
   } catch (const CLI::CallForHelp&) {
     print_help(app.help()); // the help of the named subcommand
     return k_exit_ok;
@@ -112,14 +136,14 @@ int main(int argc, char** argv) {
       print_error("unknown command '" + unparsed.front() + "'", "see 'healthctl --help'");
     else
       print_error(error.what(), "see '" + command_path(app) + " --help'");
-    return k_exit_usage;
+    return failed(k_exit_usage);
   } catch (const health::Error& error) {
     print_error(error.what(), error.hint());
     if (globals.verbose && !error.detail().empty())
       std::fprintf(stderr, "healthctl: detail: %s\n", one_line(error.detail()).c_str());
-    return exit_code(error.kind());
+    return failed(exit_code(error.kind()));
   } catch (const std::exception& error) {
     print_error(error.what(), "this is a bug in healthctl; please report it");
-    return k_exit_runtime;
+    return failed(k_exit_runtime);
   }
 }

@@ -121,19 +121,22 @@ TEST_CASE("commands: components and metrics list what is stored", "[cli]") {
   REQUIRE(box.healthctl({"record", "database", "errors", "--at", "@150"}).exit_code == 0);
   REQUIRE(box.healthctl({"record", "web", "requests", "--at", "@300", "-l", "route=/"}).exit_code == 0);
 
+  // A warning on web makes it degraded; database stays healthy.
+  REQUIRE(box.healthctl({"issue", "report", "web", "requests", "--severity", "warning", "--reason", "slow"})
+              .exit_code == 0);
   const auto components = json::parse(box.healthctl({"components", "--format", "json"}).out);
   CHECK(components == json::parse(R"([
-    {"component":"database","series":2,"samples":3,"first_seen":"1970-01-01T00:01:40.000Z","last_seen":"1970-01-01T00:03:20.000Z"},
-    {"component":"web","series":1,"samples":1,"first_seen":"1970-01-01T00:05:00.000Z","last_seen":"1970-01-01T00:05:00.000Z"}])"));
+    {"component":"database","series":2,"samples":3,"first_seen":"1970-01-01T00:01:40.000Z","last_seen":"1970-01-01T00:03:20.000Z","status":"healthy"},
+    {"component":"web","series":1,"samples":1,"first_seen":"1970-01-01T00:05:00.000Z","last_seen":"1970-01-01T00:05:00.000Z","status":"degraded"}])"));
   const auto table = box.healthctl({"components"});
   CHECK(table.out ==
-        "COMPONENT  SERIES  SAMPLES  FIRST_SEEN                LAST_SEEN\n"
-        "database   2       3        1970-01-01T00:01:40.000Z  1970-01-01T00:03:20.000Z\n"
-        "web        1       1        1970-01-01T00:05:00.000Z  1970-01-01T00:05:00.000Z\n");
+        "COMPONENT  SERIES  SAMPLES  FIRST_SEEN                LAST_SEEN                 STATUS\n"
+        "database   2       3        1970-01-01T00:01:40.000Z  1970-01-01T00:03:20.000Z  healthy\n"
+        "web        1       1        1970-01-01T00:05:00.000Z  1970-01-01T00:05:00.000Z  degraded\n");
   CHECK(box.healthctl({"components", "--format", "csv"}).out ==
-        "component,series,samples,first_seen,last_seen\n"
-        "database,2,3,1970-01-01T00:01:40.000Z,1970-01-01T00:03:20.000Z\n"
-        "web,1,1,1970-01-01T00:05:00.000Z,1970-01-01T00:05:00.000Z\n");
+        "component,series,samples,first_seen,last_seen,status\n"
+        "database,2,3,1970-01-01T00:01:40.000Z,1970-01-01T00:03:20.000Z,healthy\n"
+        "web,1,1,1970-01-01T00:05:00.000Z,1970-01-01T00:05:00.000Z,degraded\n");
 
   const auto metrics = json::parse(box.healthctl({"metrics", "--format", "json", "-c", "database"}).out);
   REQUIRE(metrics.size() == 2);

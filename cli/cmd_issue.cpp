@@ -1,0 +1,258 @@
+// healthctl issue: report, list, show, acknowledge, resolve and escalate
+// health issues.
+
+#include "commands.hpp"
+
+#include <health/error.hpp>
+#include <health/format.hpp>
+#include <health/issues.hpp>
+#include <health/names.hpp>
+
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+
+namespace healthctl {
+
+namespace {
+
+struct IssueArgs {
+  std::vector<std::string> positionals; // ID, or COMPONENT METRIC
+  std::string severity;
+  std::string reason;
+  std::optional<double> value;
+  std::optional<double> threshold;
+  std::vector<std::string> labels;
+  std::string status = "active";
+  std::vector<std::string> components;
+  std::string since;
+  std::string note;
+  std::string by;
+};
+
+// --by, else $USER, else "healthctl".
+std::string actor(const IssueArgs& args) {
+  if (!args.by.empty()) return args.by;
+  const char* user = std::getenv("USER");
+  return user != nullptr && user[0] != '\0' ? user : "healthctl";
+}
+
+std::int64_t parse_id(const std::string& text) {
+  std::int64_t id = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || id <= 0)
+    throw health::Error(health::ErrorKind::usage, "invalid issue id '" + text + "'",
+                        "use the number shown by 'healthctl issue list'");
+  return id;
+}
+
+health::IssueKey key_of(const std::string& component, const std::string& metric, const IssueArgs& args) {
+  return {component, metric, health::parse_label_args(args.labels)};
+}
+
+std::string series_text(const health::IssueKey& key) {
+  std::string out = key.component + " " + key.metric;
+  if (!key.labels.empty()) out += " {" + health::format_labels(key.labels) + "}";
+  return out;
+}
+
+std::string optional_number(const std::optional<double>& value) {
+  if (!value) return "-";
+  return health::display_number(*value);
+}
+
+// One line saying what a command changed, or the issue as JSON.
+void print_change(const Globals& globals, const std::string& format, const health::IssueChange& change) {
+  const auto& issue = change.issue;
+  if (format == "json") {
+    std::string out;
+    health::append_issue_json(out, issue, health::now_ms());
+    write_out(out + "\n");
+    return;
+  }
+  if (globals.quiet) return;
+  const std::string what = change.event ? change.event->kind : "unchanged";
+  write_out(what + " issue " + std::to_string(issue.id) + " (" + series_text(issue.key) + ", " +
+            std::string(health::to_string(issue.severity)) + ", " + std::string(health::to_string(issue.status)) +
+            ")\n");
+}
+
+void run_report(const Globals& globals, const IssueArgs& args) {
+  const auto format = choose_format(globals, "issue report", {"text", "json"}, "text");
+  health::IssueReport report;
+  report.key = key_of(args.positionals.at(0), args.positionals.at(1), args);
+  report.severity = health::parse_severity(args.severity);
+  report.reason = args.reason;
+  if (report.reason.empty())
+    throw health::Error(health::ErrorKind::usage, "--reason must not be empty", "say what is wrong");
+  report.value = args.value;
+  report.threshold = args.threshold;
+  report.source = health::IssueSource::manual;
+  report.actor = actor(args);
+  report.at = health::now_ms();
+  for (const auto& value : {args.value, args.threshold})
+    if (value && !std::isfinite(*value))
+      throw health::Error(health::ErrorKind::usage, "--value and --threshold must be finite numbers");
+  auto store = open_store(globals, health::OpenMode::create);
+  print_change(globals, format, health::report_issue(store, report));
+}
+
+void run_list(const Globals& globals, const IssueArgs& args) {
+  const auto format = choose_format(globals, "issue list", {"table", "json"}, "table");
+  health::IssueFilter filter;
+  if (args.status == "active")
+    filter.which = health::IssueFilter::Which::open;
+  else if (args.status == "resolved")
+    filter.which = health::IssueFilter::Which::resolved;
+  else if (args.status == "all")
+    filter.which = health::IssueFilter::Which::all;
+  else
+    throw health::Error(health::ErrorKind::usage, "invalid --status '" + args.status + "'",
+                        "use active, resolved or all");
+  filter.components = split_commas(args.components);
+  if (!args.severity.empty()) filter.severity = health::parse_severity(args.severity);
+  const health::Millis now = health::now_ms();
+  if (!args.since.empty()) filter.since = health::parse_time(args.since, now);
+  auto store = open_store(globals, health::OpenMode::read_only);
+  const auto issues = health::list_issues(store, filter);
+  if (format == "json") {
+    std::string out = "[";
+    for (std::size_t i = 0; i < issues.size(); ++i) {
+      if (i > 0) out += ",\n";
+      health::append_issue_json(out, issues[i], now);
+    }
+    write_out(out + "]\n");
+    return;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& issue : issues)
+    rows.push_back({std::to_string(issue.id), issue.key.component, issue.key.metric,
+                    issue.key.labels.empty() ? "-" : health::format_labels(issue.key.labels),
+                    std::string(health::to_string(issue.severity)), std::string(health::to_string(issue.status)),
+                    std::to_string(issue.occurrences), health::format_time(issue.first_detected),
+                    health::display_number(std::round(issue.duration_minutes(now))), issue.reason});
+  write_out(health::format_table({"ID", "COMPONENT", "METRIC", "LABELS", "SEVERITY", "STATUS", "SEEN",
+                                  "FIRST_DETECTED", "MINUTES", "REASON"},
+                                 rows));
+}
+
+void run_show(const Globals& globals, const IssueArgs& args) {
+  const auto format = choose_format(globals, "issue show", {"text", "json"}, "text");
+  const auto id = parse_id(args.positionals.at(0));
+  auto store = open_store(globals, health::OpenMode::read_only);
+  const auto issue = health::get_issue(store, id);
+  const health::Millis now = health::now_ms();
+  if (format == "json") {
+    std::string out;
+    health::append_issue_json(out, issue, now);
+    write_out(out + "\n");
+    return;
+  }
+  std::string out = "issue " + std::to_string(issue.id) + ": " + series_text(issue.key) + "\n";
+  const std::vector<std::pair<std::string, std::string>> fields = {
+      {"severity", std::string(health::to_string(issue.severity))},
+      {"status", std::string(health::to_string(issue.status))},
+      {"reason", issue.reason},
+      {"value", optional_number(issue.current_value)},
+      {"threshold", optional_number(issue.threshold_value)},
+      {"first detected", health::format_time(issue.first_detected)},
+      {"last updated", health::format_time(issue.last_updated)},
+      {"resolved", issue.resolved_at ? health::format_time(*issue.resolved_at) : "-"},
+      {"duration", health::display_number(std::round(issue.duration_minutes(now))) + " minutes"},
+      {"occurrences", std::to_string(issue.occurrences)},
+      {"source", std::string(health::to_string(issue.source))}};
+  for (const auto& [name, value] : fields) out += "  " + name + ":" + std::string(16 - name.size(), ' ') + value + "\n";
+  out += "events:\n";
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& event : issue.events) {
+    std::string severity = event.severity ? std::string(health::to_string(*event.severity)) : "-";
+    if (event.previous_severity && event.previous_severity != event.severity)
+      severity = std::string(health::to_string(*event.previous_severity)) + " -> " + severity;
+    rows.push_back({"  " + health::format_time(event.at), event.kind, severity,
+                    event.actor.empty() ? "-" : event.actor, event.note.empty() ? "-" : event.note});
+  }
+  out += health::format_table({"  AT", "EVENT", "SEVERITY", "BY", "NOTE"}, rows);
+  write_out(out);
+}
+
+void run_ack(const Globals& globals, const IssueArgs& args) {
+  const auto format = choose_format(globals, "issue ack", {"text", "json"}, "text");
+  const auto id = parse_id(args.positionals.at(0));
+  auto store = open_store(globals, health::OpenMode::read_write);
+  print_change(globals, format, health::acknowledge_issue(store, id, args.note, actor(args), health::now_ms()));
+}
+
+void run_resolve(const Globals& globals, const IssueArgs& args) {
+  const auto format = choose_format(globals, "issue resolve", {"text", "json"}, "text");
+  if (args.positionals.size() > 2)
+    throw health::Error(health::ErrorKind::usage, "issue resolve takes ID or COMPONENT METRIC");
+  auto store = open_store(globals, health::OpenMode::read_write);
+  const health::Millis now = health::now_ms();
+  if (args.positionals.size() == 1) {
+    print_change(globals, format,
+                 health::resolve_issue(store, parse_id(args.positionals[0]), args.note, actor(args), now));
+    return;
+  }
+  print_change(globals, format,
+               health::resolve_issue(store, key_of(args.positionals[0], args.positionals[1], args), args.note,
+                                     actor(args), now));
+}
+
+void run_escalate(const Globals& globals, const IssueArgs& args) {
+  const auto format = choose_format(globals, "issue escalate", {"text", "json"}, "text");
+  const auto id = parse_id(args.positionals.at(0));
+  const auto severity = health::parse_severity(args.severity.empty() ? "critical" : args.severity);
+  auto store = open_store(globals, health::OpenMode::read_write);
+  print_change(globals, format, health::escalate_issue(store, id, severity, args.note, actor(args), health::now_ms()));
+}
+
+} // namespace
+
+void setup_issue(CLI::App& app, const Globals& globals) {
+  auto* issue = app.add_subcommand("issue", "Report, list, show, acknowledge, resolve and escalate health issues");
+  issue->require_subcommand(1);
+
+  auto args = std::make_shared<IssueArgs>();
+  auto* report = issue->add_subcommand("report", "Open an issue, or update the open one for the metric");
+  report->add_option("component", args->positionals, "COMPONENT METRIC")->required()->expected(2);
+  report->add_option("--severity", args->severity, "warning or critical")->required();
+  report->add_option("--reason", args->reason, "What is wrong, in words")->required();
+  report->add_option("--value", args->value, "The value seen");
+  report->add_option("--threshold", args->threshold, "The bound it crossed");
+  report->add_option("-l,--label", args->labels, "Label key=value of the series (repeatable)");
+  report->add_option("--by", args->by, "Who reports it (default $USER)");
+  report->callback([&globals, args] { run_report(globals, *args); });
+
+  auto* list = issue->add_subcommand("list", "List issues, newest first");
+  list->add_option("--status", args->status, "active (default, includes acknowledged), resolved or all");
+  list->add_option("-c,--component", args->components, "Only these components (repeatable or a,b)");
+  list->add_option("--severity", args->severity, "Only warning or critical issues");
+  list->add_option("--since", args->since, "Only issues updated since TIME");
+  list->callback([&globals, args] { run_list(globals, *args); });
+
+  auto* show = issue->add_subcommand("show", "Show one issue with its event timeline");
+  show->add_option("id", args->positionals, "ID")->required()->expected(1);
+  show->callback([&globals, args] { run_show(globals, *args); });
+
+  auto* ack = issue->add_subcommand("ack", "Acknowledge an issue: someone is on it");
+  ack->add_option("id", args->positionals, "ID")->required()->expected(1);
+  ack->add_option("--note", args->note, "A note for the timeline");
+  ack->add_option("--by", args->by, "Who acknowledges (default $USER)");
+  ack->callback([&globals, args] { run_ack(globals, *args); });
+
+  auto* resolve = issue->add_subcommand("resolve", "Resolve an issue by ID, or the open one of COMPONENT METRIC");
+  resolve->add_option("target", args->positionals, "ID, or COMPONENT METRIC")->required()->expected(1, 2);
+  resolve->add_option("-l,--label", args->labels, "Label key=value of the series (with COMPONENT METRIC)");
+  resolve->add_option("--note", args->note, "A note for the timeline");
+  resolve->add_option("--by", args->by, "Who resolves (default $USER)");
+  resolve->callback([&globals, args] { run_resolve(globals, *args); });
+
+  auto* escalate = issue->add_subcommand("escalate", "Change an issue's severity (default critical)");
+  escalate->add_option("id", args->positionals, "ID")->required()->expected(1);
+  escalate->add_option("--severity", args->severity, "critical (default) or warning");
+  escalate->add_option("--note", args->note, "A note for the timeline");
+  escalate->add_option("--by", args->by, "Who escalates (default $USER)");
+  escalate->callback([&globals, args] { run_escalate(globals, *args); });
+}
+
+} // namespace healthctl

@@ -1,0 +1,47 @@
+// healthctl status: healthy, degraded, critical or unknown, with the
+// monitoring-plugin exit codes 0, 1, 2, 3.
+
+#include "commands.hpp"
+
+#include <health/error.hpp>
+#include <health/status.hpp>
+
+namespace healthctl {
+
+namespace {
+
+struct StatusArgs {
+  std::string component;
+};
+
+void run_status(const Globals& globals, const StatusArgs& args) {
+  const auto format = choose_format(globals, "status", {"text", "json", "nagios"}, "text");
+  try {
+    auto store = open_store(globals, health::OpenMode::read_only);
+    const auto report = health::health_report(
+        store, args.component.empty() ? std::nullopt : std::optional<std::string>(args.component), health::now_ms());
+    if (format == "json")
+      write_out(health::status_json(report));
+    else if (format == "nagios")
+      write_out(health::status_nagios(report));
+    else
+      write_out(health::status_text(report));
+    set_exit_status(health::plugin_exit_code(report.status));
+  } catch (const health::Error& error) {
+    // A monitoring system reads stdout: say UNKNOWN there too.
+    if (format == "nagios") write_out(std::string("HEALTH UNKNOWN - ") + error.what() + "\n");
+    throw;
+  }
+}
+
+} // namespace
+
+void setup_status(CLI::App& app, const Globals& globals) {
+  auto args = std::make_shared<StatusArgs>();
+  auto* command =
+      app.add_subcommand("status", "Healthy, degraded, critical or unknown; exit 0/1/2/3 for monitoring");
+  command->add_option("-c,--component", args->component, "Only this component");
+  command->callback([&globals, args] { run_status(globals, *args); });
+}
+
+} // namespace healthctl

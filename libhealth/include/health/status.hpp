@@ -1,0 +1,51 @@
+#pragma once
+// Health status: a component is critical with an open critical issue, else
+// degraded with an open warning issue, else healthy; the overall status is
+// the worst component. Open means active or acknowledged: acknowledging an
+// issue says someone is on it, not that it is over.
+
+#include <health/issues.hpp>
+#include <health/store.hpp>
+#include <health/thresholds.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace health {
+
+enum class HealthStatus { healthy, degraded, critical, unknown };
+std::string_view to_string(HealthStatus status);
+// 0 healthy, 1 degraded, 2 critical, 3 unknown: the monitoring-plugin codes.
+int plugin_exit_code(HealthStatus status);
+
+struct ComponentHealth {
+  std::string component;
+  HealthStatus status = HealthStatus::healthy;
+  std::vector<Issue> issues; // open ones, critical first
+};
+
+struct HealthReport {
+  HealthStatus status = HealthStatus::healthy;
+  Millis checked_at = 0;
+  std::size_t active_issue_count = 0;
+  std::size_t critical_issue_count = 0;
+  std::vector<ComponentHealth> components; // every known component, by name
+  std::vector<Threshold> thresholds;       // for perfdata and "no data"
+};
+
+// The status of every component (or of `component` alone) from the open
+// issues and the state check left in the thresholds.
+HealthReport health_report(Store& store, const std::optional<std::string>& component, Millis now);
+
+// The status json of DESIGN.md section 5.
+std::string status_json(const HealthReport& report);
+// One monitoring-plugin line: `HEALTH CRITICAL - database: p95 query_ms 2500
+// ms outside 0..1000 | 'database.query_ms'=2500ms;500;1000;;` with perfdata
+// for each threshold check has evaluated.
+std::string status_nagios(const HealthReport& report);
+// For people: the overall status, then each component and its issues.
+std::string status_text(const HealthReport& report);
+
+} // namespace health
