@@ -84,11 +84,13 @@ std::string number_text(double value) {
   return out;
 }
 
-// "p95 query_ms 1500 ms outside 0..1000"
-std::string breach_reason(const Threshold& threshold, double value, const AlertRange& range) {
+// "p95 query_ms 1500 ms": the aggregate, the metric and the value with its
+// unit (none for a count; per second for a rate).
+std::string value_text(const Threshold& threshold, double value) {
   std::string out = std::string(to_string(threshold.agg)) + " " + threshold.key.metric + " " + number_text(value);
-  if (!threshold.unit.empty()) out += " " + threshold.unit;
-  return out + " " + range.describe();
+  if (threshold.agg == Agg::rate) return out + "/s";
+  if (!threshold.unit.empty() && threshold.agg != Agg::count) out += " " + threshold.unit;
+  return out;
 }
 
 void save_state(sqlite3* db, const IssueKey& key, const Evaluation& evaluation, Millis now,
@@ -275,14 +277,13 @@ CheckResult run_check(Store& store, Millis now, const std::string& actor) {
       auto open = issues_db::find_open(db, threshold.key);
       if (fired == nullptr) {
         pending_since.reset();
-        evaluation.reason = std::string(to_string(threshold.agg)) + " " + threshold.key.metric + " " +
-                            number_text(value) + (threshold.unit.empty() ? "" : " " + threshold.unit) + " in range";
+        evaluation.reason = value_text(threshold, value) + " in range";
         if (open && open->source == IssueSource::threshold) {
           auto change = issues_db::resolve(db, *open, "back in range: " + evaluation.reason, actor, now);
           if (change.event) result.changes.push_back(std::move(change));
         }
       } else {
-        evaluation.reason = breach_reason(threshold, value, *fired);
+        evaluation.reason = value_text(threshold, value) + " " + fired->describe();
         // A breach opens an issue once it has held for `for`; an open one
         // follows it at once.
         if (!open && !pending_since) pending_since = now;
