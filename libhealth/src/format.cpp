@@ -170,6 +170,8 @@ std::string format_table(const std::vector<std::string>& header,
       out += row[i];
       if (i + 1 < row.size()) out.append(widths[i] - display_width(row[i]) + 2, ' ');
     }
+    // Empty last cells leave no trailing blanks.
+    while (!out.empty() && out.back() == ' ') out.pop_back();
     out += '\n';
   };
   append_row(header);

@@ -128,14 +128,15 @@ std::string event_payload(const Issue& issue, const IssueEvent& event, Millis no
 std::vector<Delivery> deliver_events(Store& store, const std::string& command,
                                      const std::vector<IssueChange>& changes, Millis timeout, Millis now) {
   std::vector<IssueChange> queue;
-  // Earlier events whose every delivery to this command failed: try again.
+  // Earlier events no hook has taken yet (the hook may have been fixed
+  // since): try again.
   {
     sqlite::Statement retry(store.handle(),
                             "SELECT e.issue_id, e.id FROM issue_events e "
-                            "JOIN notifications n ON n.event_id = e.id AND n.command = ?1 "
-                            "WHERE e.at >= ?2 GROUP BY e.id "
-                            "HAVING sum(n.outcome = 'delivered') = 0 AND count(*) < ?3 ORDER BY e.id");
-    retry.bind(1, std::string_view(command)).bind(2, now - k_day_ms).bind(3, k_notify_attempts);
+                            "JOIN notifications n ON n.event_id = e.id "
+                            "WHERE e.at >= ?1 GROUP BY e.id "
+                            "HAVING sum(n.outcome = 'delivered') = 0 AND count(*) < ?2 ORDER BY e.id");
+    retry.bind(1, now - k_day_ms).bind(2, k_notify_attempts);
     std::vector<std::pair<std::int64_t, std::int64_t>> ids;
     while (retry.step()) ids.emplace_back(retry.int64(0), retry.int64(1));
     for (const auto& [issue_id, event_id] : ids) {

@@ -294,7 +294,7 @@ TEST_CASE("status: the worst component wins, and the plugin line carries perfdat
   CHECK(report.status == health::HealthStatus::degraded);
 }
 
-TEST_CASE("notify: hooks get the event as JSON; failures and hangs are recorded and retried", "[notify]") {
+TEST_CASE("notify: hooks get the event as JSON, failures and hangs are recorded and retried", "[notify]") {
   Fixture f;
   const auto change = f.report(Severity::critical, k_t0);
   const std::string out = f.dir.file("event.json");
@@ -326,7 +326,7 @@ TEST_CASE("notify: hooks get the event as JSON; failures and hangs are recorded 
   CHECK(deliveries[0].change.event->id == second.event->id);
   health::deliver_events(f.store, "false", {}, k_second_ms, k_t0 + 4);
   CHECK(health::deliver_events(f.store, "false", {}, k_second_ms, k_t0 + 5).empty()); // 3 attempts made
-  CHECK(health::deliver_events(f.store, "true", {}, k_second_ms, k_t0 + 6).empty());  // another command
+  CHECK(health::deliver_events(f.store, "true", {}, k_second_ms, k_t0 + 6).empty());  // given up
 }
 
 TEST_CASE("thresholds: import is all or nothing and round-trips export", "[thresholds]") {

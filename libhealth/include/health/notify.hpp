@@ -36,9 +36,10 @@ struct Delivery {
   HookOutcome outcome;
 };
 
-// Delivers `changes` (those with an event) and the earlier events whose
-// delivery to `command` failed and may be tried again, recording every
-// attempt. Returns every attempt made, in order.
+// Delivers the earlier events no hook has taken yet (fewer than
+// k_notify_attempts failed attempts, within a day), then `changes` (those
+// with an event), recording every attempt. Returns every attempt made, in
+// order.
 std::vector<Delivery> deliver_events(Store& store, const std::string& command,
                                      const std::vector<IssueChange>& changes, Millis timeout, Millis now);
 

@@ -1,0 +1,193 @@
+// threshold, check, issue and status end to end: the monitoring-plugin exit
+// codes, the nagios line, notify hooks that fail or hang, and the error paths.
+
+#include "checks.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+using nlohmann::json;
+using test::check_error;
+
+namespace {
+
+// A critical p95 and a warning error count, evaluated by check.
+void breach(const test::Sandbox& box) {
+  REQUIRE(box.healthctl({"threshold", "set", "database", "query_ms", "--warn", "500", "--crit", "1000", "--agg",
+                         "p95", "--window", "10m"})
+              .exit_code == 0);
+  for (const char* value : {"100", "2500", "3000"})
+    REQUIRE(box.healthctl({"record", "database", "query_ms", value, "-t", "timer"}).exit_code == 0);
+}
+
+} // namespace
+
+TEST_CASE("status: healthy, degraded and critical exit 0, 1 and 2", "[cli][status]") {
+  test::Sandbox box;
+  REQUIRE(box.healthctl({"record", "web", "requests"}).exit_code == 0);
+  auto result = box.healthctl({"status"});
+  CHECK(result.exit_code == 0);
+  CHECK(result.out == "HEALTHY: 0 open issues (0 critical), 1 component\n"
+                      "COMPONENT  STATUS   ISSUE  REASON\n"
+                      "web        healthy\n");
+  CHECK(box.healthctl({"status", "--format", "nagios"}).out == "HEALTH OK - 1 components healthy\n");
+
+  REQUIRE(box.healthctl({"issue", "report", "web", "errors", "--severity", "warning", "--reason", "5xx up"})
+              .exit_code == 0);
+  result = box.healthctl({"status", "--format", "nagios"});
+  CHECK(result.exit_code == 1);
+  CHECK(result.out == "HEALTH WARNING - web: 5xx up\n");
+
+  breach(box);
+  REQUIRE(box.healthctl({"check"}).exit_code == 2);
+  result = box.healthctl({"status", "--format", "nagios"});
+  CHECK(result.exit_code == 2);
+  CHECK(result.out == "HEALTH CRITICAL - database: p95 query_ms 2950 ms outside 0..1000, web: 5xx up | "
+                      "'database.query_ms'=2950ms;500;1000;;\n");
+  const auto doc = json::parse(box.healthctl({"status", "--format", "json"}).out);
+  CHECK(doc["status"] == "critical");
+  CHECK(doc["active_issue_count"] == 2);
+  CHECK(doc["critical_issue_count"] == 1);
+  CHECK(doc["components"]["web"]["status"] == "degraded");
+  CHECK(doc["components"]["web"]["issues"][0]["reason"] == "5xx up");
+  result = box.healthctl({"status", "-c", "web"});
+  CHECK(result.exit_code == 1);
+}
+
+TEST_CASE("status: every failure is unknown, exit 3", "[cli][status]") {
+  test::Sandbox box;
+  auto result = box.healthctl({"status", "--format", "nagios"});
+  CHECK(result.exit_code == 3);
+  CHECK(result.out == "HEALTH UNKNOWN - no database at " + box.db() + "\n");
+  CHECK_THAT(result.err, Catch::StartsWith("healthctl: error: no database at"));
+  CHECK(box.healthctl({"status"}).exit_code == 3);
+  REQUIRE(box.healthctl({"init", "-q"}).exit_code == 0);
+  check_error(box.healthctl({"status", "--bogus"}), 3, "--bogus");
+  check_error(box.healthctl({"--db", box.db(), "status", "--format", "yaml"}), 3, "unsupported format 'yaml'");
+  check_error(box.healthctl({"check", "--notify-timeout", "soon"}), 3, "invalid duration 'soon'");
+}
+
+TEST_CASE("check: prints what changed and exits with the status", "[cli][check]") {
+  test::Sandbox box;
+  REQUIRE(box.healthctl({"init", "-q"}).exit_code == 0);
+  auto result = box.healthctl({"check"});
+  CHECK(result.exit_code == 0);
+  CHECK(result.out.empty());
+  breach(box);
+  result = box.healthctl({"check"});
+  CHECK(result.exit_code == 2);
+  CHECK(result.out == "opened issue 1: database query_ms critical: p95 query_ms 2950 ms outside 0..1000\n");
+  result = box.healthctl({"check", "--format", "json"});
+  CHECK(result.exit_code == 2);
+  const auto doc = json::parse(result.out);
+  CHECK(doc["status"] == "critical");
+  CHECK(doc["changes"].empty()); // unchanged since the last check
+  CHECK(doc["evaluations"][0]["state"] == "critical");
+  CHECK(doc["evaluations"][0]["value"] == 2950);
+  result = box.healthctl({"issue", "show", "1", "--format", "json"});
+  CHECK(json::parse(result.out)["occurrences"] == 2);
+}
+
+TEST_CASE("check: the notify hook gets each event, a failing or hanging one fails nothing", "[cli][check]") {
+  test::Sandbox box;
+  breach(box);
+  const auto events = (box.dir() / "events.ndjson").string();
+  SECTION("a working hook, from --notify") {
+    auto result = box.healthctl({"check", "--notify", "cat >> '" + events + "'"});
+    CHECK(result.exit_code == 2);
+    const auto event = json::parse(test::slurp(events));
+    CHECK(event["event"]["kind"] == "opened");
+    CHECK(event["event"]["previous_severity"].is_null());
+    CHECK(event["event"]["severity"] == "critical");
+    CHECK(event["issue"]["metric"] == "query_ms");
+    CHECK(event["issue"]["source"] == "threshold");
+  }
+  SECTION("from HEALTH_NOTIFY_CMD") {
+    box.env["HEALTH_NOTIFY_CMD"] = "cat >> '" + events + "'";
+    CHECK(box.healthctl({"check"}).exit_code == 2);
+    CHECK(json::parse(test::slurp(events))["event"]["kind"] == "opened");
+  }
+  SECTION("a failing hook") {
+    auto result = box.healthctl({"check", "--notify", "echo oops >&2; exit 4"});
+    CHECK(result.exit_code == 2);
+    CHECK(result.out == "opened issue 1: database query_ms critical: p95 query_ms 2950 ms outside 0..1000\n");
+    CHECK_THAT(result.err, Catch::Contains("oops\n"));
+    CHECK_THAT(result.err, Catch::Contains("healthctl: warning: notify hook for issue 1 (opened) failed: exit "
+                                           "status 4 (recorded; the next check tries again)\n"));
+    // The next check delivers the event it could not deliver.
+    result = box.healthctl({"check", "--notify", "cat >> '" + events + "'"});
+    CHECK(result.exit_code == 2);
+    CHECK(json::parse(test::slurp(events))["event"]["kind"] == "opened");
+    const auto log = box.healthctl({"sql", "SELECT outcome FROM notifications ORDER BY id", "--format", "csv"});
+    CHECK(log.out == "outcome\nfailed\ndelivered\n");
+  }
+  SECTION("a hanging hook") {
+    auto result = box.healthctl({"check", "--notify", "sleep 30", "--notify-timeout", "300ms"});
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.err, Catch::Contains("notify hook for issue 1 (opened) hung: timed out after 300ms"));
+    CHECK(json::parse(box.healthctl({"issue", "show", "1", "--format", "json"}).out)["events"].size() == 1);
+  }
+}
+
+TEST_CASE("issue: report, update, acknowledge, escalate and resolve", "[cli][issue]") {
+  test::Sandbox box;
+  auto result = box.healthctl({"issue", "report", "backup", "nightly", "--severity", "warning", "--reason",
+                               "took 3 hours", "--value", "10800", "--by", "cron"});
+  CHECK(result.exit_code == 0);
+  CHECK(result.out == "opened issue 1 (backup nightly, warning, active)\n");
+  result = box.healthctl({"issue", "report", "backup", "nightly", "--severity", "warning", "--reason", "again"});
+  CHECK(result.out == "updated issue 1 (backup nightly, warning, active)\n");
+  CHECK(box.healthctl({"issue", "ack", "1", "--note", "on it", "--by", "ann"}).out ==
+        "acknowledged issue 1 (backup nightly, warning, acknowledged)\n");
+  CHECK(box.healthctl({"issue", "escalate", "1"}).out == "escalated issue 1 (backup nightly, critical, active)\n");
+  CHECK(box.healthctl({"issue", "resolve", "backup", "nightly", "--note", "disk swapped"}).out ==
+        "resolved issue 1 (backup nightly, critical, resolved)\n");
+  const auto issue = json::parse(box.healthctl({"issue", "show", "1", "--format", "json"}).out);
+  CHECK(issue["status"] == "resolved");
+  CHECK(issue["occurrences"] == 2);
+  CHECK(issue["current_value"] == 10800);
+  std::vector<std::string> kinds;
+  for (const auto& event : issue["events"]) kinds.push_back(event["kind"]);
+  CHECK(kinds == std::vector<std::string>{"opened", "updated", "acknowledged", "escalated", "resolved"});
+  CHECK(issue["events"][0]["actor"] == "cron");
+  CHECK(issue["events"][2]["note"] == "on it");
+  CHECK(issue["events"][4]["note"] == "disk swapped");
+  CHECK(json::parse(box.healthctl({"issue", "list", "--format", "json"}).out).empty());
+  CHECK(json::parse(box.healthctl({"issue", "list", "--status", "all", "--format", "json"}).out).size() == 1);
+  const auto text = box.healthctl({"issue", "show", "1"}).out;
+  CHECK_THAT(text, Catch::StartsWith("issue 1: backup nightly\n  severity:        critical\n"));
+  CHECK_THAT(text, Catch::Contains("escalated     warning -> critical"));
+}
+
+TEST_CASE("issue and threshold: errors name the problem with their exit codes", "[cli][issue]") {
+  test::Sandbox box;
+  check_error(box.healthctl({"issue", "show", "1"}), 66, "no database at");
+  REQUIRE(box.healthctl({"init", "-q"}).exit_code == 0);
+  check_error(box.healthctl({"issue", "show", "7"}), 66, "no issue 7 (see 'healthctl issue list --status all')");
+  check_error(box.healthctl({"issue", "ack", "x1"}), 2, "invalid issue id 'x1'");
+  check_error(box.healthctl({"issue", "resolve", "db", "q"}), 66, "no open issue for db q");
+  check_error(box.healthctl({"issue", "report", "db", "q", "--severity", "bad", "--reason", "r"}), 2,
+              "invalid severity 'bad' (use warning or critical)");
+  check_error(box.healthctl({"issue", "report", "db", "q", "--severity", "warning"}), 2, "--reason is required");
+  check_error(box.healthctl({"issue", "list", "--status", "open"}), 2, "invalid --status 'open'");
+  check_error(box.healthctl({"threshold", "set", "db", "q", "--warn", "10:5"}), 2,
+              "invalid range '10:5': its start is above its end");
+  check_error(box.healthctl({"threshold", "set", "db", "q"}), 2, "a threshold needs --warn, --crit or both");
+  check_error(box.healthctl({"threshold", "set", "db", "q", "--warn", "1", "--agg", "median"}), 2,
+              "unknown aggregate 'median'");
+  check_error(box.healthctl({"threshold", "rm", "db", "q"}), 66, "no threshold for db q");
+  check_error(box.healthctl({"threshold", "import", "missing.json"}), 66, "cannot read 'missing.json'");
+
+  // An import with one bad entry imports nothing.
+  const auto file = box.write_file("rules.json", R"({"thresholds":[
+      {"component":"db","metric":"q","warn":"5"},
+      {"component":"db","metric":"r","crit":"oops"}]})");
+  check_error(box.healthctl({"threshold", "import", file}), 65,
+              file + ": threshold 2: invalid range 'oops': 'oops' is not a number (nothing was imported)");
+  CHECK(json::parse(box.healthctl({"threshold", "export"}).out)["thresholds"].empty());
+  const auto good = box.write_file("good.json", R"({"thresholds":[{"component":"db","metric":"q","warn":"5"}]})");
+  auto result = box.healthctl({"threshold", "import", good});
+  CHECK(result.exit_code == 0);
+  CHECK(result.err == "imported 1 threshold from " + good + "\n");
+  CHECK(json::parse(box.healthctl({"threshold", "export"}).out)["thresholds"][0]["warn"] == "5");
+}
