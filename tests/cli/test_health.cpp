@@ -191,3 +191,22 @@ TEST_CASE("issue and threshold: errors name the problem with their exit codes", 
   CHECK(result.err == "imported 1 threshold from " + good + "\n");
   CHECK(json::parse(box.healthctl({"threshold", "export"}).out)["thresholds"][0]["warn"] == "5");
 }
+
+TEST_CASE("check: checks running at once open one issue, with one event", "[cli][check]") {
+  test::Sandbox box;
+  breach(box);
+  std::vector<pid_t> checks;
+  for (int i = 0; i < 6; ++i) checks.push_back(box.start({test::healthctl_path(), "check"}));
+  int opened_lines = 0;
+  for (const pid_t pid : checks) {
+    const auto result = box.finish(pid);
+    CHECK(result.exit_code == 2);
+    CHECK(result.err.empty());
+    opened_lines += result.out.rfind("opened issue 1:", 0) == 0 ? 1 : 0;
+  }
+  CHECK(opened_lines == 1);
+  const auto all = json::parse(box.healthctl({"issue", "list", "--status", "all", "--format", "json"}).out);
+  REQUIRE(all.size() == 1);
+  CHECK(all[0]["occurrences"] == 6);
+  CHECK(json::parse(box.healthctl({"issue", "show", "1", "--format", "json"}).out)["events"].size() == 1);
+}
