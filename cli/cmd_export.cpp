@@ -16,12 +16,7 @@ namespace healthctl {
 
 namespace {
 
-struct ExportArgs {
-  std::string since = "24h";
-  std::string until = "now";
-  std::vector<std::string> components;
-  std::vector<std::string> metrics;
-  std::vector<std::string> labels;
+struct ExportArgs : RangeArgs {
   std::string step;
   std::vector<std::string> aggs;
   std::size_t max_points = 0;
@@ -34,14 +29,8 @@ void run_export(const Globals& globals, const ExportArgs& args) {
   health::ExportOptions options;
   options.format = *health::parse_export_format(format_name);
   const health::Millis now = health::now_ms();
-  options.range = {health::parse_time(args.since, now), health::parse_time(args.until, now)};
-  if (options.range.until < options.range.since)
-    throw health::Error(health::ErrorKind::usage, "--until is before --since",
-                        "give --since earlier than --until");
-  options.filter.components = split_commas(args.components);
-  options.filter.metrics = split_commas(args.metrics);
-  if (!globals.node.empty()) options.filter.nodes.push_back(globals.node);
-  options.filter.labels = health::parse_label_args(args.labels);
+  options.range = parse_range(args, now, true);
+  options.filter = series_filter(globals, args);
   if (!args.step.empty()) {
     options.step = health::parse_duration(args.step);
     if (options.step == 0)
@@ -75,11 +64,7 @@ void setup_export(CLI::App& app, const Globals& globals) {
   auto args = std::make_shared<ExportArgs>();
   auto* command = app.add_subcommand(
       "export", "Write the samples of a time range, raw or bucketed, as json, NDJSON, CSV or TSV");
-  command->add_option("--since", args->since, "Start of the range, inclusive (default 24h ago)");
-  command->add_option("--until", args->until, "End of the range, exclusive (default now)");
-  command->add_option("-c,--component", args->components, "Only these components (repeatable or a,b)");
-  command->add_option("-m,--metric", args->metrics, "Only these metric names (repeatable or a,b)");
-  command->add_option("-l,--label", args->labels, "Only series with label key=value (repeatable)");
+  add_range_options(command, *args);
   auto* step = command->add_option("--step", args->step,
                                    "Bucket rows: one per step (5m, 1h, 1d) aligned to the epoch");
   auto* max_points = command->add_option("--max-points", args->max_points,

@@ -16,12 +16,7 @@ namespace healthctl {
 
 namespace {
 
-struct SummaryArgs {
-  std::string since = "24h";
-  std::string until = "now";
-  std::vector<std::string> components;
-  std::vector<std::string> metrics;
-  std::vector<std::string> labels;
+struct SummaryArgs : RangeArgs {
   bool ascii = false;
 };
 
@@ -222,15 +217,8 @@ std::string table_summary(const std::vector<health::SeriesSummary>& summaries, b
 void run_summary(const Globals& globals, const SummaryArgs& args) {
   const auto format = choose_format(globals, "summary", {"table", "json", "csv", "markdown"}, "table");
   const health::Millis now = health::now_ms();
-  const health::TimeRange range{health::parse_time(args.since, now), health::parse_time(args.until, now)};
-  if (range.until <= range.since)
-    throw health::Error(health::ErrorKind::usage, "--until is not after --since",
-                        "give --since earlier than --until");
-  health::SeriesFilter filter;
-  filter.components = split_commas(args.components);
-  filter.metrics = split_commas(args.metrics);
-  if (!globals.node.empty()) filter.nodes.push_back(globals.node);
-  filter.labels = health::parse_label_args(args.labels);
+  const health::TimeRange range = parse_range(args, now, false);
+  const health::SeriesFilter filter = series_filter(globals, args);
 
   auto store = open_store(globals, health::OpenMode::read_only);
   const auto summaries = health::summarize(store, filter, range);
@@ -256,11 +244,7 @@ void setup_summary(CLI::App& app, const Globals& globals) {
   auto args = std::make_shared<SummaryArgs>();
   auto* command = app.add_subcommand(
       "summary", "Per series over a range: count, rate, min, avg, percentiles, max, last, trend");
-  command->add_option("--since", args->since, "Start of the range, inclusive (default 24h ago)");
-  command->add_option("--until", args->until, "End of the range, exclusive (default now)");
-  command->add_option("-c,--component", args->components, "Only these components (repeatable or a,b)");
-  command->add_option("-m,--metric", args->metrics, "Only these metric names (repeatable or a,b)");
-  command->add_option("-l,--label", args->labels, "Only series with label key=value (repeatable)");
+  add_range_options(command, *args);
   command->add_flag("--ascii", args->ascii, "Draw the sparkline column in ASCII (also when not on a terminal)");
   command->callback([&globals, args] { run_summary(globals, *args); });
 }

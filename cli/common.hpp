@@ -2,6 +2,7 @@
 // What every subcommand shares: the global options, settings from flags and
 // the environment, opening the store, and writing to stdout.
 
+#include <health/query.hpp>
 #include <health/store.hpp>
 
 #include <initializer_list>
@@ -44,6 +45,28 @@ std::string choose_format(const Globals& globals, std::string_view command,
 // disk, closed pipe).
 void write_out(std::string_view text);
 void flush_out();
+
+// The options of the commands that read a time range of some series:
+// --since/--until, -c, -m and -l.
+struct RangeArgs {
+  std::string since = "24h";
+  std::string until = "now";
+  std::vector<std::string> components;
+  std::vector<std::string> metrics;
+  std::vector<std::string> labels;
+};
+
+// Declares the RangeArgs options on `command`.
+void add_range_options(CLI::App* command, RangeArgs& args);
+
+// The half-open range [since, until) at `now`. Throws Error(usage) for a
+// malformed time or an end before the start (or at it, unless
+// `allow_empty`).
+health::TimeRange parse_range(const RangeArgs& args, health::Millis now, bool allow_empty);
+
+// The series filter of the arguments; an explicit --node keeps that node's
+// series only (HEALTH_NODE_NAME does not filter).
+health::SeriesFilter series_filter(const Globals& globals, const RangeArgs& args);
 
 // The exit status of a command that succeeded: 0 unless the command sets
 // another (check and status use the monitoring-plugin codes 0 to 3).

@@ -4,7 +4,7 @@
 #include <health/summary.hpp>
 
 #include "csv.hpp"
-#include "temp_dir.hpp"
+#include "store_fixture.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -22,14 +22,7 @@ namespace {
 
 constexpr Millis k_t0 = 1736899200000; // 2025-01-15T00:00:00Z
 
-struct Fixture {
-  test::TempDir dir;
-  health::Store store = [this] {
-    health::StoreOptions options;
-    options.path = dir.file("health.db");
-    options.mode = health::OpenMode::create;
-    return health::Store::open(options);
-  }();
+struct Fixture : test::StoreFixture {
 
   void add(const std::string& component, const std::string& name, health::MetricType type, Millis ts,
            double value, health::Labels labels = {}, std::string context = {},

@@ -4,7 +4,7 @@
 #include <health/query.hpp>
 #include <health/recorder.hpp>
 
-#include "temp_dir.hpp"
+#include "store_fixture.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -15,14 +15,7 @@ namespace {
 
 constexpr health::Millis k_now = 1736937000000; // 2025-01-15T10:30:00Z
 
-struct Fixture {
-  test::TempDir dir;
-  health::Store store = [this] {
-    health::StoreOptions options;
-    options.path = dir.file("health.db");
-    options.mode = health::OpenMode::create;
-    return health::Store::open(options);
-  }();
+struct Fixture : test::StoreFixture {
 
   health::IngestReport ingest(const std::string& text, health::IngestFormat format,
                               std::size_t batch_size = 0, health::DryRun dry_run = health::DryRun::no) {

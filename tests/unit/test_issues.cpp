@@ -5,7 +5,7 @@
 #include <health/status.hpp>
 #include <health/thresholds.hpp>
 
-#include "temp_dir.hpp"
+#include "store_fixture.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -23,14 +23,7 @@ namespace {
 
 constexpr Millis k_t0 = 1736899200000; // 2025-01-15T00:00:00Z
 
-struct Fixture {
-  test::TempDir dir;
-  health::Store store = [this] {
-    health::StoreOptions options;
-    options.path = dir.file("health.db");
-    options.mode = health::OpenMode::create;
-    return health::Store::open(options);
-  }();
+struct Fixture : test::StoreFixture {
 
   health::IssueChange report(Severity severity, Millis at, const std::string& reason = "slow",
                              const std::string& metric = "query_ms") {

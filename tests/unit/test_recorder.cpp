@@ -3,7 +3,7 @@
 #include <health/recorder.hpp>
 #include <health/store.hpp>
 
-#include "temp_dir.hpp"
+#include "store_fixture.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -12,14 +12,7 @@
 
 namespace {
 
-struct Fixture {
-  test::TempDir dir;
-  health::Store store = [this] {
-    health::StoreOptions options;
-    options.path = dir.file("health.db");
-    options.mode = health::OpenMode::create;
-    return health::Store::open(options);
-  }();
+struct Fixture : test::StoreFixture {
 
   static health::SeriesSpec spec(const std::string& name, health::MetricType type,
                                  std::string unit = {}) {
