@@ -36,57 +36,57 @@ std::string change_line(const health::IssueChange& change) {
   return out + "\n";
 }
 
+// Appends `{"component","metric","labels"` of a series, the object left open.
+void open_series_object(std::string& out, const health::IssueKey& key) {
+  out += '{';
+  health::append_json_member(out, "component", key.component);
+  health::append_json_member(out, "metric", key.metric);
+  health::append_json_key(out, "labels");
+  health::append_labels_json(out, key.labels);
+}
+
 std::string check_json(const health::CheckResult& result, health::HealthStatus status,
                        const std::vector<health::Delivery>& deliveries) {
-  std::string out = "{\"checked_at\":\"" + health::format_time(result.checked_at) + "\",\"status\":";
-  health::append_json_string(out, health::to_string(status));
-  out += ",\"changes\":[";
+  std::string out = "{";
+  health::append_json_member(out, "checked_at", health::format_time(result.checked_at));
+  health::append_json_member(out, "status", health::to_string(status));
+  health::append_json_key(out, "changes");
+  out += '[';
   for (std::size_t i = 0; i < result.changes.size(); ++i) {
     const auto& change = result.changes[i];
     if (i > 0) out += ',';
-    out += "{\"issue_id\":" + std::to_string(change.issue.id) + ",\"event\":";
+    open_series_object(out, change.issue.key);
+    health::append_json_member(out, "issue_id", static_cast<double>(change.issue.id));
+    health::append_json_key(out, "event");
     health::append_event_json(out, *change.event);
-    out += ",\"component\":";
-    health::append_json_string(out, change.issue.key.component);
-    out += ",\"metric\":";
-    health::append_json_string(out, change.issue.key.metric);
-    out += ",\"labels\":";
-    health::append_labels_json(out, change.issue.key.labels);
-    out += ",\"reason\":";
-    health::append_json_string(out, change.issue.reason);
+    health::append_json_member(out, "reason", change.issue.reason);
     out += '}';
   }
-  out += "],\"evaluations\":[";
+  out += ']';
+  health::append_json_key(out, "evaluations");
+  out += '[';
   for (std::size_t i = 0; i < result.evaluations.size(); ++i) {
     const auto& evaluation = result.evaluations[i];
     if (i > 0) out += ',';
-    out += "{\"component\":";
-    health::append_json_string(out, evaluation.threshold.key.component);
-    out += ",\"metric\":";
-    health::append_json_string(out, evaluation.threshold.key.metric);
-    out += ",\"labels\":";
-    health::append_labels_json(out, evaluation.threshold.key.labels);
-    out += ",\"agg\":";
-    health::append_json_string(out, health::to_string(evaluation.threshold.agg));
-    out += ",\"value\":";
-    if (evaluation.value)
-      health::append_statistic(out, *evaluation.value);
-    else
-      out += "null";
-    out += ",\"state\":";
-    health::append_json_string(out, health::to_string(evaluation.state));
-    out += std::string(",\"pending\":") + (evaluation.pending ? "true" : "false") + ",\"reason\":";
-    health::append_json_string(out, evaluation.reason);
+    open_series_object(out, evaluation.threshold.key);
+    health::append_json_member(out, "agg", health::to_string(evaluation.threshold.agg));
+    health::append_json_member(out, "value", evaluation.value);
+    health::append_json_member(out, "state", health::to_string(evaluation.state));
+    health::append_json_key(out, "pending");
+    out += evaluation.pending ? "true" : "false";
+    health::append_json_member(out, "reason", evaluation.reason);
     out += '}';
   }
-  out += "],\"notifications\":[";
+  out += ']';
+  health::append_json_key(out, "notifications");
+  out += '[';
   for (std::size_t i = 0; i < deliveries.size(); ++i) {
     if (i > 0) out += ',';
-    out += "{\"issue_id\":" + std::to_string(deliveries[i].change.issue.id) +
-           ",\"event_id\":" + std::to_string(deliveries[i].change.event->id) + ",\"outcome\":";
-    health::append_json_string(out, health::to_string(deliveries[i].outcome.kind));
-    out += ",\"detail\":";
-    health::append_json_string(out, deliveries[i].outcome.detail);
+    out += '{';
+    health::append_json_member(out, "issue_id", static_cast<double>(deliveries[i].change.issue.id));
+    health::append_json_member(out, "event_id", static_cast<double>(deliveries[i].change.event->id));
+    health::append_json_member(out, "outcome", health::to_string(deliveries[i].outcome.kind));
+    health::append_json_member(out, "detail", deliveries[i].outcome.detail);
     out += '}';
   }
   return out + "]}\n";

@@ -39,64 +39,41 @@ double slope_rounded(double slope) {
 
 bool is_counter(const health::SeriesSummary& s) { return s.series.type == health::MetricType::counter; }
 
-// Appends `,"key":` (or `{"key":` for the first key of an object).
-void key(std::string& out, const char* name, bool first = false) {
-  out += first ? "{\"" : ",\"";
-  out += name;
-  out += "\":";
-}
-
 std::string json_summary(const std::vector<health::SeriesSummary>& summaries, health::TimeRange range) {
-  std::string out = "{\"range\":{\"since\":\"" + health::format_time(range.since) + "\",\"until\":\"" +
-                    health::format_time(range.until) + "\"},\"series\":[";
+  std::string out = "{";
+  health::append_json_key(out, "range");
+  out += '{';
+  health::append_json_member(out, "since", health::format_time(range.since));
+  health::append_json_member(out, "until", health::format_time(range.until));
+  out += "},\"series\":[";
   bool first = true;
   for (const auto& s : summaries) {
-    out += first ? "\n" : ",\n";
+    out += first ? "\n{" : ",\n{";
     first = false;
-    key(out, "component", true);
-    health::append_json_string(out, s.series.component);
-    key(out, "name");
-    health::append_json_string(out, s.series.name);
-    key(out, "node");
-    health::append_json_string(out, s.series.node);
-    key(out, "labels");
+    health::append_json_member(out, "component", s.series.component);
+    health::append_json_member(out, "name", s.series.name);
+    health::append_json_member(out, "node", s.series.node);
+    health::append_json_key(out, "labels");
     health::append_labels_json(out, s.series.labels);
-    key(out, "type");
-    health::append_json_string(out, health::to_string(s.series.type));
-    key(out, "unit");
-    health::append_json_string(out, s.series.unit);
+    health::append_json_member(out, "type", health::to_string(s.series.type));
+    health::append_json_member(out, "unit", s.series.unit);
     const auto& stats = s.stats;
-    key(out, "count");
-    out += std::to_string(stats.count);
-    key(out, "sum");
-    health::append_statistic(out, stats.sum);
-    key(out, "rate_per_s");
-    if (is_counter(s))
-      health::append_statistic(out, stats.rate_per_s);
-    else
-      out += "null";
-    const std::pair<const char*, double> fields[] = {{"min", stats.min}, {"max", stats.max},
-                                                     {"avg", stats.avg}, {"p50", stats.p50},
-                                                     {"p95", stats.p95}, {"p99", stats.p99}};
-    for (const auto& [name, value] : fields) {
-      key(out, name);
-      health::append_statistic(out, value);
-    }
-    key(out, "first");
-    health::append_json_string(out, health::format_time(stats.first_ts));
-    key(out, "last");
-    health::append_json_string(out, health::format_time(stats.last_ts));
-    key(out, "last_value");
-    health::append_number(out, stats.last);
-    key(out, "trend");
-    key(out, "direction", true);
-    health::append_json_string(out, health::to_string(s.trend.direction));
-    key(out, "slope_per_hour");
-    health::append_number(out, slope_rounded(s.trend.slope_per_hour));
-    key(out, "strength");
-    health::append_number(out, rounded(s.trend.strength, 3));
-    key(out, "change_pct");
-    health::append_number(out, rounded(s.trend.change_pct, 1));
+    health::append_json_member(out, "count", static_cast<double>(stats.count));
+    health::append_json_member(out, "sum", stats.sum);
+    health::append_json_member(out, "rate_per_s", is_counter(s) ? std::optional(stats.rate_per_s) : std::nullopt);
+    for (const auto& [name, value] : {std::pair{"min", stats.min}, std::pair{"max", stats.max},
+                                      std::pair{"avg", stats.avg}, std::pair{"p50", stats.p50},
+                                      std::pair{"p95", stats.p95}, std::pair{"p99", stats.p99}})
+      health::append_json_member(out, name, value);
+    health::append_json_member(out, "first", health::format_time(stats.first_ts));
+    health::append_json_member(out, "last", health::format_time(stats.last_ts));
+    health::append_json_member(out, "last_value", stats.last);
+    health::append_json_key(out, "trend");
+    out += '{';
+    health::append_json_member(out, "direction", health::to_string(s.trend.direction));
+    health::append_json_member(out, "slope_per_hour", slope_rounded(s.trend.slope_per_hour));
+    health::append_json_member(out, "strength", rounded(s.trend.strength, 3));
+    health::append_json_member(out, "change_pct", rounded(s.trend.change_pct, 1));
     out += "}}";
   }
   out += first ? "]}\n" : "\n]}\n";

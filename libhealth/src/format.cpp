@@ -33,6 +33,25 @@ void append_json_string(std::string& out, std::string_view text) {
   out += '"';
 }
 
+void append_json_key(std::string& out, std::string_view name) {
+  if (!out.empty() && out.back() != '{') out += ',';
+  append_json_string(out, name);
+  out += ':';
+}
+
+void append_json_member(std::string& out, std::string_view name, std::string_view text) {
+  append_json_key(out, name);
+  append_json_string(out, text);
+}
+
+void append_json_member(std::string& out, std::string_view name, std::optional<double> value) {
+  append_json_key(out, name);
+  if (value)
+    append_statistic(out, *value);
+  else
+    out += "null";
+}
+
 void append_number(std::string& out, double value) {
   std::array<char, 32> buffer{};
   const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);

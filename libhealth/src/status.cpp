@@ -87,37 +87,36 @@ HealthReport health_report(Store& store, const std::optional<std::string>& compo
 }
 
 std::string status_json(const HealthReport& report) {
-  std::string out = "{\"status\":";
-  append_json_string(out, to_string(report.status));
-  out += ",\"checked_at\":\"" + format_time(report.checked_at) + "\"";
-  out += ",\"active_issue_count\":" + std::to_string(report.active_issue_count);
-  out += ",\"critical_issue_count\":" + std::to_string(report.critical_issue_count);
-  out += ",\"components\":{";
-  bool first = true;
+  std::string out = "{";
+  append_json_member(out, "status", to_string(report.status));
+  append_json_member(out, "checked_at", format_time(report.checked_at));
+  append_json_member(out, "active_issue_count", static_cast<double>(report.active_issue_count));
+  append_json_member(out, "critical_issue_count", static_cast<double>(report.critical_issue_count));
+  append_json_key(out, "components");
+  out += '{';
   for (const auto& health : report.components) {
-    if (!first) out += ',';
-    first = false;
-    append_json_string(out, health.component);
-    out += ":{\"status\":";
-    append_json_string(out, to_string(health.status));
-    out += ",\"issues\":[";
+    append_json_key(out, health.component);
+    out += '{';
+    append_json_member(out, "status", to_string(health.status));
+    append_json_key(out, "issues");
+    out += '[';
     for (std::size_t i = 0; i < health.issues.size(); ++i) {
       if (i > 0) out += ',';
       append_issue_json(out, health.issues[i], report.checked_at);
     }
     out += "]}";
   }
-  out += "},\"no_data\":[";
-  first = true;
+  out += '}';
+  append_json_key(out, "no_data");
+  out += '[';
+  bool first = true;
   for (const auto& threshold : report.thresholds) {
     if (threshold.last_state != CheckState::no_data) continue;
-    if (!first) out += ',';
+    out += first ? "{" : ",{";
     first = false;
-    out += "{\"component\":";
-    append_json_string(out, threshold.key.component);
-    out += ",\"metric\":";
-    append_json_string(out, threshold.key.metric);
-    out += ",\"labels\":";
+    append_json_member(out, "component", threshold.key.component);
+    append_json_member(out, "metric", threshold.key.metric);
+    append_json_key(out, "labels");
     append_labels_json(out, threshold.key.labels);
     out += '}';
   }

@@ -14,6 +14,13 @@ namespace health {
 // Appends `text` as a JSON string literal, quotes included.
 void append_json_string(std::string& out, std::string_view text);
 
+// Appends the start of a JSON object member, `"name":`, after a comma unless
+// it is the first member (`out` ends with `{`).
+void append_json_key(std::string& out, std::string_view name);
+// A member whose value is a string, or a statistic (null when absent).
+void append_json_member(std::string& out, std::string_view name, std::string_view text);
+void append_json_member(std::string& out, std::string_view name, std::optional<double> value);
+
 // Appends `value` in the shortest form that reads back to the same double
 // ("45.7", "1", "1e+21").
 void append_number(std::string& out, double value);
