@@ -22,7 +22,9 @@ struct CheckArgs {
   std::string notify_timeout = "10s";
 };
 
-std::string change_line(const health::IssueChange& change) {
+} // namespace
+
+std::string describe_change(const health::IssueChange& change) {
   const auto& issue = change.issue;
   const auto& event = *change.event;
   std::string out = event.kind + " issue " + std::to_string(issue.id) + ": " + issue.key.component + " " +
@@ -35,6 +37,8 @@ std::string change_line(const health::IssueChange& change) {
   out += event.kind == "resolved" ? event.note : issue.reason;
   return out + "\n";
 }
+
+namespace {
 
 // Appends `{"component","metric","labels"` of a series, the object left open.
 void open_series_object(std::string& out, const health::IssueKey& key) {
@@ -118,7 +122,7 @@ void run_check(const Globals& globals, const CheckArgs& args) {
     write_out(check_json(result, report.status, deliveries));
   } else if (!globals.quiet) {
     std::string out;
-    for (const auto& change : result.changes) out += change_line(change);
+    for (const auto& change : result.changes) out += describe_change(change);
     write_out(out);
   }
   set_exit_status(health::plugin_exit_code(report.status));

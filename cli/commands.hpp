@@ -4,6 +4,8 @@
 
 #include "common.hpp"
 
+#include <health/issues.hpp>
+
 #include <CLI/CLI.hpp>
 
 namespace healthctl {
@@ -20,5 +22,11 @@ void setup_threshold(CLI::App& app, const Globals& globals);
 void setup_check(CLI::App& app, const Globals& globals);
 void setup_issue(CLI::App& app, const Globals& globals);
 void setup_status(CLI::App& app, const Globals& globals);
+void setup_cleanup(CLI::App& app, const Globals& globals);
+void setup_backup(CLI::App& app, const Globals& globals);
+void setup_maintain(CLI::App& app, const Globals& globals);
+
+// One line saying what an issue event was, as check and maintain print it.
+std::string describe_change(const health::IssueChange& change);
 
 } // namespace healthctl

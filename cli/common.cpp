@@ -1,5 +1,6 @@
 #include "common.hpp"
 
+#include <health/backup.hpp>
 #include <health/error.hpp>
 #include <health/names.hpp>
 #include <health/time.hpp>
@@ -75,13 +76,17 @@ std::string node_name(const Globals& globals) {
   return node;
 }
 
-health::Store open_store(const Globals& globals, health::OpenMode mode) {
+health::StoreOptions store_options(const Globals& globals, health::OpenMode mode) {
   health::StoreOptions options;
   options.path = database_path(globals);
   options.mode = mode;
   options.busy_timeout = busy_timeout();
   options.synchronous = synchronous();
-  return health::Store::open(options);
+  return options;
+}
+
+health::Store open_store(const Globals& globals, health::OpenMode mode) {
+  return health::Store::open(store_options(globals, mode));
 }
 
 std::string choose_format(const Globals& globals, std::string_view command,
@@ -134,6 +139,61 @@ health::SeriesFilter series_filter(const Globals& globals, const RangeArgs& args
   if (!globals.node.empty()) filter.nodes.push_back(globals.node);
   filter.labels = health::parse_label_args(args.labels);
   return filter;
+}
+
+namespace {
+
+// A positive whole number from the environment, or nullopt when unset.
+std::optional<std::uint64_t> env_count(const char* name) {
+  const char* value = env(name);
+  if (value == nullptr) return std::nullopt;
+  const std::string_view text(value);
+  std::uint64_t number = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+  if (ec != std::errc{} || end != text.data() + text.size() || number == 0)
+    throw health::Error(health::ErrorKind::usage,
+                        std::string(name) + "='" + value + "' is not a positive whole number",
+                        std::string("set ") + name + " to a number such as 30");
+  return number;
+}
+
+} // namespace
+
+health::CleanupOptions cleanup_options(const CleanupArgs& args, health::Millis now) {
+  health::CleanupOptions options;
+  options.now = now;
+  if (!args.retention.empty())
+    options.retention_ms = health::parse_duration(args.retention);
+  else if (auto days = env_count("HEALTH_RETENTION_DAYS"))
+    options.retention_ms = static_cast<health::Millis>(*days) * health::k_day_ms;
+  if (!args.max_size.empty())
+    options.max_bytes = health::parse_size(args.max_size);
+  else if (auto mb = env_count("HEALTH_MAX_DB_SIZE_MB"))
+    options.max_bytes = *mb << 20;
+  else
+    options.max_bytes = std::uint64_t{100} << 20;
+  options.issues_retention_ms = health::parse_duration(args.issues_retention);
+  options.dry_run = args.dry_run;
+  options.vacuum = args.vacuum;
+  return options;
+}
+
+std::string backup_dir(const Globals& globals, const std::string& flag) {
+  if (!flag.empty()) return flag;
+  if (const char* value = env("HEALTH_BACKUP_DIR")) return value;
+  return health::default_backup_dir(database_path(globals));
+}
+
+health::Millis backup_retention() {
+  return static_cast<health::Millis>(env_count("HEALTH_BACKUP_RETENTION_DAYS").value_or(30)) * health::k_day_ms;
+}
+
+health::Millis backup_interval() {
+  const char* value = env("HEALTH_BACKUP_INTERVAL");
+  if (value == nullptr) return health::k_day_ms;
+  if (auto duration = health::try_parse_duration(value); duration && *duration > 0) return *duration;
+  throw health::Error(health::ErrorKind::usage, std::string("HEALTH_BACKUP_INTERVAL='") + value + "' is not a duration",
+                      "use a duration such as 24h");
 }
 
 namespace {

@@ -2,6 +2,7 @@
 // What every subcommand shares: the global options, settings from flags and
 // the environment, opening the store, and writing to stdout.
 
+#include <health/cleanup.hpp>
 #include <health/query.hpp>
 #include <health/store.hpp>
 
@@ -34,6 +35,8 @@ std::string node_name(const Globals& globals);
 // Opens the database with the busy timeout and synchronous mode of the
 // environment (HEALTH_BUSY_TIMEOUT, HEALTH_SYNCHRONOUS).
 health::Store open_store(const Globals& globals, health::OpenMode mode);
+// The options open_store uses, for library calls that open the file themselves.
+health::StoreOptions store_options(const Globals& globals, health::OpenMode mode);
 
 // The output format of `command`: --format if given (it must be one of
 // `allowed`), else `fallback`. Throws Error(usage) naming the allowed ones.
@@ -67,6 +70,25 @@ health::TimeRange parse_range(const RangeArgs& args, health::Millis now, bool al
 // The series filter of the arguments; an explicit --node keeps that node's
 // series only (HEALTH_NODE_NAME does not filter).
 health::SeriesFilter series_filter(const Globals& globals, const RangeArgs& args);
+
+// The flags of cleanup (also run by maintain) and the settings they stand
+// for: flags, else HEALTH_RETENTION_DAYS and HEALTH_MAX_DB_SIZE_MB, else the
+// defaults (30 days, 100 MB; resolved issues 90 days).
+struct CleanupArgs {
+  std::string retention;
+  std::string max_size;
+  std::string issues_retention = "90d";
+  bool dry_run = false;
+  bool vacuum = false;
+};
+health::CleanupOptions cleanup_options(const CleanupArgs& args, health::Millis now);
+
+// The backup folder: --dir, else HEALTH_BACKUP_DIR, else <db folder>/backups.
+std::string backup_dir(const Globals& globals, const std::string& flag);
+// HEALTH_BACKUP_RETENTION_DAYS (default 30) as a duration.
+health::Millis backup_retention();
+// HEALTH_BACKUP_INTERVAL (a duration, default 24h).
+health::Millis backup_interval();
 
 // The exit status of a command that succeeded: 0 unless the command sets
 // another (check and status use the monitoring-plugin codes 0 to 3).

@@ -112,6 +112,9 @@ int main(int argc, char** argv) {
   healthctl::setup_check(app, globals);
   healthctl::setup_issue(app, globals);
   healthctl::setup_status(app, globals);
+  healthctl::setup_cleanup(app, globals);
+  healthctl::setup_backup(app, globals);
+  healthctl::setup_maintain(app, globals);
 
   // check and status speak the monitoring-plugin convention: every failure,
   // usage errors included, is 3 (unknown).

@@ -3,6 +3,8 @@
 
 #include <vector>
 
+struct sqlite3;
+
 namespace health::schema {
 
 struct Migration {
@@ -15,5 +17,16 @@ struct Migration {
 const std::vector<Migration>& migrations();
 
 inline int latest_version() { return static_cast<int>(migrations().size()); }
+
+enum class FileKind { empty, healthctl, foreign };
+
+struct FileState {
+  FileKind kind;
+  int version; // 0 unless healthctl
+};
+
+// Reads what the open file holds without writing to it. A file that is not
+// SQLite at all fails here (Error, from SQLITE_NOTADB).
+FileState inspect(sqlite3* db);
 
 } // namespace health::schema

@@ -24,16 +24,13 @@ namespace fs = std::filesystem;
 constexpr const char* k_new_file_pragmas = "PRAGMA page_size = 4096;"
                                            "PRAGMA auto_vacuum = INCREMENTAL;";
 
-enum class FileKind { empty, healthctl, foreign };
+using schema::FileKind;
+using schema::FileState;
+using schema::inspect;
 
-struct FileState {
-  FileKind kind;
-  int version; // 0 unless healthctl
-};
+} // namespace
 
-// Reads what the file holds without writing to it. A file that is not SQLite
-// at all fails here with SQLITE_NOTADB.
-FileState inspect(sqlite3* db) {
+FileState schema::inspect(sqlite3* db) {
   // A healthctl file answers this one query; anything else fails to prepare.
   sqlite3_stmt* version = nullptr;
   const int rc = sqlite3_prepare_v2(db, "SELECT coalesce(max(version), 0) FROM schema_version", -1,
@@ -50,6 +47,8 @@ FileState inspect(sqlite3* db) {
   tables.step();
   return {tables.int64(0) == 0 ? FileKind::empty : FileKind::foreign, 0};
 }
+
+namespace {
 
 void migrate(sqlite3* db) {
   const auto& migrations = schema::migrations();

@@ -1,0 +1,224 @@
+// healthctl backup: create, list, verify, prune, status and restore.
+
+#include "commands.hpp"
+
+#include <health/backup.hpp>
+#include <health/error.hpp>
+#include <health/format.hpp>
+
+#include <cstdio>
+#include <iostream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace healthctl {
+
+namespace {
+
+struct BackupArgs {
+  std::string dir;
+  std::string target; // FILE or DATE
+  std::size_t keep_days = 0;
+  std::size_t keep_last = 1;
+  bool dry_run = false;
+  bool yes = false;
+};
+
+std::string megabytes(std::uint64_t bytes) {
+  return health::display_number(static_cast<double>(bytes) / (1024.0 * 1024.0)) + " MB";
+}
+
+void run_create(const Globals& globals, const BackupArgs& args) {
+  const auto format = choose_format(globals, "backup create", {"text", "json"}, "text");
+  auto store = open_store(globals, health::OpenMode::read_write);
+  const auto result = health::create_backup(store, backup_dir(globals, args.dir), health::now_ms(), node_name(globals));
+  if (format == "json") {
+    std::string out = "{";
+    health::append_json_member(out, "path", result.file.path);
+    health::append_json_member(out, "bytes", static_cast<double>(result.file.bytes));
+    health::append_json_member(out, "samples", static_cast<double>(result.check.samples));
+    health::append_json_member(out, "schema_version", static_cast<double>(result.check.schema_version));
+    health::append_json_member(out, "duration_ms", static_cast<double>(result.duration_ms));
+    write_out(out + "}\n");
+  } else if (!globals.quiet) {
+    write_out("created " + result.file.path + " (" + megabytes(result.file.bytes) + ", " +
+              std::to_string(result.check.samples) + " samples) in " + std::to_string(result.duration_ms) + " ms\n");
+  }
+}
+
+void run_list(const Globals& globals, const BackupArgs& args) {
+  const auto format = choose_format(globals, "backup list", {"table", "json"}, "table");
+  const auto files = health::list_backups(backup_dir(globals, args.dir));
+  std::vector<std::vector<std::string>> rows;
+  std::string json = "[";
+  for (const auto& file : files) {
+    const auto check = health::check_backup(file.path);
+    if (format == "json") {
+      json += json.size() > 1 ? ",{" : "{";
+      health::append_json_member(json, "name", file.name);
+      health::append_json_member(json, "path", file.path);
+      health::append_json_member(json, "taken_at", health::format_time(file.taken_at));
+      health::append_json_member(json, "bytes", static_cast<double>(file.bytes));
+      health::append_json_member(json, "schema_version", static_cast<double>(check.schema_version));
+      health::append_json_member(json, "samples", check.ok ? std::optional<double>(static_cast<double>(check.samples))
+                                                          : std::nullopt);
+      health::append_json_key(json, "ok");
+      json += check.ok ? "true" : "false";
+      health::append_json_member(json, "problem", check.problem);
+      json += '}';
+      continue;
+    }
+    rows.push_back({file.name, health::format_time(file.taken_at), megabytes(file.bytes),
+                    check.ok ? std::to_string(check.schema_version) : "-",
+                    check.ok ? std::to_string(check.samples) : "-", check.ok ? "ok" : check.problem});
+  }
+  if (format == "json")
+    write_out(json + "]\n");
+  else
+    write_out(health::format_table({"NAME", "TAKEN_AT", "SIZE", "SCHEMA", "SAMPLES", "CHECK"}, rows));
+}
+
+void run_verify(const Globals& globals, const BackupArgs& args) {
+  std::optional<health::Store> store;
+  struct stat info {};
+  if (::stat(database_path(globals).c_str(), &info) == 0) store = open_store(globals, health::OpenMode::read_write);
+  const auto check = health::verify_backup(store ? &*store : nullptr, args.target, health::now_ms());
+  if (!check.ok)
+    throw health::Error(health::ErrorKind::bad_data, args.target + ": " + check.problem, "do not restore from it");
+  if (!globals.quiet)
+    write_out("ok: " + args.target + " (schema " + std::to_string(check.schema_version) + ", " +
+              std::to_string(check.samples) + " samples)\n");
+}
+
+void run_prune(const Globals& globals, const BackupArgs& args) {
+  const health::Millis keep =
+      args.keep_days > 0 ? static_cast<health::Millis>(args.keep_days) * health::k_day_ms : backup_retention();
+  const auto result =
+      health::prune_backups(backup_dir(globals, args.dir), keep, args.keep_last, health::now_ms(), args.dry_run);
+  if (globals.quiet) return;
+  std::string out;
+  for (const auto& file : result.removed) out += (args.dry_run ? "would remove " : "removed ") + file.path + "\n";
+  out += std::string(args.dry_run ? "would keep " : "kept ") + std::to_string(result.kept.size()) + " backup" +
+         (result.kept.size() == 1 ? "" : "s") + "\n";
+  write_out(out);
+}
+
+void run_status(const Globals& globals, const BackupArgs& args) {
+  const auto format = choose_format(globals, "backup status", {"text", "json"}, "text");
+  auto store = open_store(globals, health::OpenMode::read_only);
+  const auto status = health::backup_status(store);
+  const auto dir = backup_dir(globals, args.dir);
+  const double rate = status.attempts > 0 ? static_cast<double>(status.successes) / static_cast<double>(status.attempts) : 0;
+  if (format == "json") {
+    std::string out = "{";
+    const auto entry = [&out](const char* name, const std::optional<health::BackupLogEntry>& e) {
+      health::append_json_key(out, name);
+      if (!e) {
+        out += "null";
+        return;
+      }
+      out += '{';
+      health::append_json_member(out, "at", health::format_time(e->at));
+      health::append_json_member(out, "path", e->path);
+      health::append_json_key(out, "ok");
+      out += e->ok ? "true" : "false";
+      health::append_json_member(out, "duration_ms", static_cast<double>(e->duration_ms));
+      health::append_json_member(out, "bytes", e->bytes ? std::optional<double>(static_cast<double>(*e->bytes)) : std::nullopt);
+      health::append_json_member(out, "detail", e->detail);
+      out += '}';
+    };
+    health::append_json_member(out, "backup_dir", dir);
+    entry("last_backup", status.last_backup);
+    entry("last_success", status.last_success);
+    entry("last_verified", status.last_verified);
+    health::append_json_member(out, "attempts_30d", static_cast<double>(status.attempts));
+    health::append_json_member(out, "successes_30d", static_cast<double>(status.successes));
+    health::append_json_member(out, "success_rate", status.attempts > 0 ? std::optional<double>(rate) : std::nullopt);
+    health::append_json_member(out, "backups", static_cast<double>(health::list_backups(dir).size()));
+    write_out(out + "}\n");
+    return;
+  }
+  const auto when = [](const std::optional<health::BackupLogEntry>& e) {
+    if (!e) return std::string("never");
+    return health::format_time(e->at) + " " + e->path + (e->ok ? "" : " (failed: " + e->detail + ")");
+  };
+  std::string out = "backup folder:  " + dir + " (" + std::to_string(health::list_backups(dir).size()) + " backups)\n";
+  out += "last backup:    " + when(status.last_backup) + "\n";
+  out += "last success:   " + when(status.last_success) + "\n";
+  out += "last verified:  " + when(status.last_verified) + "\n";
+  out += "last 30 days:   " + std::to_string(status.successes) + " of " + std::to_string(status.attempts) +
+         " backups succeeded\n";
+  write_out(out);
+}
+
+void run_restore(const Globals& globals, const BackupArgs& args) {
+  const auto dir = backup_dir(globals, args.dir);
+  std::string path = args.target;
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) {
+    // Not a file: a time, for the newest backup taken at or before it.
+    if (auto at = health::try_parse_time(args.target, health::now_ms()))
+      path = health::find_backup(dir, *at).path;
+    else
+      throw health::Error(health::ErrorKind::not_found, "no backup at " + args.target,
+                          "give a backup file or a time; see 'healthctl backup list'");
+  }
+  if (!args.yes) {
+    if (::isatty(STDIN_FILENO) != 1)
+      throw health::Error(health::ErrorKind::usage, "restore replaces the live database and needs confirmation",
+                          "pass --yes when not at a terminal");
+    std::fprintf(stderr, "Replace %s with %s? A safety copy goes to %s. [y/N] ", database_path(globals).c_str(),
+                 path.c_str(), dir.c_str());
+    std::string answer;
+    std::getline(std::cin, answer);
+    if (answer != "y" && answer != "Y" && answer != "yes")
+      throw health::Error(health::ErrorKind::usage, "restore cancelled", "nothing was changed");
+  }
+  const auto live = store_options(globals, health::OpenMode::read_write);
+  const auto result = health::restore_backup(live, path, dir, health::now_ms(), node_name(globals));
+  if (!globals.quiet)
+    write_out("restored " + path + " (schema " + std::to_string(result.schema_version) +
+              (result.migrated ? ", migrated" : "") + "); the previous database is in " + result.safety_copy + "\n");
+}
+
+} // namespace
+
+void setup_backup(CLI::App& app, const Globals& globals) {
+  auto* backup = app.add_subcommand("backup", "Create, list, verify, prune and restore backups");
+  backup->require_subcommand(1);
+  auto args = std::make_shared<BackupArgs>();
+  const auto dir_option = [&args](CLI::App* command) {
+    command->add_option("--dir", args->dir, "The backup folder (env HEALTH_BACKUP_DIR; default <db folder>/backups)");
+  };
+
+  auto* create = backup->add_subcommand("create", "Take a consistent backup now, while others keep writing");
+  dir_option(create);
+  create->callback([&globals, args] { run_create(globals, *args); });
+
+  auto* list = backup->add_subcommand("list", "List the backups with their size, schema and samples");
+  dir_option(list);
+  list->callback([&globals, args] { run_list(globals, *args); });
+
+  auto* verify = backup->add_subcommand("verify", "Check a backup: integrity, a healthctl file, not newer");
+  verify->add_option("file", args->target, "FILE")->required();
+  verify->callback([&globals, args] { run_verify(globals, *args); });
+
+  auto* prune = backup->add_subcommand("prune", "Remove old backups (ours only)");
+  dir_option(prune);
+  prune->add_option("--keep-days", args->keep_days, "Keep backups this many days (env HEALTH_BACKUP_RETENTION_DAYS; default 30)");
+  prune->add_option("--keep-last", args->keep_last, "Always keep the newest N (default 1)");
+  prune->add_flag("--dry-run", args->dry_run, "Say what would go, remove nothing");
+  prune->callback([&globals, args] { run_prune(globals, *args); });
+
+  auto* status = backup->add_subcommand("status", "Last backup, last success, success rate, last verified");
+  dir_option(status);
+  status->callback([&globals, args] { run_status(globals, *args); });
+
+  auto* restore = backup->add_subcommand("restore", "Replace the database with a backup (a safety copy is kept)");
+  dir_option(restore);
+  restore->add_option("backup", args->target, "FILE, or a TIME: the newest backup taken at or before it")->required();
+  restore->add_flag("--yes", args->yes, "Do not ask (needed when stdin is not a terminal)");
+  restore->callback([&globals, args] { run_restore(globals, *args); });
+}
+
+} // namespace healthctl
