@@ -25,6 +25,7 @@ std::uint64_t bytes_on_disk(const Store& store) {
   return file_size(store.path()) + file_size(store.path() + "-wal");
 }
 
+// The one value `sql` returns; the statement is finished on return.
 std::int64_t pragma_int(sqlite3* db, const char* sql) {
   sqlite::Statement statement(db, sql);
   return statement.step() ? statement.int64(0) : 0;
@@ -41,6 +42,12 @@ auto timed_write(sqlite3* db, CleanupReport& report, Work&& work) {
   report.longest_lock_ms = std::max<Millis>(report.longest_lock_ms, held.count());
   ++report.batches;
   return result;
+}
+
+// Every statement below is finished before the next write: a statement left
+// open holds a read snapshot, and the WAL could not be truncated under it.
+std::uint64_t count_all(sqlite3* db) {
+  return static_cast<std::uint64_t>(pragma_int(db, "SELECT count(*) FROM samples"));
 }
 
 std::vector<std::int64_t> series_ids(sqlite3* db) {
@@ -109,11 +116,15 @@ void shrink(sqlite3* db, CleanupReport& report) {
 // A time such that at least `wanted` samples are older than it (and not
 // many more), by bisection over the samples' time span.
 Millis cutoff_for(sqlite3* db, const std::vector<std::int64_t>& ids, std::uint64_t wanted) {
-  sqlite::Statement span(db, "SELECT min(ts_ms), max(ts_ms) FROM samples");
-  span.step();
-  if (span.is_null(0)) return 0;
-  Millis low = span.int64(0);
-  Millis high = span.int64(1) + 1;
+  Millis low = 0;
+  Millis high = 0;
+  {
+    sqlite::Statement span(db, "SELECT min(ts_ms), max(ts_ms) FROM samples");
+    span.step();
+    if (span.is_null(0)) return 0;
+    low = span.int64(0);
+    high = span.int64(1) + 1;
+  }
   // Sixteen halvings place the cutoff within 1/65536 of the span: close
   // enough, as the caller measures the file again afterwards.
   for (int step = 0; step < 16 && high - low > 1; ++step) {
@@ -155,15 +166,15 @@ CleanupReport cleanup(Store& store, const CleanupOptions& options) {
 
   if (options.dry_run) {
     report.samples_removed = count_before(db, ids, report.cutoff);
-    sqlite::Statement issues(db, "SELECT count(*) FROM issues WHERE status = 'resolved' AND resolved_at < ?1");
-    issues.bind(1, issues_cutoff);
-    issues.step();
-    report.issues_removed = static_cast<std::uint64_t>(issues.int64(0));
+    {
+      sqlite::Statement issues(db, "SELECT count(*) FROM issues WHERE status = 'resolved' AND resolved_at < ?1");
+      issues.bind(1, issues_cutoff);
+      issues.step();
+      report.issues_removed = static_cast<std::uint64_t>(issues.int64(0));
+    }
     if (options.max_bytes && report.bytes_before > *options.max_bytes) {
       // What the size limit would add: the oldest samples, in proportion.
-      sqlite::Statement total(db, "SELECT count(*) FROM samples");
-      total.step();
-      const auto samples = static_cast<std::uint64_t>(total.int64(0));
+      const auto samples = count_all(db);
       const double per_sample = samples > 0 ? static_cast<double>(report.bytes_before) / static_cast<double>(samples) : 0;
       const auto wanted = per_sample > 0 ? static_cast<std::uint64_t>(
                                                static_cast<double>(report.bytes_before - *options.max_bytes) / per_sample) + 1
@@ -190,9 +201,7 @@ CleanupReport cleanup(Store& store, const CleanupOptions& options) {
     // Remove the oldest samples until the file fits: estimate how many from
     // the bytes each costs, remove them, shrink, and look again.
     for (int round = 0; round < 8 && bytes_on_disk(store) > *options.max_bytes; ++round) {
-      sqlite::Statement total(db, "SELECT count(*) FROM samples");
-      total.step();
-      const auto samples = static_cast<std::uint64_t>(total.int64(0));
+      const auto samples = count_all(db);
       if (samples == 0) break;
       const std::uint64_t size = bytes_on_disk(store);
       const double per_sample = static_cast<double>(size) / static_cast<double>(samples);
