@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <thread>
 
 #include <fcntl.h>
@@ -268,11 +269,13 @@ std::vector<BackupFile> list_backups(const std::string& dir) {
     if (!taken) continue;
     out.push_back({entry.path().string(), name, *taken, static_cast<std::uint64_t>(entry.file_size(ec))});
   }
-  // Newest first; within one second, -3 before -2 before the first.
+  // Newest first; within one second, -3 before -2 before the first, and a
+  // safety copy (taken by a restore, after what it restores) before all.
   const auto sequence = [](const BackupFile& file) {
     const auto dash = file.name.find('-', 7);
     if (dash == std::string::npos) return 1L;
-    return file.name.compare(dash, 12, "-pre-restore") == 0 ? 0L : std::strtol(file.name.c_str() + dash + 1, nullptr, 10);
+    if (file.name.compare(dash, 12, "-pre-restore") == 0) return std::numeric_limits<long>::max();
+    return std::strtol(file.name.c_str() + dash + 1, nullptr, 10);
   };
   std::sort(out.begin(), out.end(), [&](const BackupFile& a, const BackupFile& b) {
     return a.taken_at != b.taken_at ? a.taken_at > b.taken_at : sequence(a) > sequence(b);
