@@ -69,7 +69,8 @@ std::string command_path(const CLI::App& app) {
   return path;
 }
 
-// True when the command named on the command line is check or status. The
+// True when the command named on the command line is check, status or
+// maintain. The
 // global options that take a value are skipped with it.
 bool is_plugin_command(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
@@ -79,7 +80,7 @@ bool is_plugin_command(int argc, char** argv) {
       continue;
     }
     if (arg.empty() || arg.front() == '-') continue;
-    return arg == "check" || arg == "status";
+    return arg == "check" || arg == "status" || arg == "maintain";
   }
   return false;
 }
@@ -116,8 +117,8 @@ int main(int argc, char** argv) {
   healthctl::setup_backup(app, globals);
   healthctl::setup_maintain(app, globals);
 
-  // check and status speak the monitoring-plugin convention: every failure,
-  // usage errors included, is 3 (unknown).
+  // check, status and maintain speak the monitoring-plugin convention: every
+  // failure, usage errors included, is 3 (unknown).
   const bool plugin = is_plugin_command(argc, argv);
   const auto failed = [plugin](int code) { return plugin ? k_exit_unknown : code; };
   try {

@@ -178,4 +178,8 @@ TEST_CASE("maintain: check, cleanup, backup when due and prune, each recorded", 
   CHECK_THAT(result.out, Catch::Contains("\nprune: "));
   CHECK_THAT(result.err, Catch::Contains("healthctl: warning: maintain step backup failed: "));
   CHECK(count(box, "component = 'healthctl' AND name = 'maintain_step_failures' AND value > 0") == 1);
+  // Like check and status, every error is 3.
+  check_error(box.healthctl({"maintain", "--bogus"}), 3, "--bogus");
+  box.env["HEALTH_BACKUP_INTERVAL"] = "daily";
+  check_error(box.healthctl({"maintain"}), 3, "HEALTH_BACKUP_INTERVAL='daily' is not a duration");
 }
