@@ -6,7 +6,10 @@
 
 #include <health/error.hpp>
 
+#include <algorithm>
 #include <cstdio>
+#include <iterator>
+#include <string_view>
 
 #ifndef HEALTHCTL_VERSION
 #define HEALTHCTL_VERSION "0.0.0"
@@ -69,10 +72,9 @@ std::string command_path(const CLI::App& app) {
   return path;
 }
 
-// True when the command named on the command line is check, status or
-// maintain. The
-// global options that take a value are skipped with it.
-bool is_plugin_command(int argc, char** argv) {
+// The command named on the command line: the first word that is not an
+// option (the global options that take a value are skipped with it).
+std::string_view command_name(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg(argv[i]);
     if (arg == "--db" || arg == "--node" || arg == "--format") {
@@ -80,10 +82,28 @@ bool is_plugin_command(int argc, char** argv) {
       continue;
     }
     if (arg.empty() || arg.front() == '-') continue;
-    return arg == "check" || arg == "status" || arg == "maintain";
+    return arg;
   }
-  return false;
+  return {};
 }
+
+using Setup = void (*)(CLI::App&, const healthctl::Globals&);
+struct Command {
+  std::string_view name;
+  Setup setup;
+};
+
+// Every subcommand, in the order --help lists them.
+constexpr Command k_commands[] = {
+    {"init", healthctl::setup_init},         {"record", healthctl::setup_record},
+    {"ingest", healthctl::setup_ingest},     {"components", healthctl::setup_components},
+    {"metrics", healthctl::setup_metrics},   {"export", healthctl::setup_export},
+    {"summary", healthctl::setup_summary},   {"sql", healthctl::setup_sql},
+    {"threshold", healthctl::setup_threshold}, {"check", healthctl::setup_check},
+    {"issue", healthctl::setup_issue},       {"status", healthctl::setup_status},
+    {"cleanup", healthctl::setup_cleanup},   {"backup", healthctl::setup_backup},
+    {"maintain", healthctl::setup_maintain},
+};
 
 } // namespace
 
@@ -101,25 +121,19 @@ int main(int argc, char** argv) {
   app.add_flag("-v,--verbose", globals.verbose, "Explain more, errors included");
   app.footer("See healthctl(1) and healthctl-COMMAND(1) for every flag, with examples.");
 
-  healthctl::setup_init(app, globals);
-  healthctl::setup_record(app, globals);
-  healthctl::setup_ingest(app, globals);
-  healthctl::setup_components(app, globals);
-  healthctl::setup_metrics(app, globals);
-  healthctl::setup_export(app, globals);
-  healthctl::setup_summary(app, globals);
-  healthctl::setup_sql(app, globals);
-  healthctl::setup_threshold(app, globals);
-  healthctl::setup_check(app, globals);
-  healthctl::setup_issue(app, globals);
-  healthctl::setup_status(app, globals);
-  healthctl::setup_cleanup(app, globals);
-  healthctl::setup_backup(app, globals);
-  healthctl::setup_maintain(app, globals);
+  // Declaring a command's flags costs start-up time, which a cron job
+  // recording one sample pays on every call: when the command line names a
+  // known command, only that one is declared. Otherwise (--help, a typo)
+  // every command is, for the listing and the error.
+  const std::string_view named = command_name(argc, argv);
+  const bool known = std::any_of(std::begin(k_commands), std::end(k_commands),
+                                 [&](const Command& command) { return command.name == named; });
+  for (const auto& command : k_commands)
+    if (!known || command.name == named) command.setup(app, globals);
 
   // check, status and maintain speak the monitoring-plugin convention: every
   // failure, usage errors included, is 3 (unknown).
-  const bool plugin = is_plugin_command(argc, argv);
+  const bool plugin = named == "check" || named == "status" || named == "maintain";
   const auto failed = [plugin](int code) { return plugin ? k_exit_unknown : code; };
   try {
     app.parse(argc, argv);
