@@ -6,7 +6,6 @@
 #include <health/query.hpp>
 #include <health/status.hpp>
 
-#include <map>
 
 #include <nlohmann/json.hpp>
 
@@ -27,12 +26,10 @@ void run_components(const Globals& globals) {
   auto store = open_store(globals, health::OpenMode::read_only);
   const auto components = health::list_components(store);
   // A component's status comes from its open issues.
-  std::map<std::string, std::string> statuses;
-  for (const auto& health : health::health_report(store, std::nullopt, health::now_ms()).components)
-    statuses[health.component] = std::string(health::to_string(health.status));
+  const auto statuses = health::component_statuses(store);
   const auto status_of = [&](const std::string& component) {
     const auto found = statuses.find(component);
-    return found == statuses.end() ? std::string("healthy") : found->second;
+    return std::string(health::to_string(found == statuses.end() ? health::HealthStatus::healthy : found->second));
   };
   if (format == "json") {
     auto out = nlohmann::json::array();

@@ -54,6 +54,15 @@ std::string_view to_string(HealthStatus status) {
 
 int plugin_exit_code(HealthStatus status) { return static_cast<int>(status); }
 
+std::map<std::string, HealthStatus> component_statuses(Store& store) {
+  std::map<std::string, HealthStatus> out;
+  for (const auto& issue : list_issues(store, IssueFilter{})) {
+    auto& status = out.try_emplace(issue.key.component, HealthStatus::healthy).first->second;
+    status = worse(status, status_of(issue));
+  }
+  return out;
+}
+
 HealthReport health_report(Store& store, const std::optional<std::string>& component, Millis now) {
   ReadSnapshot snapshot(store);
   HealthReport report;

@@ -8,6 +8,7 @@
 #include <health/store.hpp>
 #include <health/thresholds.hpp>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,6 +39,10 @@ struct HealthReport {
 // The status of every component (or of `component` alone) from the open
 // issues and the state check left in the thresholds.
 HealthReport health_report(Store& store, const std::optional<std::string>& component, Millis now);
+
+// The status of each component that has open issues (the others are
+// healthy), from the open issues alone.
+std::map<std::string, HealthStatus> component_statuses(Store& store);
 
 // The status json of DESIGN.md section 5.
 std::string status_json(const HealthReport& report);
