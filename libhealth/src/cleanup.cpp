@@ -100,7 +100,8 @@ std::uint64_t delete_before(sqlite3* db, const std::vector<std::int64_t>& ids, M
 
 // Gives free pages back to the file system in short steps, then folds the
 // WAL into the file so the file itself shrinks.
-void shrink(sqlite3* db, CleanupReport& report) {
+void shrink(const Store& store, CleanupReport& report) {
+  sqlite3* db = store.handle();
   constexpr int k_pages_per_step = 2000;
   while (pragma_int(db, "PRAGMA freelist_count") > 0) {
     const auto before = pragma_int(db, "PRAGMA freelist_count");
@@ -110,7 +111,7 @@ void shrink(sqlite3* db, CleanupReport& report) {
     });
     if (pragma_int(db, "PRAGMA freelist_count") >= before) break; // not an incremental file
   }
-  sqlite::Statement(db, "PRAGMA wal_checkpoint(TRUNCATE)").step();
+  sqlite::truncate_wal(db, store.busy_timeout());
 }
 
 // A time such that at least `wanted` samples are older than it (and not
@@ -195,7 +196,7 @@ CleanupReport cleanup(Store& store, const CleanupOptions& options) {
     issues.run();
     return static_cast<std::uint64_t>(sqlite3_changes(db));
   });
-  shrink(db, report);
+  shrink(store, report);
 
   if (options.max_bytes) {
     // Remove the oldest samples until the file fits: estimate how many from
@@ -210,14 +211,14 @@ CleanupReport cleanup(Store& store, const CleanupOptions& options) {
       const Millis cutoff = cutoff_for(db, ids, std::min(wanted, samples));
       report.cutoff = std::max(report.cutoff, cutoff);
       report.samples_removed += delete_before(db, ids, cutoff, options.batch_rows, report);
-      shrink(db, report);
+      shrink(store, report);
     }
     report.size_limit_met = bytes_on_disk(store) <= *options.max_bytes;
   }
   if (options.vacuum) {
     const auto start = std::chrono::steady_clock::now();
     sqlite::exec(db, "VACUUM");
-    sqlite::Statement(db, "PRAGMA wal_checkpoint(TRUNCATE)").step();
+    sqlite::truncate_wal(db, store.busy_timeout());
     const auto held = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
     report.longest_lock_ms = std::max<Millis>(report.longest_lock_ms, held.count());
   }

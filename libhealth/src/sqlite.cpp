@@ -1,6 +1,8 @@
 #include "sqlite.hpp"
 
+#include <chrono>
 #include <string>
+#include <thread>
 
 namespace health::sqlite {
 
@@ -42,6 +44,17 @@ void exec(sqlite3* db, const char* sql) {
   const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &message);
   sqlite3_free(message);
   check(db, rc, "running SQL");
+}
+
+bool truncate_wal(sqlite3* db, std::int64_t patience_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(patience_ms);
+  for (;;) {
+    const int rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+    if (rc == SQLITE_OK) return true;
+    if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED) fail(db, rc, "checkpointing the WAL");
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 }
 
 Statement::Statement(sqlite3* db, std::string_view sql) : m_db(db) {

@@ -24,6 +24,12 @@ inline void check(sqlite3* db, int rc, std::string_view doing) {
 // Runs `sql` (one or more statements, no results) on `db`.
 void exec(sqlite3* db, const char* sql);
 
+// Folds the WAL into the database file and truncates it to zero bytes.
+// Another process's checkpoint (a writer's automatic one, say) makes SQLite
+// give up at once rather than wait, so this tries again for `patience_ms`.
+// False when the WAL could not be truncated in that time.
+bool truncate_wal(sqlite3* db, std::int64_t patience_ms);
+
 class Statement {
 public:
   Statement(sqlite3* db, std::string_view sql);

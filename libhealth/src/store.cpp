@@ -108,6 +108,7 @@ struct Store::Impl {
   bool created = false;
   bool read_only = false;
   int version = 0;
+  Millis busy_timeout = 0;
 
   ~Impl() { sqlite3_close_v2(db); }
 };
@@ -121,6 +122,7 @@ const std::string& Store::path() const noexcept { return m_impl->path; }
 bool Store::created() const noexcept { return m_impl->created; }
 int Store::schema_version() const noexcept { return m_impl->version; }
 bool Store::read_only() const noexcept { return m_impl->read_only; }
+Millis Store::busy_timeout() const noexcept { return m_impl->busy_timeout; }
 sqlite3* Store::handle() const noexcept { return m_impl->db; }
 
 int latest_schema_version() { return schema::latest_version(); }
@@ -129,6 +131,7 @@ Store Store::open(const StoreOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->path = options.path;
   impl->read_only = options.mode == OpenMode::read_only;
+  impl->busy_timeout = std::clamp<Millis>(options.busy_timeout, 0, INT32_MAX);
 
   if (options.path.empty())
     throw Error(ErrorKind::usage, "the database path is empty", "set --db or HEALTH_DB_PATH");
@@ -151,7 +154,7 @@ Store Store::open(const StoreOptions& options) {
   impl->db = db;
   if (rc != SQLITE_OK) sqlite::fail(db, rc, "opening " + options.path);
 
-  sqlite3_busy_timeout(db, static_cast<int>(std::clamp<Millis>(options.busy_timeout, 0, INT32_MAX)));
+  sqlite3_busy_timeout(db, static_cast<int>(impl->busy_timeout));
   sqlite3_extended_result_codes(db, 1);
 
   // Everything up to the version check only reads, so a foreign or newer

@@ -46,6 +46,8 @@ public:
   // The schema version of the file (after any migration this open applied).
   int schema_version() const noexcept;
   bool read_only() const noexcept;
+  // How long a write waits for another process's lock.
+  Millis busy_timeout() const noexcept;
   // The underlying connection, for libhealth's own modules.
   sqlite3* handle() const noexcept;
 
