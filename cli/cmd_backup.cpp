@@ -108,32 +108,10 @@ void run_status(const Globals& globals, const BackupArgs& args) {
   auto store = open_store(globals, health::OpenMode::read_only);
   const auto status = health::backup_status(store);
   const auto dir = backup_dir(globals, args.dir);
-  const double rate = status.attempts > 0 ? static_cast<double>(status.successes) / static_cast<double>(status.attempts) : 0;
   if (format == "json") {
     std::string out = "{";
-    const auto entry = [&out](const char* name, const std::optional<health::BackupLogEntry>& e) {
-      health::append_json_key(out, name);
-      if (!e) {
-        out += "null";
-        return;
-      }
-      out += '{';
-      health::append_json_member(out, "at", health::format_time(e->at));
-      health::append_json_member(out, "path", e->path);
-      health::append_json_key(out, "ok");
-      out += e->ok ? "true" : "false";
-      health::append_json_member(out, "duration_ms", static_cast<double>(e->duration_ms));
-      health::append_json_member(out, "bytes", e->bytes ? std::optional<double>(static_cast<double>(*e->bytes)) : std::nullopt);
-      health::append_json_member(out, "detail", e->detail);
-      out += '}';
-    };
     health::append_json_member(out, "backup_dir", dir);
-    entry("last_backup", status.last_backup);
-    entry("last_success", status.last_success);
-    entry("last_verified", status.last_verified);
-    health::append_json_member(out, "attempts_30d", static_cast<double>(status.attempts));
-    health::append_json_member(out, "successes_30d", static_cast<double>(status.successes));
-    health::append_json_member(out, "success_rate", status.attempts > 0 ? std::optional<double>(rate) : std::nullopt);
+    health::append_backup_status_members(out, status);
     health::append_json_member(out, "backups", static_cast<double>(health::list_backups(dir).size()));
     write_out(out + "}\n");
     return;

@@ -25,6 +25,7 @@ void setup_status(CLI::App& app, const Globals& globals);
 void setup_cleanup(CLI::App& app, const Globals& globals);
 void setup_backup(CLI::App& app, const Globals& globals);
 void setup_maintain(CLI::App& app, const Globals& globals);
+void setup_analyze(CLI::App& app, const Globals& globals);
 
 // One line saying what an issue event was, as check and maintain print it.
 std::string describe_change(const health::IssueChange& change);

@@ -102,7 +102,7 @@ constexpr Command k_commands[] = {
     {"threshold", healthctl::setup_threshold}, {"check", healthctl::setup_check},
     {"issue", healthctl::setup_issue},       {"status", healthctl::setup_status},
     {"cleanup", healthctl::setup_cleanup},   {"backup", healthctl::setup_backup},
-    {"maintain", healthctl::setup_maintain},
+    {"maintain", healthctl::setup_maintain}, {"analyze", healthctl::setup_analyze},
 };
 
 } // namespace

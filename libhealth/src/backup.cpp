@@ -1,6 +1,7 @@
 #include <health/backup.hpp>
 
 #include <health/error.hpp>
+#include <health/format.hpp>
 #include <health/recorder.hpp>
 
 #include "schema.hpp"
@@ -129,20 +130,26 @@ void record_metrics(Store& store, const std::string& node, Millis now, Millis du
   record(store, failures, {now, ok ? 0.0 : 1.0, {}});
 }
 
+constexpr const char* k_log_columns = "SELECT kind, at, path, ok, duration_ms, bytes, detail FROM backup_log ";
+
+BackupLogEntry log_entry(sqlite::Statement& query) {
+  BackupLogEntry entry;
+  entry.kind = query.text(0);
+  entry.at = query.int64(1);
+  entry.path = query.text(2);
+  entry.ok = query.int64(3) != 0;
+  entry.duration_ms = query.int64(4);
+  if (!query.is_null(5)) entry.bytes = static_cast<std::uint64_t>(query.int64(5));
+  entry.detail = query.text(6);
+  return entry;
+}
+
 std::optional<BackupLogEntry> last_entry(sqlite3* db, const char* kind, bool only_ok) {
-  sqlite::Statement query(db, std::string("SELECT at, path, ok, duration_ms, bytes, detail FROM backup_log "
-                                          "WHERE kind = ?1") +
-                                  (only_ok ? " AND ok = 1" : "") + " ORDER BY at DESC, id DESC LIMIT 1");
+  sqlite::Statement query(db, std::string(k_log_columns) + "WHERE kind = ?1" + (only_ok ? " AND ok = 1" : "") +
+                                  " ORDER BY at DESC, id DESC LIMIT 1");
   query.bind(1, std::string_view(kind));
   if (!query.step()) return std::nullopt;
-  BackupLogEntry entry;
-  entry.at = query.int64(0);
-  entry.path = query.text(1);
-  entry.ok = query.int64(2) != 0;
-  entry.duration_ms = query.int64(3);
-  if (!query.is_null(4)) entry.bytes = static_cast<std::uint64_t>(query.int64(4));
-  entry.detail = query.text(5);
-  return entry;
+  return log_entry(query);
 }
 
 Millis elapsed_since(std::chrono::steady_clock::time_point start) {
@@ -313,6 +320,42 @@ BackupStatus backup_status(Store& store) {
   status.attempts = static_cast<std::size_t>(counts.int64(0));
   status.successes = static_cast<std::size_t>(counts.int64(1));
   return status;
+}
+
+std::vector<BackupLogEntry> backup_history(Store& store, Millis since, Millis until) {
+  sqlite::Statement query(store.handle(), std::string(k_log_columns) + "WHERE at >= ?1 AND at < ?2 ORDER BY at, id");
+  query.bind(1, since).bind(2, until);
+  std::vector<BackupLogEntry> out;
+  while (query.step()) out.push_back(log_entry(query));
+  return out;
+}
+
+void append_backup_status_members(std::string& out, const BackupStatus& status) {
+  const auto entry = [&out](const char* name, const std::optional<BackupLogEntry>& e) {
+    append_json_key(out, name);
+    if (!e) {
+      out += "null";
+      return;
+    }
+    out += '{';
+    append_json_member(out, "at", format_time(e->at));
+    append_json_member(out, "path", e->path);
+    append_json_key(out, "ok");
+    out += e->ok ? "true" : "false";
+    append_json_member(out, "duration_ms", static_cast<double>(e->duration_ms));
+    append_json_member(out, "bytes", e->bytes ? std::optional<double>(static_cast<double>(*e->bytes)) : std::nullopt);
+    append_json_member(out, "detail", e->detail);
+    out += '}';
+  };
+  entry("last_backup", status.last_backup);
+  entry("last_success", status.last_success);
+  entry("last_verified", status.last_verified);
+  append_json_member(out, "attempts_30d", static_cast<double>(status.attempts));
+  append_json_member(out, "successes_30d", static_cast<double>(status.successes));
+  append_json_member(out, "success_rate",
+                     status.attempts > 0 ? std::optional<double>(static_cast<double>(status.successes) /
+                                                                 static_cast<double>(status.attempts))
+                                         : std::nullopt);
 }
 
 BackupFile find_backup(const std::string& dir, Millis at) {

@@ -133,13 +133,16 @@ void scan_samples(Store& store, const SeriesFilter& filter, TimeRange range,
   for (const auto& info : series) scanner.scan(info, range, visit);
 }
 
-ReadSnapshot::ReadSnapshot(Store& store) : m_store(store) {
+ReadSnapshot::ReadSnapshot(Store& store)
+    : m_store(store), m_owner(sqlite3_get_autocommit(store.handle()) != 0) {
+  if (!m_owner) return; // inside an outer snapshot, which this one shares
   sqlite::exec(store.handle(), "BEGIN");
   // A deferred transaction takes its snapshot at the first read: read now.
   sqlite::Statement(store.handle(), "SELECT count(*) FROM sqlite_schema").step();
 }
 
 ReadSnapshot::~ReadSnapshot() {
+  if (!m_owner) return;
   try {
     sqlite::exec(m_store.handle(), "COMMIT");
   } catch (...) { // nothing was written: the snapshot ends with the connection

@@ -72,6 +72,7 @@ PruneResult prune_backups(const std::string& dir, Millis keep_ms, std::size_t ke
                           bool dry_run);
 
 struct BackupLogEntry {
+  std::string kind; // create, verify or restore
   Millis at = 0;
   std::string path;
   bool ok = false;
@@ -89,6 +90,14 @@ struct BackupStatus {
 };
 
 BackupStatus backup_status(Store& store);
+
+// The logged backup work (create, verify, restore) in [since, until), oldest first.
+std::vector<BackupLogEntry> backup_history(Store& store, Millis since, Millis until);
+
+// The members of the backup status json, without the braces: last_backup,
+// last_success, last_verified (each null or {at, path, ok, duration_ms,
+// bytes, detail}), attempts_30d, successes_30d, success_rate.
+void append_backup_status_members(std::string& out, const BackupStatus& status);
 
 // The newest of our backups in `dir` taken at or before `at`.
 // Error(not_found) when there is none.

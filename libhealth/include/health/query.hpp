@@ -97,7 +97,8 @@ void scan_samples(Store& store, const SeriesFilter& filter, TimeRange range,
                   const std::function<void(const SampleRow&)>& visit);
 
 // One read transaction for its lifetime: every query made meanwhile sees the
-// same state of the file, however many processes write to it.
+// same state of the file, however many processes write to it. A snapshot
+// made inside another (or inside a transaction) shares it.
 class ReadSnapshot {
 public:
   explicit ReadSnapshot(Store& store);
@@ -107,6 +108,7 @@ public:
 
 private:
   Store& m_store;
+  bool m_owner;
 };
 
 } // namespace health

@@ -1,0 +1,127 @@
+// healthctl analyze: the context document for a model or an operator, and
+// its views: diagnose, trends, compare, incident and recommendations.
+
+#include "commands.hpp"
+
+#include <health/analyze.hpp>
+#include <health/error.hpp>
+
+#include <charconv>
+#include <memory>
+
+namespace healthctl {
+
+namespace {
+
+struct AnalyzeArgs {
+  std::string since = "24h";
+  std::string baseline = "7d";
+  std::vector<std::string> components;
+  std::string max_bytes;
+  std::string target;         // diagnose's component, incident's issue id
+  std::string period = "24h"; // trends
+  std::string current = "24h"; // compare
+};
+
+health::AnalyzeFormat format_of(const Globals& globals) {
+  return choose_format(globals, "analyze", {"json", "markdown"}, "json") == "json" ? health::AnalyzeFormat::json
+                                                                                   : health::AnalyzeFormat::markdown;
+}
+
+std::optional<std::size_t> max_bytes_of(const AnalyzeArgs& args) {
+  if (args.max_bytes.empty()) return std::nullopt;
+  std::size_t bytes = 0;
+  const auto* end = args.max_bytes.data() + args.max_bytes.size();
+  const auto [stop, ec] = std::from_chars(args.max_bytes.data(), end, bytes);
+  if (ec != std::errc{} || stop != end || bytes == 0)
+    throw health::Error(health::ErrorKind::usage, "invalid --max-bytes '" + args.max_bytes + "'",
+                        "a whole number of bytes, such as 20000");
+  return bytes;
+}
+
+// The length of the window that starts at `since` (a time, or a duration ago).
+health::Millis window_of(const std::string& since, const char* flag, health::Millis now) {
+  const auto start = health::parse_time(since, now);
+  if (start >= now) throw health::Error(health::ErrorKind::usage, std::string(flag) + " '" + since + "' is not in the past");
+  return now - start;
+}
+
+health::AnalyzeOptions options_of(const AnalyzeArgs& args, health::Millis now) {
+  health::AnalyzeOptions options;
+  options.now = now;
+  options.window_ms = window_of(args.since, "--since", now);
+  options.baseline_ms = health::parse_duration(args.baseline);
+  options.components = split_commas(args.components);
+  return options;
+}
+
+void run(const Globals& globals, const AnalyzeArgs& args, const std::string& view) {
+  const auto format = format_of(globals);
+  const auto max_bytes = max_bytes_of(args);
+  const auto now = health::now_ms();
+  auto store = open_store(globals, health::OpenMode::read_only);
+  if (view == "incident") {
+    std::int64_t id = 0;
+    const auto* end = args.target.data() + args.target.size();
+    const auto [stop, ec] = std::from_chars(args.target.data(), end, id);
+    if (ec != std::errc{} || stop != end || id <= 0)
+      throw health::Error(health::ErrorKind::usage, "invalid issue id '" + args.target + "'",
+                          "see 'healthctl issue list --all'");
+    write_out(health::incident_document(store, id, now, format, max_bytes));
+    return;
+  }
+  auto options = options_of(args, now);
+  if (view == "diagnose") {
+    options.components = {args.target};
+    options.history = true;
+    write_out(health::diagnose_document(health::analyze(store, options), args.target, format, max_bytes));
+  } else if (view == "trends") {
+    options.window_ms = window_of(args.period, "--period", now);
+    options.baseline_ms = 0;
+    write_out(health::trends_document(health::analyze(store, options), format, max_bytes));
+  } else if (view == "compare") {
+    options.window_ms = window_of(args.current, "--current", now);
+    write_out(health::compare_document(health::analyze(store, options), format, max_bytes));
+  } else if (view == "recommendations") {
+    write_out(health::recommendations_document(health::analyze(store, options), format, max_bytes));
+  } else {
+    write_out(health::analysis_document(health::analyze(store, options), format, max_bytes));
+  }
+}
+
+} // namespace
+
+void setup_analyze(CLI::App& app, const Globals& globals) {
+  auto* analyze = app.add_subcommand(
+      "analyze", "What is wrong, since when, how bad, what changed: a document for a model or an operator");
+  analyze->require_subcommand(0, 1);
+  auto args = std::make_shared<AnalyzeArgs>();
+  analyze->add_option("--since", args->since, "Start of the window: a time or a duration ago (default 24h)");
+  analyze->add_option("--baseline", args->baseline, "Length of the baseline just before the window (default 7d)");
+  analyze->add_option("-c,--component", args->components, "Only these components (repeatable or a,b)");
+  analyze->add_option("--max-bytes", args->max_bytes, "Leave out the lowest-signal detail until the output fits");
+  analyze->callback([&globals, args, analyze] {
+    if (analyze->get_subcommands().empty()) run(globals, *args, "analyze");
+  });
+
+  auto* diagnose = analyze->add_subcommand("diagnose", "One component in detail: series history, issues and events");
+  diagnose->add_option("component", args->target, "COMPONENT")->required();
+  diagnose->callback([&globals, args] { run(globals, *args, "diagnose"); });
+
+  auto* trends = analyze->add_subcommand("trends", "The trend of every series over a period");
+  trends->add_option("--period", args->period, "The period: a time or a duration ago (default 24h)");
+  trends->callback([&globals, args] { run(globals, *args, "trends"); });
+
+  auto* compare = analyze->add_subcommand("compare", "Every series now against its baseline, largest change first");
+  compare->add_option("--current", args->current, "The current period: a time or a duration ago (default 24h)");
+  compare->callback([&globals, args] { run(globals, *args, "compare"); });
+
+  auto* incident = analyze->add_subcommand("incident", "One issue, its events and its metric around it");
+  incident->add_option("issue", args->target, "ISSUE_ID")->required();
+  incident->callback([&globals, args] { run(globals, *args, "incident"); });
+
+  auto* recommendations = analyze->add_subcommand("recommendations", "The suggested actions alone, each with its evidence");
+  recommendations->callback([&globals, args] { run(globals, *args, "recommendations"); });
+}
+
+} // namespace healthctl

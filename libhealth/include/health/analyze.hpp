@@ -1,0 +1,180 @@
+#pragma once
+// analyze: the context document of DESIGN.md section 7. From one consistent
+// snapshot of the file it finds what is wrong (issues, anomalies, stale
+// series), since when, how bad, and what changed (trends, baseline
+// comparison, recent changes), and renders it as JSON or a Markdown brief.
+// Nothing in it is invented: every finding carries its evidence.
+//
+// The algorithms, in short (healthctl-analyze(1) says it in full):
+// - Each series is bucketed over the baseline and the window at one step
+//   (at most 300 buckets per window, so 5 minutes for 24 hours; buckets
+//   start at whole multiples of the step). A bucket's value is its rate per
+//   second for a counter (a bucket without samples is 0 between the series'
+//   first and last sample), its average for a gauge and its p95 for a timer
+//   or rolling series.
+// - Anomaly: a window bucket whose robust z-score against the baseline
+//   buckets (median, and 1.4826 x MAD as the scale; the mean absolute
+//   deviation when the MAD is 0) is at least 6, that differs from the median
+//   by at least 20% of it, and that lies beyond twice the distance from the
+//   median to the baseline's 0.5th or 99.5th percentile. Such buckets at
+//   most two buckets apart, on the same side, are one anomaly. A series
+//   without 12 baseline buckets is judged against its own window (z and 20%
+//   only). A counter's partial buckets (the one in progress) are not judged:
+//   a rate over a part of a bucket is too rough.
+// - Trend: TrendBuilder's least-squares fit over the window (aggregate.hpp).
+// - Stale: a series with at least 8 intervals between samples whose silence
+//   up to now exceeds 3 times its median interval and 1.5 times its 99th
+//   percentile interval.
+
+#include <health/aggregate.hpp>
+#include <health/backup.hpp>
+#include <health/issues.hpp>
+#include <health/query.hpp>
+#include <health/status.hpp>
+#include <health/store.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace health {
+
+struct AnalyzeOptions {
+  Millis now = 0;
+  Millis window_ms = k_day_ms;         // the window is [now - window_ms, now)
+  Millis baseline_ms = k_week_ms;      // the period just before the window
+  std::vector<std::string> components; // empty: every component
+  bool history = false;                // keep each series' coarse bucketed history
+};
+
+// One bucket of a series.
+struct Bucket {
+  Millis at = 0; // start
+  std::size_t count = 0;
+  double min = 0;
+  double max = 0;
+  double avg = 0;
+  double p95 = 0;
+  double value = 0; // the measure: rate per second, average or p95 by type
+  bool partial = false; // only part of it lies in the range (the bucket in progress, say)
+};
+
+struct Anomaly {
+  SeriesInfo series;
+  Millis at = 0;    // start of the first anomalous bucket
+  Millis until = 0; // end of the last
+  std::size_t buckets = 0;
+  double value = 0;    // the most extreme bucket's value
+  double expected = 0; // the baseline median
+  double score = 0;    // robust z of the most extreme bucket: > 0 above, < 0 below
+};
+
+struct StaleSeries {
+  SeriesInfo series;
+  Millis last_seen = 0;
+  Millis expected_interval = 0; // the median interval between samples
+};
+
+// One series over the window, against the baseline.
+struct SeriesAnalysis {
+  SeriesInfo series;
+  Stats current;                  // over the window (count 0: no samples there)
+  std::optional<Stats> baseline;  // over the baseline, when it has samples
+  std::optional<double> change_pct; // rate for a counter, else avg, against the baseline
+  Trend trend;
+  std::vector<Bucket> history; // AnalyzeOptions::history: coarse buckets over the window
+};
+
+struct Uptime {
+  std::string component;
+  double uptime_pct = 100;       // share of the window without an open critical issue
+  std::size_t incidents = 0;     // issues open at some time in the window
+  std::optional<double> mttr_minutes; // mean time to resolve those resolved in the window
+  std::optional<double> mtbf_hours;   // time without critical issues per incident
+};
+
+struct RecentChange {
+  Millis at = 0;
+  std::string kind; // issue_opened issue_resolved issue_reopened issue_escalated new_series backup backup_failed ...
+  std::string text;
+};
+
+struct SuggestedAction {
+  std::string text;
+  std::string because; // the evidence: an issue, an anomaly, a stale series, the backup status
+};
+
+struct Analysis {
+  Millis generated_at = 0;
+  TimeRange window;
+  TimeRange baseline;
+  Millis step_ms = 0; // the anomaly buckets
+  HealthReport status;
+  std::vector<Issue> active_issues;     // open now, with events
+  std::vector<Issue> recently_resolved; // resolved in the window, with events
+  std::vector<SeriesAnalysis> series;   // with samples in the baseline or the window
+  std::vector<Anomaly> anomalies;       // strongest first
+  std::vector<StaleSeries> stale;       // longest silent first
+  std::vector<RecentChange> recent_changes; // oldest first
+  BackupStatus backup;
+  std::vector<Uptime> uptime;
+  std::vector<SuggestedAction> actions; // most urgent first
+};
+
+// Analyzes the file at `options.now`. Throws Error(not_found) when a
+// component of `options.components` is unknown.
+Analysis analyze(Store& store, const AnalyzeOptions& options);
+
+// The value of each bucket of `step_ms` (starting at multiples of the step
+// from `origin`) of samples given in time order, for a series of `type` (see
+// above). A counter's rate is over the part of its bucket inside `range`.
+class Bucketer {
+public:
+  Bucketer(MetricType type, Millis origin, Millis step_ms, TimeRange range);
+  void add(Millis ts, double value);
+  // The buckets in time order; the builder is emptied.
+  std::vector<Bucket> finish();
+
+private:
+  void close_bucket();
+  MetricType m_type;
+  Millis m_origin;
+  Millis m_step;
+  TimeRange m_range;
+  std::optional<std::int64_t> m_index;
+  std::vector<double> m_values;
+  std::vector<Bucket> m_done;
+};
+
+// The anomalies of `window` buckets against `baseline` buckets (see above).
+std::vector<Anomaly> find_anomalies(const SeriesInfo& series, const std::vector<Bucket>& baseline,
+                                    const std::vector<Bucket>& window, Millis step_ms);
+
+enum class AnalyzeFormat { json, markdown };
+
+// The document of DESIGN.md section 7. With `max_bytes`, the lowest-signal
+// detail is left out first until the JSON fits, and `notes` says what was
+// left out; active issues, stale series and the strongest anomaly go last.
+std::string analysis_document(const Analysis& analysis, AnalyzeFormat format,
+                              std::optional<std::size_t> max_bytes = std::nullopt);
+// The same facts for one component, with each series' history and the
+// issues' events (`analysis` made with that component and history).
+std::string diagnose_document(const Analysis& analysis, const std::string& component, AnalyzeFormat format,
+                              std::optional<std::size_t> max_bytes = std::nullopt);
+// The trend of every series in the window, strongest change first.
+std::string trends_document(const Analysis& analysis, AnalyzeFormat format,
+                            std::optional<std::size_t> max_bytes = std::nullopt);
+// Every series' window against its baseline (avg, p95, rate, change_pct),
+// the largest change first.
+std::string compare_document(const Analysis& analysis, AnalyzeFormat format,
+                             std::optional<std::size_t> max_bytes = std::nullopt);
+// The suggested actions alone.
+std::string recommendations_document(const Analysis& analysis, AnalyzeFormat format,
+                                     std::optional<std::size_t> max_bytes = std::nullopt);
+// One issue, its events and its metric from an hour before it opened to its
+// resolution (or `now`). Throws Error(not_found) for an unknown id.
+std::string incident_document(Store& store, std::int64_t issue_id, Millis now, AnalyzeFormat format,
+                              std::optional<std::size_t> max_bytes = std::nullopt);
+
+} // namespace health

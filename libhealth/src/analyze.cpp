@@ -1,0 +1,471 @@
+#include <health/analyze.hpp>
+
+#include <health/error.hpp>
+#include <health/format.hpp>
+#include <health/names.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <cstdio>
+#include <set>
+#include <utility>
+
+namespace health {
+
+namespace {
+
+constexpr std::size_t k_window_buckets = 300;   // anomaly buckets per window
+constexpr std::size_t k_total_buckets = 20000;  // over baseline and window together
+constexpr std::size_t k_history_buckets = 48;   // diagnose's coarse history
+constexpr std::size_t k_min_reference = 12;     // buckets to judge a series by
+constexpr double k_anomaly_z = 6;
+constexpr Millis k_merge_gap = 2;               // buckets between parts of one anomaly
+constexpr double k_material = 0.2;              // of the median
+constexpr std::size_t k_min_intervals = 8;      // to call a series regular
+constexpr std::size_t k_kept_intervals = 1000;  // the latest ones judge regularity
+constexpr Millis k_backup_overdue_ms = 2 * k_day_ms;
+constexpr std::size_t k_max_anomaly_actions = 5;
+constexpr std::size_t k_max_trend_actions = 5;
+
+std::int64_t floor_div(std::int64_t a, std::int64_t b) {
+  const auto q = a / b;
+  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+double median_of(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return quantile(values, 0.5);
+}
+
+std::string series_name(const SeriesInfo& s) {
+  std::string out = s.component + "/" + s.name;
+  if (!s.labels.empty()) out += "{" + format_labels(s.labels) + "}";
+  return out;
+}
+
+std::string issue_name(const Issue& issue) {
+  std::string out = issue.key.component;
+  if (!issue.key.metric.empty()) out += "/" + issue.key.metric;
+  if (!issue.key.labels.empty()) out += "{" + format_labels(issue.key.labels) + "}";
+  return out;
+}
+
+bool is_counter(const SeriesInfo& s) { return s.type == MetricType::counter; }
+
+// The value change_pct compares: rate for a counter, else the average.
+double level(const SeriesInfo& s, const Stats& stats) { return is_counter(s) ? stats.rate_per_s : stats.avg; }
+
+// The times one issue was open and critical, clipped to `range`, from its
+// events (its first detection and resolution when it has none).
+std::vector<TimeRange> critical_spans(const Issue& issue, TimeRange range) {
+  std::vector<TimeRange> spans;
+  bool open = false;
+  Severity severity = issue.severity;
+  Millis critical_since = 0;
+  bool critical = false;
+  const auto close_critical = [&](Millis at) {
+    if (critical && at > critical_since) spans.push_back({critical_since, at});
+    critical = false;
+  };
+  const auto set_state = [&](bool now_open, Severity now_severity, Millis at) {
+    const bool now_critical = now_open && now_severity == Severity::critical;
+    if (critical && !now_critical) close_critical(at);
+    if (!critical && now_critical) {
+      critical = true;
+      critical_since = at;
+    }
+    open = now_open;
+    severity = now_severity;
+  };
+  if (issue.events.empty()) {
+    set_state(true, issue.severity, issue.first_detected);
+  } else {
+    for (const auto& event : issue.events) {
+      const Severity next = event.severity.value_or(severity);
+      if (event.kind == "opened" || event.kind == "reopened") set_state(true, next, event.at);
+      else if (event.kind == "resolved") set_state(false, severity, event.at);
+      else if (event.kind == "escalated" || event.kind == "de-escalated") set_state(open, next, event.at);
+    }
+  }
+  if (issue.resolved_at && critical && !issue.open()) close_critical(*issue.resolved_at);
+  if (critical) close_critical(std::max(range.until, critical_since));
+  std::vector<TimeRange> clipped;
+  for (auto span : spans) {
+    span.since = std::max(span.since, range.since);
+    span.until = std::min(span.until, range.until);
+    if (span.until > span.since) clipped.push_back(span);
+  }
+  return clipped;
+}
+
+Millis union_length(std::vector<TimeRange> spans) {
+  std::sort(spans.begin(), spans.end(), [](const TimeRange& a, const TimeRange& b) { return a.since < b.since; });
+  Millis total = 0;
+  Millis reach = std::numeric_limits<Millis>::min();
+  for (const auto& span : spans) {
+    const Millis start = std::max(span.since, reach);
+    if (span.until > start) total += span.until - start;
+    reach = std::max(reach, span.until);
+  }
+  return total;
+}
+
+bool overlaps(const Issue& issue, TimeRange range) {
+  return issue.first_detected < range.until && (issue.open() || !issue.resolved_at || *issue.resolved_at >= range.since);
+}
+
+std::vector<Uptime> uptime_of(const std::vector<std::string>& components, const std::vector<Issue>& issues,
+                              TimeRange window) {
+  std::vector<Uptime> out;
+  const double window_ms = static_cast<double>(window.until - window.since);
+  for (const auto& component : components) {
+    Uptime uptime;
+    uptime.component = component;
+    std::vector<TimeRange> down;
+    double repair_ms = 0;
+    std::size_t repaired = 0;
+    for (const auto& issue : issues) {
+      if (issue.key.component != component || !overlaps(issue, window)) continue;
+      ++uptime.incidents;
+      const auto spans = critical_spans(issue, window);
+      down.insert(down.end(), spans.begin(), spans.end());
+      if (!issue.open() && issue.resolved_at && *issue.resolved_at >= window.since && *issue.resolved_at < window.until) {
+        repair_ms += static_cast<double>(*issue.resolved_at - issue.first_detected);
+        ++repaired;
+      }
+    }
+    const double down_ms = static_cast<double>(union_length(down));
+    uptime.uptime_pct = window_ms > 0 ? 100.0 * (1.0 - down_ms / window_ms) : 100.0;
+    if (repaired > 0) uptime.mttr_minutes = repair_ms / static_cast<double>(repaired) / k_minute_ms;
+    if (uptime.incidents > 0)
+      uptime.mtbf_hours = (window_ms - down_ms) / static_cast<double>(uptime.incidents) / k_hour_ms;
+    out.push_back(std::move(uptime));
+  }
+  return out;
+}
+
+std::optional<StaleSeries> stale_check(const SeriesInfo& series, std::vector<Millis> intervals,
+                                       std::optional<Millis> last_seen, Millis now) {
+  if (!last_seen || intervals.size() < k_min_intervals) return std::nullopt;
+  std::vector<double> sorted(intervals.begin(), intervals.end());
+  std::sort(sorted.begin(), sorted.end());
+  const double median = quantile(sorted, 0.5);
+  const double p99 = quantile(sorted, 0.99);
+  if (median <= 0) return std::nullopt;
+  const double silence = static_cast<double>(now - *last_seen);
+  if (silence <= 3 * median || silence <= 1.5 * p99) return std::nullopt;
+  // Whole seconds read better, and jitter below a second says nothing.
+  const auto interval = median >= k_second_ms ? std::llround(median / k_second_ms) * k_second_ms : std::llround(median);
+  return StaleSeries{series, *last_seen, static_cast<Millis>(interval)};
+}
+
+void add_recent_changes(Analysis& a, const std::vector<Issue>& issues) {
+  for (const auto& issue : issues)
+    for (const auto& event : issue.events) {
+      if (event.at < a.window.since || event.at >= a.window.until) continue;
+      if (event.kind == "updated" || event.kind == "note") continue;
+      std::string kind = "issue_" + event.kind;
+      std::replace(kind.begin(), kind.end(), '-', '_');
+      std::string text = "issue " + std::to_string(issue.id) + " " + event.kind + ": " + issue_name(issue);
+      if (event.severity) text += " " + std::string(to_string(*event.severity));
+      if (event.kind == "opened" || event.kind == "reopened") text += " (" + issue.reason + ")";
+      if (!event.note.empty() && event.kind != "opened") text += " (" + event.note + ")";
+      a.recent_changes.push_back({event.at, kind, text});
+    }
+  for (const auto& s : a.series)
+    if (s.series.first && *s.series.first >= a.window.since && *s.series.first < a.window.until)
+      a.recent_changes.push_back({*s.series.first, "new_series",
+                                  "first sample of " + series_name(s.series) + " (" +
+                                      std::string(to_string(s.series.type)) +
+                                      (s.series.unit.empty() ? "" : ", " + s.series.unit) + ")"});
+}
+
+void add_backup_changes(Analysis& a, Store& store) {
+  for (const auto& entry : backup_history(store, a.window.since, a.window.until)) {
+    std::string kind = entry.kind == "create" ? "backup" : entry.kind == "verify" ? "backup_verified" : "restore";
+    if (!entry.ok) kind += "_failed";
+    std::string text = entry.kind + " " + entry.path;
+    if (!entry.ok && !entry.detail.empty()) text += ": " + entry.detail;
+    a.recent_changes.push_back({entry.at, kind, text});
+  }
+}
+
+void add_actions(Analysis& a) {
+  std::set<std::pair<std::string, std::string>> with_issue;
+  for (const auto& issue : a.active_issues) with_issue.insert({issue.key.component, issue.key.metric});
+  for (const Severity severity : {Severity::critical, Severity::warning})
+    for (const auto& issue : a.active_issues) {
+      if (issue.severity != severity || issue.status == IssueStatus::acknowledged) continue;
+      a.actions.push_back({std::string(severity == Severity::critical ? "Investigate " : "Look into ") +
+                               issue_name(issue) + ": " + issue.reason + " (" + std::string(to_string(severity)) +
+                               " since " + format_time(issue.first_detected) + ")",
+                           "issue " + std::to_string(issue.id)});
+    }
+  for (const auto& stale : a.stale)
+    a.actions.push_back({"Check that whatever reports " + series_name(stale.series) +
+                             " still runs: nothing since " + format_time(stale.last_seen) + ", expected every " +
+                             format_duration(stale.expected_interval),
+                         "stale " + series_name(stale.series)});
+  std::size_t anomaly_actions = 0;
+  for (const auto& anomaly : a.anomalies) {
+    if (anomaly_actions == k_max_anomaly_actions) break;
+    if (with_issue.count({anomaly.series.component, anomaly.series.name})) continue;
+    ++anomaly_actions;
+    a.actions.push_back({"Look at " + series_name(anomaly.series) + " from " + format_time(anomaly.at) + " to " +
+                             format_time(anomaly.until) + ": " + display_number(anomaly.value) +
+                             (anomaly.series.unit.empty() ? "" : " " + anomaly.series.unit) +
+                             (is_counter(anomaly.series) ? "/s" : "") + " against an expected " +
+                             display_number(anomaly.expected),
+                         "anomaly " + series_name(anomaly.series) + " at " + format_time(anomaly.at)});
+  }
+  const auto& backup = a.backup;
+  if (backup.last_backup && !backup.last_backup->ok)
+    a.actions.push_back({"Fix backups: the last one failed (" + backup.last_backup->detail +
+                             "); run 'healthctl backup create' and read its error",
+                         "backup failed at " + format_time(backup.last_backup->at)});
+  else if (!backup.last_success && !a.series.empty())
+    a.actions.push_back({"Take a first backup with 'healthctl backup create', or run 'healthctl maintain' from cron",
+                         "no successful backup on record"});
+  else if (backup.last_success && a.generated_at - backup.last_success->at > k_backup_overdue_ms)
+    a.actions.push_back({"Backups are overdue: run 'healthctl backup create' and check the maintain job",
+                         "last successful backup at " + format_time(backup.last_success->at)});
+  std::vector<const SeriesAnalysis*> trending;
+  for (const auto& s : a.series)
+    if (s.trend.direction == TrendDirection::upward || s.trend.direction == TrendDirection::downward)
+      trending.push_back(&s);
+  std::stable_sort(trending.begin(), trending.end(), [](const SeriesAnalysis* x, const SeriesAnalysis* y) {
+    return std::abs(x->trend.change_pct) > std::abs(y->trend.change_pct);
+  });
+  for (std::size_t i = 0; i < trending.size() && i < k_max_trend_actions; ++i) {
+    const auto& s = *trending[i];
+    char change[32];
+    std::snprintf(change, sizeof change, "%+.0f%%", s.trend.change_pct);
+    a.actions.push_back({"Watch " + series_name(s.series) + ": " +
+                             (s.trend.direction == TrendDirection::upward ? "rising " : "falling ") + change +
+                             " over the window",
+                         "trend " + series_name(s.series)});
+  }
+}
+
+} // namespace
+
+Bucketer::Bucketer(MetricType type, Millis origin, Millis step_ms, TimeRange range)
+    : m_type(type), m_origin(origin), m_step(step_ms), m_range(range) {}
+
+void Bucketer::add(Millis ts, double value) {
+  const auto index = floor_div(ts - m_origin, m_step);
+  if (m_index && *m_index != index) close_bucket();
+  m_index = index;
+  m_values.push_back(value);
+}
+
+void Bucketer::close_bucket() {
+  if (!m_index || m_values.empty()) return;
+  Bucket bucket;
+  bucket.at = m_origin + *m_index * m_step;
+  bucket.count = m_values.size();
+  double sum = 0;
+  for (const double v : m_values) sum += v;
+  bucket.avg = sum / static_cast<double>(m_values.size());
+  std::sort(m_values.begin(), m_values.end());
+  bucket.min = m_values.front();
+  bucket.max = m_values.back();
+  bucket.p95 = quantile(m_values, 0.95);
+  switch (m_type) {
+  case MetricType::counter: {
+    const Millis covered = std::min(bucket.at + m_step, m_range.until) - std::max(bucket.at, m_range.since);
+    bucket.value = sum / (static_cast<double>(covered > 0 ? covered : m_step) / k_second_ms);
+    break;
+  }
+  case MetricType::gauge: bucket.value = bucket.avg; break;
+  case MetricType::timer:
+  case MetricType::rolling: bucket.value = bucket.p95; break;
+  }
+  bucket.partial = bucket.at < m_range.since || bucket.at + m_step > m_range.until;
+  if (m_type == MetricType::counter && !m_done.empty())
+    for (Millis at = m_done.back().at + m_step; at < bucket.at; at += m_step) {
+      Bucket empty;
+      empty.at = at;
+      m_done.push_back(empty);
+    }
+  m_done.push_back(bucket);
+  m_values.clear();
+}
+
+std::vector<Bucket> Bucketer::finish() {
+  close_bucket();
+  m_index.reset();
+  return std::exchange(m_done, {});
+}
+
+std::vector<Anomaly> find_anomalies(const SeriesInfo& series, const std::vector<Bucket>& baseline,
+                                    const std::vector<Bucket>& window, Millis step_ms) {
+  // A counter's rate over part of a bucket is too rough to judge or to judge by.
+  const auto judged = [&series](const std::vector<Bucket>& buckets) {
+    std::vector<Bucket> out;
+    for (const auto& b : buckets)
+      if (!b.partial || series.type != MetricType::counter) out.push_back(b);
+    return out;
+  };
+  const auto before = judged(baseline);
+  const auto now = judged(window);
+  const bool own_window = before.size() < k_min_reference;
+  const auto& reference = own_window ? now : before;
+  if (reference.size() < k_min_reference) return {};
+  std::vector<double> values;
+  for (const auto& b : reference) values.push_back(b.value);
+  std::sort(values.begin(), values.end());
+  const double median = quantile(values, 0.5);
+  // Beyond twice the baseline's usual spread (no such band for a window
+  // judged against itself: its own extremes would be in it).
+  const double low = 2 * quantile(values, 0.005) - median;
+  const double high = 2 * quantile(values, 0.995) - median;
+  std::vector<double> deviations;
+  double deviation_sum = 0;
+  for (const double v : values) {
+    deviations.push_back(std::abs(v - median));
+    deviation_sum += deviations.back();
+  }
+  double scale = 1.4826 * median_of(deviations);
+  if (scale == 0) scale = 1.2533 * deviation_sum / static_cast<double>(values.size());
+  if (scale == 0) scale = std::max(std::abs(median) * 0.01, std::numeric_limits<double>::min());
+
+  std::vector<Anomaly> out;
+  for (const auto& b : now) {
+    const double z = (b.value - median) / scale;
+    const bool anomalous = std::abs(z) >= k_anomaly_z && std::abs(b.value - median) >= k_material * std::abs(median) &&
+                           (own_window || b.value > high || b.value < low);
+    if (!anomalous) continue;
+    auto* run = out.empty() ? nullptr : &out.back();
+    if (run && b.at - run->until <= k_merge_gap * step_ms && (run->score > 0) == (z > 0)) {
+      run->buckets += static_cast<std::size_t>((b.at - run->until) / step_ms);
+      run->until = b.at + step_ms;
+      ++run->buckets;
+      if (std::abs(z) > std::abs(run->score)) {
+        run->score = z;
+        run->value = b.value;
+      }
+      continue;
+    }
+    out.push_back(Anomaly{series, b.at, b.at + step_ms, 1, b.value, median, z});
+  }
+  return out;
+}
+
+Analysis analyze(Store& store, const AnalyzeOptions& options) {
+  if (options.window_ms <= 0) throw Error(ErrorKind::usage, "the window must be longer than zero");
+  if (options.baseline_ms < 0) throw Error(ErrorKind::usage, "the baseline must not be negative");
+  Analysis a;
+  a.generated_at = options.now;
+  a.window = {options.now - options.window_ms, options.now};
+  a.baseline = {a.window.since - options.baseline_ms, a.window.since};
+  a.step_ms = std::max(step_for_points(options.window_ms, k_window_buckets),
+                       step_for_points(options.window_ms + options.baseline_ms, k_total_buckets));
+  const Millis history_step = step_for_points(options.window_ms, k_history_buckets);
+
+  ReadSnapshot snapshot(store);
+  a.status = health_report(store, std::nullopt, options.now);
+  std::set<std::string> known;
+  for (const auto& c : a.status.components) known.insert(c.component);
+  for (const auto& c : options.components)
+    if (!known.count(c))
+      throw Error(ErrorKind::not_found, "no component '" + c + "' in the database", "see 'healthctl components'");
+  if (!options.components.empty()) {
+    const std::set<std::string> wanted(options.components.begin(), options.components.end());
+    std::erase_if(a.status.components, [&](const ComponentHealth& c) { return !wanted.count(c.component); });
+    std::erase_if(a.status.thresholds, [&](const Threshold& t) { return !wanted.count(t.key.component); });
+    a.status.status = HealthStatus::healthy;
+    a.status.active_issue_count = a.status.critical_issue_count = 0;
+    for (const auto& c : a.status.components) {
+      a.status.status = std::max(a.status.status, c.status);
+      for (const auto& issue : c.issues) {
+        ++a.status.active_issue_count;
+        if (issue.severity == Severity::critical) ++a.status.critical_issue_count;
+      }
+    }
+  }
+
+  IssueFilter issue_filter;
+  issue_filter.which = IssueFilter::Which::all;
+  issue_filter.components = options.components;
+  std::vector<Issue> issues;
+  for (const auto& listed : list_issues(store, issue_filter)) {
+    if (!overlaps(listed, a.window) && !listed.open()) continue;
+    issues.push_back(get_issue(store, listed.id));
+    const auto& issue = issues.back();
+    if (issue.open())
+      a.active_issues.push_back(issue);
+    else if (issue.resolved_at && *issue.resolved_at >= a.window.since && *issue.resolved_at < a.window.until)
+      a.recently_resolved.push_back(issue);
+  }
+
+  SeriesFilter filter;
+  filter.components = options.components;
+  SampleScanner scanner(store, WithContext::no);
+  for (auto& info : list_series(store, filter, WithStats::yes)) {
+    if (!info.last || *info.last < a.baseline.since || !info.first || *info.first >= a.window.until) continue;
+    SeriesAnalysis s;
+    s.series = std::move(info);
+    StatsBuilder current;
+    StatsBuilder before;
+    TrendBuilder trend(s.series.type, a.window.since, a.window.until);
+    // Buckets start at whole multiples of the step (10:45, 10:50, ...).
+    Bucketer buckets(s.series.type, 0, a.step_ms, {a.baseline.since, a.window.until});
+    Bucketer history(s.series.type, 0, history_step, a.window);
+    std::vector<Millis> intervals;
+    std::optional<Millis> last_seen;
+    scanner.scan(s.series, {a.baseline.since, a.window.until}, [&](const SampleRow& row) {
+      if (row.ts < a.window.since) {
+        before.add(row.ts, row.value);
+      } else {
+        current.add(row.ts, row.value);
+        trend.add(row.ts, row.value);
+        if (options.history) history.add(row.ts, row.value);
+      }
+      buckets.add(row.ts, row.value);
+      if (last_seen) {
+        intervals.push_back(row.ts - *last_seen);
+        if (intervals.size() >= 2 * k_kept_intervals)
+          intervals.erase(intervals.begin(), intervals.begin() + static_cast<std::ptrdiff_t>(k_kept_intervals));
+      }
+      last_seen = row.ts;
+    });
+    if (!last_seen) continue;
+    if (!before.empty()) s.baseline = before.finish(options.baseline_ms);
+    s.current = current.finish(options.window_ms);
+    s.trend = trend.finish();
+    if (options.history) s.history = history.finish();
+    if (s.baseline && level(s.series, *s.baseline) != 0 && (s.current.count > 0 || is_counter(s.series)))
+      s.change_pct = (level(s.series, s.current) - level(s.series, *s.baseline)) /
+                     std::abs(level(s.series, *s.baseline)) * 100.0;
+
+    auto all = buckets.finish();
+    const auto split = std::partition_point(all.begin(), all.end(), [&](const Bucket& b) { return b.at + a.step_ms <= a.window.since; });
+    const auto found = find_anomalies(s.series, {all.begin(), split}, {split, all.end()}, a.step_ms);
+    a.anomalies.insert(a.anomalies.end(), found.begin(), found.end());
+    if (intervals.size() > k_kept_intervals)
+      intervals.erase(intervals.begin(), intervals.end() - static_cast<std::ptrdiff_t>(k_kept_intervals));
+    if (auto stale = stale_check(s.series, std::move(intervals), last_seen, options.now)) a.stale.push_back(*stale);
+    a.series.push_back(std::move(s));
+  }
+  std::stable_sort(a.anomalies.begin(), a.anomalies.end(),
+                   [](const Anomaly& x, const Anomaly& y) { return std::abs(x.score) > std::abs(y.score); });
+  std::stable_sort(a.stale.begin(), a.stale.end(),
+                   [](const StaleSeries& x, const StaleSeries& y) { return x.last_seen < y.last_seen; });
+
+  add_recent_changes(a, issues);
+  a.backup = backup_status(store);
+  add_backup_changes(a, store);
+  std::stable_sort(a.recent_changes.begin(), a.recent_changes.end(),
+                   [](const RecentChange& x, const RecentChange& y) { return x.at < y.at; });
+
+  std::vector<std::string> components;
+  for (const auto& c : a.status.components) components.push_back(c.component);
+  a.uptime = uptime_of(components, issues, a.window);
+  add_actions(a);
+  return a;
+}
+
+} // namespace health

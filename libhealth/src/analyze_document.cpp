@@ -1,0 +1,747 @@
+// The documents of analyze: each view is built as JSON, trimmed to a byte
+// budget when asked, and the Markdown brief is rendered from that same JSON,
+// so both formats always state the same facts.
+
+#include <health/analyze.hpp>
+
+#include <health/error.hpp>
+#include <health/format.hpp>
+#include <health/names.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+
+namespace health {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// `value` rounded to `digits` significant digits: the documents carry what a
+// reader can use, not float noise.
+double significant(double value, int digits = 6) {
+  if (value == 0 || !std::isfinite(value)) return value;
+  const int magnitude = static_cast<int>(std::floor(std::log10(std::abs(value))));
+  const double scale = std::pow(10.0, digits - 1 - magnitude);
+  return std::round(value * scale) / scale;
+}
+
+double one_decimal(double value) { return std::round(value * 10) / 10; }
+
+Json optional_number(const std::optional<double>& value, double (*round)(double)) {
+  return value ? Json(round(*value)) : Json(nullptr);
+}
+
+double six(double value) { return significant(value); }
+
+Json range_json(TimeRange range) { return Json{{"since", format_time(range.since)}, {"until", format_time(range.until)}}; }
+
+Json labels_json(const Labels& labels) {
+  Json out = Json::object();
+  for (const auto& [key, value] : labels) out[key] = value;
+  return out;
+}
+
+Json series_ref(const SeriesInfo& s) {
+  return Json{{"component", s.component}, {"metric", s.name}, {"labels", labels_json(s.labels)}, {"node", s.node}};
+}
+
+Json stats_json(const SeriesInfo& series, const Stats& stats) {
+  Json out{{"count", stats.count}};
+  if (stats.count == 0) return out;
+  out["min"] = six(stats.min);
+  out["max"] = six(stats.max);
+  out["avg"] = six(stats.avg);
+  out["p95"] = six(stats.p95);
+  out["last"] = six(stats.last);
+  if (series.type == MetricType::counter) out["rate_per_s"] = six(stats.rate_per_s);
+  return out;
+}
+
+Json issue_json(const Issue& issue, Millis now) {
+  std::string text;
+  append_issue_json(text, issue, now);
+  return Json::parse(text);
+}
+
+Json trend_json(const SeriesInfo& series, const Trend& trend) {
+  Json out = series_ref(series);
+  out["direction"] = to_string(trend.direction);
+  out["change_pct"] = one_decimal(trend.change_pct);
+  out["slope_per_hour"] = six(trend.slope_per_hour);
+  out["strength"] = std::round(trend.strength * 1000) / 1000;
+  return out;
+}
+
+std::string_view measure_of(const SeriesInfo& series) {
+  switch (series.type) {
+  case MetricType::counter: return "rate_per_s";
+  case MetricType::gauge: return "avg";
+  case MetricType::timer:
+  case MetricType::rolling: break;
+  }
+  return "p95";
+}
+
+Json anomaly_json(const Anomaly& anomaly) {
+  Json out = series_ref(anomaly.series);
+  out["measure"] = measure_of(anomaly.series);
+  out["at"] = format_time(anomaly.at);
+  out["until"] = format_time(anomaly.until);
+  out["buckets"] = anomaly.buckets;
+  out["value"] = six(anomaly.value);
+  out["expected"] = six(anomaly.expected);
+  out["score"] = one_decimal(anomaly.score);
+  out["direction"] = anomaly.score > 0 ? "above" : "below";
+  return out;
+}
+
+Json stale_json(const StaleSeries& stale, Millis now) {
+  Json out = series_ref(stale.series);
+  out["last_seen"] = format_time(stale.last_seen);
+  out["expected_interval"] = format_duration(stale.expected_interval);
+  out["silent_for"] = format_duration((now - stale.last_seen) / k_second_ms * k_second_ms);
+  return out;
+}
+
+bool trending(const Trend& trend) { return trend.direction != TrendDirection::stable; }
+
+// Trends worth reading first: a direction before volatility, then by size.
+bool stronger(const Trend& x, const Trend& y) {
+  const auto rank = [](const Trend& t) {
+    return t.direction == TrendDirection::upward || t.direction == TrendDirection::downward ? 0
+           : t.direction == TrendDirection::volatile_                                      ? 1
+                                                                                           : 2;
+  };
+  if (rank(x) != rank(y)) return rank(x) < rank(y);
+  return std::abs(x.change_pct) > std::abs(y.change_pct);
+}
+
+Json backup_json(const BackupStatus& status) {
+  std::string text = "{";
+  append_backup_status_members(text, status);
+  return Json::parse(text + "}");
+}
+
+Json series_json(const SeriesAnalysis& s) {
+  Json out{{"metric", s.series.name}, {"labels", labels_json(s.series.labels)}, {"node", s.series.node},
+           {"type", to_string(s.series.type)}, {"unit", s.series.unit}};
+  out.update(stats_json(s.series, s.current));
+  if (s.baseline) {
+    out["baseline_avg"] = six(s.baseline->avg);
+    if (s.series.type == MetricType::counter) out["baseline_rate_per_s"] = six(s.baseline->rate_per_s);
+  } else {
+    out["baseline_avg"] = nullptr;
+  }
+  out["change_pct"] = optional_number(s.change_pct, one_decimal);
+  if (!s.history.empty()) {
+    Json history = Json::array();
+    for (const auto& b : s.history) history.push_back(Json{{"at", format_time(b.at)}, {"count", b.count}, {"value", six(b.value)}});
+    out["history"] = std::move(history);
+  }
+  return out;
+}
+
+std::vector<std::string> base_notes(const Analysis& a) {
+  return {
+      "Times are RFC 3339 UTC; the window is [since, until) and the baseline is the period of " +
+          format_duration(a.baseline.until - a.baseline.since) + " just before it.",
+      "counter: each sample is an increment, rate_per_s is per second and change_pct compares rates; gauge: a "
+      "level, change_pct compares averages; timer and rolling: durations in the series' unit.",
+      "anomalies: " + format_duration(a.step_ms) +
+          " buckets (counter rate, gauge average, timer p95) at least 6 robust standard deviations (median and MAD "
+          "of the baseline buckets) and 20% from the baseline median, and beyond twice the baseline's 0.5th to "
+          "99.5th percentile spread; adjacent buckets are one anomaly, strongest first.",
+      "trends: least-squares line over 24 buckets of the window; upward or downward when the fitted change is at "
+      "least 10% of the mean and strength (R squared) at least 0.5, volatile when the buckets' coefficient of "
+      "variation is at least 0.5; stable series are left out here.",
+      "stale: a series with at least 8 intervals between samples, silent for more than 3 times its median interval "
+      "and 1.5 times its 99th percentile interval.",
+      "uptime_pct: the share of the window without an open critical issue; incidents: issues open at some time in "
+      "the window; mttr_minutes over those resolved in it.",
+  };
+}
+
+// The full document of section 7; with `only`, for that component alone.
+Json full_json(const Analysis& a) {
+  Json doc;
+  doc["generated_at"] = format_time(a.generated_at);
+  doc["window"] = range_json(a.window);
+  doc["baseline"] = range_json(a.baseline);
+  doc["status"] = Json::parse(status_json(a.status));
+  Json active = Json::array();
+  for (const auto& issue : a.active_issues) active.push_back(issue_json(issue, a.generated_at));
+  Json resolved = Json::array();
+  for (const auto& issue : a.recently_resolved) resolved.push_back(issue_json(issue, a.generated_at));
+  doc["issues"] = Json{{"active", std::move(active)}, {"recently_resolved", std::move(resolved)}};
+
+  Json components = Json::array();
+  for (const auto& health : a.status.components) {
+    Json series = Json::array();
+    for (const auto& s : a.series)
+      if (s.series.component == health.component) series.push_back(series_json(s));
+    components.push_back(Json{{"component", health.component}, {"status", to_string(health.status)}, {"series", std::move(series)}});
+  }
+  doc["components"] = std::move(components);
+
+  std::vector<const SeriesAnalysis*> trends;
+  for (const auto& s : a.series)
+    if (trending(s.trend)) trends.push_back(&s);
+  std::stable_sort(trends.begin(), trends.end(),
+                   [](const SeriesAnalysis* x, const SeriesAnalysis* y) { return stronger(x->trend, y->trend); });
+  doc["trends"] = Json::array();
+  for (const auto* s : trends) doc["trends"].push_back(trend_json(s->series, s->trend));
+  doc["anomalies"] = Json::array();
+  for (const auto& anomaly : a.anomalies) doc["anomalies"].push_back(anomaly_json(anomaly));
+  doc["stale"] = Json::array();
+  for (const auto& stale : a.stale) doc["stale"].push_back(stale_json(stale, a.generated_at));
+  doc["recent_changes"] = Json::array();
+  for (const auto& change : a.recent_changes)
+    doc["recent_changes"].push_back(Json{{"at", format_time(change.at)}, {"kind", change.kind}, {"text", change.text}});
+  doc["backup_status"] = backup_json(a.backup);
+  doc["uptime"] = Json::array();
+  for (const auto& u : a.uptime)
+    doc["uptime"].push_back(Json{{"component", u.component},
+                                 {"uptime_pct", std::round(u.uptime_pct * 1000) / 1000},
+                                 {"incidents", u.incidents},
+                                 {"mttr_minutes", optional_number(u.mttr_minutes, one_decimal)},
+                                 {"mtbf_hours", optional_number(u.mtbf_hours, six)}});
+  doc["suggested_actions"] = Json::array();
+  for (const auto& action : a.actions) doc["suggested_actions"].push_back(Json{{"text", action.text}, {"because", action.because}});
+  doc["notes"] = base_notes(a);
+  return doc;
+}
+
+// ---- trimming to a byte budget ----
+
+// One kind of detail that can go: removes the lowest-signal item left and
+// returns about how many bytes that saved, or nullopt when none is left.
+struct Trim {
+  std::string what;
+  std::function<std::optional<std::size_t>(Json&)> remove_one;
+};
+
+std::size_t bytes_of(const Json& value) { return value.dump().size() + 1; }
+
+// Removes the last element of the array at `pointer` while more than `keep` remain.
+Trim drop_last(std::string what, std::string pointer, std::size_t keep = 0) {
+  return {std::move(what), [pointer = Json::json_pointer(pointer), keep](Json& doc) -> std::optional<std::size_t> {
+            if (!doc.contains(pointer)) return std::nullopt;
+            auto& array = doc[pointer];
+            if (!array.is_array() || array.size() <= keep) return std::nullopt;
+            const auto bytes = bytes_of(array.back());
+            array.erase(array.size() - 1);
+            return bytes;
+          }};
+}
+
+Trim drop_first(std::string what, std::string pointer) {
+  return {std::move(what), [pointer = Json::json_pointer(pointer)](Json& doc) -> std::optional<std::size_t> {
+            if (!doc.contains(pointer)) return std::nullopt;
+            auto& array = doc[pointer];
+            if (!array.is_array() || array.empty()) return std::nullopt;
+            const auto bytes = bytes_of(array.front());
+            array.erase(0);
+            return bytes;
+          }};
+}
+
+// Empties the `key` array of the last element of `pointer` that has one.
+Trim clear_member(std::string what, std::string pointer, std::string key) {
+  return {std::move(what), [pointer = Json::json_pointer(pointer), key](Json& doc) -> std::optional<std::size_t> {
+            if (!doc.contains(pointer)) return std::nullopt;
+            auto& array = doc[pointer];
+            for (auto it = array.rbegin(); it != array.rend(); ++it)
+              if (it->contains(key) && !(*it)[key].empty()) {
+                const auto bytes = bytes_of((*it)[key]);
+                it->erase(key);
+                return bytes;
+              }
+            return std::nullopt;
+          }};
+}
+
+// Removes the `key` member of the component series with the smallest change.
+Trim from_quietest_series(std::string what, std::optional<std::string> key) {
+  return {std::move(what), [key](Json& doc) -> std::optional<std::size_t> {
+            if (!doc.contains("components")) return std::nullopt;
+            Json* best = nullptr;
+            std::size_t best_index = 0;
+            double best_change = INFINITY;
+            for (auto& component : doc["components"]) {
+              auto& series = component["series"];
+              for (std::size_t i = 0; i < series.size(); ++i) {
+                if (key && !series[i].contains(*key)) continue;
+                const auto& change = series[i]["change_pct"];
+                const double size = change.is_number() ? std::abs(change.get<double>()) : 0;
+                if (size < best_change) {
+                  best_change = size;
+                  best = &series;
+                  best_index = i;
+                }
+              }
+            }
+            if (best == nullptr) return std::nullopt;
+            auto& item = (*best)[best_index];
+            if (key) {
+              const auto bytes = bytes_of(item[*key]);
+              item.erase(*key);
+              return bytes;
+            }
+            const auto bytes = bytes_of(item);
+            best->erase(best_index);
+            return bytes;
+          }};
+}
+
+// The issue objects inside status: the same as issues.active.
+Trim status_issue_copies() {
+  return {"the copies of active issues inside status (see issues.active)", [](Json& doc) -> std::optional<std::size_t> {
+            if (!doc.contains("status")) return std::nullopt;
+            for (auto& [name, component] : doc["status"]["components"].items()) {
+              (void)name;
+              if (component.contains("issues") && !component["issues"].empty()) {
+                const auto bytes = bytes_of(component["issues"]);
+                component.erase("issues");
+                return bytes;
+              }
+            }
+            return std::nullopt;
+          }};
+}
+
+std::string as_json(const Json& doc) { return doc.dump() + "\n"; }
+
+// Renders `doc`, trimming it first when it does not fit `max_bytes`; what
+// was left out is said in `notes`.
+std::string fit(Json doc, const std::vector<Trim>& trims, std::optional<std::size_t> max_bytes,
+                const std::function<std::string(const Json&)>& render) {
+  std::string out = render(doc);
+  if (!max_bytes || out.size() <= *max_bytes) return out;
+  if (!doc.contains("notes")) doc["notes"] = Json::array();
+  std::vector<std::size_t> removed(trims.size(), 0);
+  // The note saying what was left out is the last one while trimming goes
+  // on; it is taken off before each round so no trim ever removes it.
+  bool noted = false;
+  const auto unnote = [&] {
+    if (noted) doc["notes"].erase(doc["notes"].size() - 1);
+    noted = false;
+  };
+  const auto note = [&](bool fits) {
+    unnote();
+    std::string text = "Left out to fit " + std::to_string(*max_bytes) + " bytes:";
+    bool any = false;
+    for (std::size_t i = 0; i < trims.size(); ++i)
+      if (removed[i] > 0) {
+        text += std::string(any ? ";" : "") + " " + std::to_string(removed[i]) + " x " + trims[i].what;
+        any = true;
+      }
+    if (!fits) text += std::string(any ? ";" : "") + " still larger: nothing more can go";
+    doc["notes"].push_back(text + ".");
+    noted = true;
+  };
+  for (std::size_t i = 0; i < trims.size() && out.size() > *max_bytes;) {
+    auto excess = static_cast<std::int64_t>(out.size() - *max_bytes);
+    unnote();
+    bool any = false;
+    while (excess > 0) {
+      const auto saved = trims[i].remove_one(doc);
+      if (!saved) break;
+      ++removed[i];
+      any = true;
+      excess -= static_cast<std::int64_t>(*saved);
+    }
+    note(true);
+    out = render(doc);
+    if (!any) ++i;
+  }
+  if (out.size() > *max_bytes) {
+    note(false);
+    out = render(doc);
+  }
+  return out;
+}
+
+std::vector<Trim> full_trims() {
+  return {
+      clear_member("event lists of resolved issues", "/issues/recently_resolved", "events"),
+      status_issue_copies(),
+      from_quietest_series("series histories (smallest change first)", std::string("history")),
+      from_quietest_series("series details (smallest change first)", std::nullopt),
+      drop_first("recent changes (oldest first)", "/recent_changes"),
+      drop_last("recently resolved issues (oldest first)", "/issues/recently_resolved"),
+      drop_last("uptime entries", "/uptime"),
+      drop_last("trends (weakest first)", "/trends"),
+      clear_member("event lists of active issues", "/issues/active", "events"),
+      drop_last("anomalies (weakest first)", "/anomalies", 1),
+      drop_last("suggested actions (least urgent first)", "/suggested_actions", 1),
+      drop_last("explanatory notes", "/notes", 1),
+      drop_last("component entries", "/components"),
+      drop_last("stale series (shortest silence first)", "/stale"),
+      drop_last("active issues (least urgent first)", "/issues/active"),
+      drop_last("the strongest anomaly", "/anomalies"),
+  };
+}
+
+// ---- Markdown ----
+
+std::string text_of(const Json& value) {
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_number()) return display_number(value.get<double>());
+  if (value.is_null()) return "-";
+  return value.dump();
+}
+
+std::string name_of(const Json& item) {
+  std::string out = item.value("component", std::string()) + "/" + item.value("metric", std::string());
+  if (item.contains("labels") && !item["labels"].empty()) {
+    std::string labels;
+    for (const auto& [key, value] : item["labels"].items()) labels += (labels.empty() ? "" : ",") + key + "=" + value.get<std::string>();
+    out += "{" + labels + "}";
+  }
+  return out;
+}
+
+std::string upper(std::string text) {
+  for (auto& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return text;
+}
+
+std::string signed_pct(const Json& value) {
+  if (!value.is_number()) return "-";
+  const double pct = value.get<double>();
+  return (pct > 0 ? "+" : "") + display_number(pct) + "%";
+}
+
+std::string md_cell(std::string text) {
+  std::string out;
+  for (const char c : text) out += c == '|' ? std::string("\\|") : std::string(1, c);
+  return out;
+}
+
+std::string md_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
+  std::string out = "|";
+  for (const auto& h : header) out += " " + h + " |";
+  out += "\n|";
+  for (std::size_t i = 0; i < header.size(); ++i) out += "---|";
+  out += "\n";
+  for (const auto& row : rows) {
+    out += "|";
+    for (const auto& cell : row) out += " " + md_cell(cell) + " |";
+    out += "\n";
+  }
+  return out;
+}
+
+void md_issue_line(std::string& out, const Json& issue) {
+  out += "- **" + text_of(issue["severity"]) + "** issue " + text_of(issue["id"]) + " " + name_of(issue) + ": " +
+         text_of(issue["reason"]) + " (" + text_of(issue["status"]) + " since " + text_of(issue["first_detected"]) +
+         ", " + text_of(issue["duration_minutes"]) + " min";
+  if (issue["current_value"].is_number()) out += ", value " + text_of(issue["current_value"]);
+  out += ")\n";
+}
+
+void md_anomaly_line(std::string& out, const Json& a) {
+  out += "- Anomaly: " + name_of(a) + " " + text_of(a["measure"]) + " " + text_of(a["value"]) + " against an expected " +
+         text_of(a["expected"]) + ", " + text_of(a["direction"]) + ", from " + text_of(a["at"]) + " to " +
+         text_of(a["until"]) + " (score " + text_of(a["score"]) + ")\n";
+}
+
+void md_stale_line(std::string& out, const Json& s) {
+  out += "- Stale: " + name_of(s) + " last seen " + text_of(s["last_seen"]) + ", expected every " +
+         text_of(s["expected_interval"]) + ", silent for " + text_of(s["silent_for"]) + "\n";
+}
+
+void md_trend_line(std::string& out, const Json& t) {
+  out += "- Trend: " + name_of(t) + " " + text_of(t["direction"]) + " " + signed_pct(t["change_pct"]) +
+         " over the window (slope " + text_of(t["slope_per_hour"]) + "/h, strength " + text_of(t["strength"]) + ")\n";
+}
+
+void md_actions(std::string& out, const Json& actions) {
+  out += "\n## Suggested actions\n\n";
+  if (actions.empty()) out += "None: nothing calls for action.\n";
+  std::size_t n = 0;
+  for (const auto& action : actions)
+    out += std::to_string(++n) + ". " + text_of(action["text"]) + " (because: " + text_of(action["because"]) + ")\n";
+}
+
+void md_notes(std::string& out, const Json& doc) {
+  if (!doc.contains("notes") || doc["notes"].empty()) return;
+  out += "\n## Notes\n\n";
+  for (const auto& note : doc["notes"]) out += "- " + text_of(note) + "\n";
+}
+
+std::string history_line(const Json& history) {
+  std::vector<std::optional<double>> values;
+  for (const auto& b : history) values.push_back(b["value"].get<double>());
+  return sparkline(values, false);
+}
+
+std::string md_brief(const Json& doc, const std::string& title) {
+  std::string out = "# " + title + ": " + upper(text_of(doc["status"]["status"])) + "\n\n";
+  out += "Generated " + text_of(doc["generated_at"]) + "; window " + text_of(doc["window"]["since"]) + " to " +
+         text_of(doc["window"]["until"]) + ", against the baseline " + text_of(doc["baseline"]["since"]) + " to " +
+         text_of(doc["baseline"]["until"]) + ".\n\n";
+  const auto& active = doc["issues"]["active"];
+  out += std::to_string(active.size()) + " active issues (" + text_of(doc["status"]["critical_issue_count"]) +
+         " critical), " + std::to_string(doc["anomalies"].size()) + " anomalies, " +
+         std::to_string(doc["stale"].size()) + " stale series, " + std::to_string(doc["trends"].size()) + " trends.\n";
+
+  out += "\n## What is wrong\n\n";
+  if (active.empty() && doc["stale"].empty()) out += "No active issues and no stale series.\n";
+  for (const auto& issue : active) md_issue_line(out, issue);
+  for (const auto& stale : doc["stale"]) md_stale_line(out, stale);
+
+  out += "\n## What changed\n\n";
+  if (doc["anomalies"].empty() && doc["trends"].empty() && doc["recent_changes"].empty())
+    out += "Nothing: no anomalies, no trends and no recent changes.\n";
+  for (const auto& anomaly : doc["anomalies"]) md_anomaly_line(out, anomaly);
+  for (const auto& trend : doc["trends"]) md_trend_line(out, trend);
+  for (const auto& change : doc["recent_changes"])
+    out += "- " + text_of(change["at"]) + " " + text_of(change["kind"]) + ": " + text_of(change["text"]) + "\n";
+
+  md_actions(out, doc["suggested_actions"]);
+
+  out += "\n## Evidence\n\n### Components\n\n";
+  bool histories = false;
+  for (const auto& component : doc["components"])
+    for (const auto& s : component["series"]) histories = histories || s.contains("history");
+  std::vector<std::string> header{"series", "status", "type", "unit", "count", "avg", "p95", "rate/s", "baseline avg", "change"};
+  if (histories) header.push_back("history");
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& component : doc["components"]) {
+    for (const auto& s : component["series"]) {
+      Json named = s;
+      named["component"] = component["component"];
+      rows.push_back({name_of(named), text_of(component["status"]), text_of(s["type"]), text_of(s["unit"]),
+                      text_of(s["count"]), text_of(s.value("avg", Json())), text_of(s.value("p95", Json())),
+                      text_of(s.value("rate_per_s", Json())), text_of(s["baseline_avg"]), signed_pct(s["change_pct"])});
+      if (histories) rows.back().push_back(s.contains("history") ? history_line(s["history"]) : "");
+    }
+    if (component["series"].empty()) {
+      rows.push_back({text_of(component["component"]), text_of(component["status"])});
+      rows.back().resize(header.size());
+    }
+  }
+  out += md_table(header, rows);
+
+  if (!doc["issues"]["recently_resolved"].empty()) {
+    out += "\n### Resolved in the window\n\n";
+    for (const auto& issue : doc["issues"]["recently_resolved"]) md_issue_line(out, issue);
+  }
+  for (const auto& issue : active)
+    if (issue.contains("events") && issue["events"].size() > 1) {
+      out += "\n### Events of issue " + text_of(issue["id"]) + "\n\n";
+      for (const auto& event : issue["events"])
+        out += "- " + text_of(event["at"]) + " " + text_of(event["kind"]) +
+               (event.contains("note") && !event["note"].get<std::string>().empty() ? ": " + text_of(event["note"]) : "") + "\n";
+    }
+  if (!doc["uptime"].empty()) {
+    out += "\n### Uptime\n\n";
+    rows.clear();
+    for (const auto& u : doc["uptime"])
+      rows.push_back({text_of(u["component"]), text_of(u["uptime_pct"]) + "%", text_of(u["incidents"]),
+                      text_of(u["mttr_minutes"]), text_of(u["mtbf_hours"])});
+    out += md_table({"component", "uptime", "incidents", "MTTR (min)", "MTBF (h)"}, rows);
+  }
+  const auto& backup = doc["backup_status"];
+  out += "\n### Backups\n\n";
+  const auto entry = [](const Json& e) {
+    if (e.is_null()) return std::string("never");
+    return text_of(e["at"]) + " " + text_of(e["path"]) + (e["ok"].get<bool>() ? "" : " (failed: " + text_of(e["detail"]) + ")");
+  };
+  out += "- last backup: " + entry(backup["last_backup"]) + "\n- last success: " + entry(backup["last_success"]) +
+         "\n- last verified: " + entry(backup["last_verified"]) + "\n";
+  md_notes(out, doc);
+  return out;
+}
+
+} // namespace
+
+std::string analysis_document(const Analysis& analysis, AnalyzeFormat format, std::optional<std::size_t> max_bytes) {
+  const auto render = [format](const Json& doc) {
+    return format == AnalyzeFormat::json ? as_json(doc) : md_brief(doc, "Health brief");
+  };
+  return fit(full_json(analysis), full_trims(), max_bytes, render);
+}
+
+std::string diagnose_document(const Analysis& analysis, const std::string& component, AnalyzeFormat format,
+                              std::optional<std::size_t> max_bytes) {
+  Json doc = full_json(analysis);
+  doc["component"] = component;
+  const auto render = [format, component](const Json& d) {
+    return format == AnalyzeFormat::json ? as_json(d) : md_brief(d, "Diagnosis of " + component);
+  };
+  return fit(std::move(doc), full_trims(), max_bytes, render);
+}
+
+std::string trends_document(const Analysis& analysis, AnalyzeFormat format, std::optional<std::size_t> max_bytes) {
+  std::vector<const SeriesAnalysis*> series;
+  for (const auto& s : analysis.series)
+    if (s.current.count > 0) series.push_back(&s);
+  std::stable_sort(series.begin(), series.end(),
+                   [](const SeriesAnalysis* x, const SeriesAnalysis* y) { return stronger(x->trend, y->trend); });
+  Json doc{{"generated_at", format_time(analysis.generated_at)}, {"period", range_json(analysis.window)}};
+  doc["trends"] = Json::array();
+  for (const auto* s : series) doc["trends"].push_back(trend_json(s->series, s->trend));
+  doc["notes"] = {base_notes(analysis)[0], base_notes(analysis)[3]};
+  const auto render = [format](const Json& d) {
+    if (format == AnalyzeFormat::json) return as_json(d);
+    std::string out = "# Trends from " + text_of(d["period"]["since"]) + " to " + text_of(d["period"]["until"]) + "\n\n";
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& t : d["trends"])
+      rows.push_back({name_of(t), text_of(t["direction"]), signed_pct(t["change_pct"]), text_of(t["slope_per_hour"]),
+                      text_of(t["strength"])});
+    out += rows.empty() ? "No series has samples in the period.\n"
+                        : md_table({"series", "direction", "change", "slope per hour", "strength"}, rows);
+    md_notes(out, d);
+    return out;
+  };
+  return fit(std::move(doc), {drop_last("trends (weakest first)", "/trends"), drop_last("notes", "/notes")}, max_bytes, render);
+}
+
+std::string compare_document(const Analysis& analysis, AnalyzeFormat format, std::optional<std::size_t> max_bytes) {
+  std::vector<const SeriesAnalysis*> series;
+  for (const auto& s : analysis.series) series.push_back(&s);
+  std::stable_sort(series.begin(), series.end(), [](const SeriesAnalysis* x, const SeriesAnalysis* y) {
+    if (x->change_pct.has_value() != y->change_pct.has_value()) return x->change_pct.has_value();
+    return x->change_pct && std::abs(*x->change_pct) > std::abs(*y->change_pct);
+  });
+  Json doc{{"generated_at", format_time(analysis.generated_at)},
+           {"baseline", range_json(analysis.baseline)},
+           {"current", range_json(analysis.window)}};
+  doc["series"] = Json::array();
+  for (const auto* s : series) {
+    Json item = series_ref(s->series);
+    item["type"] = to_string(s->series.type);
+    item["unit"] = s->series.unit;
+    item["current"] = stats_json(s->series, s->current);
+    item["baseline"] = s->baseline ? stats_json(s->series, *s->baseline) : Json(nullptr);
+    item["change_pct"] = optional_number(s->change_pct, one_decimal);
+    doc["series"].push_back(std::move(item));
+  }
+  doc["notes"] = {base_notes(analysis)[0], base_notes(analysis)[1]};
+  const auto render = [format](const Json& d) {
+    if (format == AnalyzeFormat::json) return as_json(d);
+    std::string out = "# Current " + text_of(d["current"]["since"]) + " to " + text_of(d["current"]["until"]) +
+                      " against the baseline " + text_of(d["baseline"]["since"]) + " to " +
+                      text_of(d["baseline"]["until"]) + "\n\n";
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& s : d["series"]) {
+      const auto pick = [](const Json& stats, const char* key) {
+        return stats.is_object() && stats.contains(key) ? text_of(stats[key]) : std::string("-");
+      };
+      rows.push_back({name_of(s), text_of(s["type"]), pick(s["current"], "avg"), pick(s["baseline"], "avg"),
+                      pick(s["current"], "p95"), pick(s["baseline"], "p95"), pick(s["current"], "rate_per_s"),
+                      pick(s["baseline"], "rate_per_s"), signed_pct(s["change_pct"])});
+    }
+    out += rows.empty() ? "No series has samples in either period.\n"
+                        : md_table({"series", "type", "avg", "baseline avg", "p95", "baseline p95", "rate/s",
+                                    "baseline rate/s", "change"},
+                                   rows);
+    md_notes(out, d);
+    return out;
+  };
+  return fit(std::move(doc), {drop_last("series (smallest change first)", "/series"), drop_last("notes", "/notes")},
+             max_bytes, render);
+}
+
+std::string recommendations_document(const Analysis& analysis, AnalyzeFormat format,
+                                     std::optional<std::size_t> max_bytes) {
+  Json doc{{"generated_at", format_time(analysis.generated_at)}, {"window", range_json(analysis.window)},
+           {"status", to_string(analysis.status.status)}};
+  doc["suggested_actions"] = Json::array();
+  for (const auto& action : analysis.actions)
+    doc["suggested_actions"].push_back(Json{{"text", action.text}, {"because", action.because}});
+  const auto render = [format](const Json& d) {
+    if (format == AnalyzeFormat::json) return as_json(d);
+    std::string out = "# Suggested actions: " + upper(text_of(d["status"])) + "\n";
+    md_actions(out, d["suggested_actions"]);
+    md_notes(out, d);
+    return out;
+  };
+  return fit(std::move(doc), {drop_last("suggested actions (least urgent first)", "/suggested_actions", 1)}, max_bytes,
+             render);
+}
+
+std::string incident_document(Store& store, std::int64_t issue_id, Millis now, AnalyzeFormat format,
+                              std::optional<std::size_t> max_bytes) {
+  ReadSnapshot snapshot(store);
+  const Issue issue = get_issue(store, issue_id);
+  const TimeRange before{issue.first_detected - k_hour_ms, issue.first_detected};
+  const Millis end = issue.open() || !issue.resolved_at ? now : *issue.resolved_at;
+  const TimeRange range{before.since, std::max(end, issue.first_detected + k_minute_ms)};
+  const Millis step = step_for_points(range.until - range.since, 60);
+
+  Json doc{{"generated_at", format_time(now)}, {"issue", issue_json(issue, now)}, {"range", range_json(range)},
+           {"step", format_duration(step)}};
+  doc["series"] = Json::array();
+  SeriesFilter filter;
+  filter.components = {issue.key.component};
+  if (!issue.key.metric.empty()) filter.metrics = {issue.key.metric};
+  filter.labels = issue.key.labels;
+  SampleScanner scanner(store, WithContext::no);
+  for (const auto& series : list_series(store, filter, WithStats::no)) {
+    StatsBuilder lead;
+    StatsBuilder during;
+    Bucketer buckets(series.type, 0, step, range);
+    bool any = false;
+    scanner.scan(series, range, [&](const SampleRow& row) {
+      any = true;
+      (row.ts < issue.first_detected ? lead : during).add(row.ts, row.value);
+      buckets.add(row.ts, row.value);
+    });
+    if (!any) continue;
+    Json item = series_ref(series);
+    item["type"] = to_string(series.type);
+    item["unit"] = series.unit;
+    item["measure"] = measure_of(series);
+    item["before"] = stats_json(series, lead.finish(before.until - before.since));
+    item["during"] = stats_json(series, during.finish(range.until - issue.first_detected));
+    Json list = Json::array();
+    for (const auto& b : buckets.finish())
+      list.push_back(Json{{"at", format_time(b.at)}, {"count", b.count}, {"value", six(b.value)}, {"max", six(b.max)}});
+    item["buckets"] = std::move(list);
+    doc["series"].push_back(std::move(item));
+  }
+  doc["notes"] = {"Times are RFC 3339 UTC. before: the hour before the issue opened; during: from then to its "
+                  "resolution (or now). Each bucket's value is its rate per second for a counter, its average for "
+                  "a gauge and its p95 for a timer or rolling series."};
+  const auto render = [format](const Json& d) {
+    if (format == AnalyzeFormat::json) return as_json(d);
+    const auto& i = d["issue"];
+    std::string out = "# Incident: issue " + text_of(i["id"]) + " " + name_of(i) + "\n\n";
+    md_issue_line(out, i);
+    if (i.contains("events")) {
+      out += "\n## Events\n\n";
+      for (const auto& event : i["events"])
+        out += "- " + text_of(event["at"]) + " " + text_of(event["kind"]) +
+               (event.contains("note") && !event["note"].get<std::string>().empty() ? ": " + text_of(event["note"]) : "") + "\n";
+    }
+    out += "\n## The metric from " + text_of(d["range"]["since"]) + " to " + text_of(d["range"]["until"]) + "\n\n";
+    if (d["series"].empty()) out += "No samples of the metric in that time.\n";
+    for (const auto& s : d["series"]) {
+      out += "### " + name_of(s) + " (" + text_of(s["type"]) + ", " + text_of(s["measure"]) + " per " + text_of(d["step"]) + ")\n\n";
+      std::vector<std::vector<std::string>> rows;
+      for (const char* when : {"before", "during"}) {
+        const auto& st = s[when];
+        rows.push_back({when, text_of(st["count"]), text_of(st.value("avg", Json())), text_of(st.value("p95", Json())),
+                        text_of(st.value("max", Json()))});
+      }
+      out += md_table({"", "count", "avg", "p95", "max"}, rows);
+      if (s.contains("buckets") && !s["buckets"].empty()) out += "\n" + history_line(s["buckets"]) + "\n";
+      out += "\n";
+    }
+    md_notes(out, d);
+    return out;
+  };
+  return fit(std::move(doc),
+             {drop_first("buckets (oldest first)", "/series/0/buckets"), clear_member("bucket lists", "/series", "buckets"),
+              drop_last("series", "/series")},
+             max_bytes, render);
+}
+
+} // namespace health
