@@ -66,7 +66,7 @@ void run(const Globals& globals, const AnalyzeArgs& args, const std::string& vie
     const auto [stop, ec] = std::from_chars(args.target.data(), end, id);
     if (ec != std::errc{} || stop != end || id <= 0)
       throw health::Error(health::ErrorKind::usage, "invalid issue id '" + args.target + "'",
-                          "see 'healthctl issue list --all'");
+                          "see 'healthctl issue list --status all'");
     write_out(health::incident_document(store, id, now, format, max_bytes));
     return;
   }

@@ -18,7 +18,7 @@ namespace {
 
 constexpr std::size_t k_window_buckets = 300;   // anomaly buckets per window
 constexpr std::size_t k_total_buckets = 20000;  // over baseline and window together
-constexpr std::size_t k_history_buckets = 48;   // diagnose's coarse history
+constexpr std::size_t k_history_buckets = 50;   // diagnose's coarse history: 30m for a day
 constexpr std::size_t k_min_reference = 12;     // buckets to judge a series by
 constexpr double k_anomaly_z = 6;
 constexpr Millis k_merge_gap = 2;               // buckets between parts of one anomaly
