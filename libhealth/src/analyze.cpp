@@ -433,8 +433,11 @@ Analysis analyze(Store& store, const AnalyzeOptions& options) {
       last_seen = row.ts;
     });
     if (!last_seen) continue;
-    if (!before.empty()) s.baseline = before.finish(options.baseline_ms);
-    s.current = current.finish(options.window_ms);
+    // Rates are over the part of each period the series existed in: a
+    // series born yesterday has no quiet week before it.
+    const auto span = [&](TimeRange period) { return period.until - std::max(period.since, *s.series.first); };
+    if (!before.empty()) s.baseline = before.finish(span(a.baseline));
+    s.current = current.finish(span(a.window));
     s.trend = trend.finish();
     if (options.history) s.history = history.finish();
     if (s.baseline && level(s.series, *s.baseline) != 0 && (s.current.count > 0 || is_counter(s.series)))

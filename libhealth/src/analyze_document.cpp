@@ -149,8 +149,9 @@ std::vector<std::string> base_notes(const Analysis& a) {
   return {
       "Times are RFC 3339 UTC; the window is [since, until) and the baseline is the period of " +
           format_duration(a.baseline.until - a.baseline.since) + " just before it.",
-      "counter: each sample is an increment, rate_per_s is per second and change_pct compares rates; gauge: a "
-      "level, change_pct compares averages; timer and rolling: durations in the series' unit.",
+      "counter: each sample is an increment, rate_per_s is per second (over the part of the period since the "
+      "series' first sample) and change_pct compares rates; gauge: a level, change_pct compares averages; timer "
+      "and rolling: durations in the series' unit.",
       "anomalies: " + format_duration(a.step_ms) +
           " buckets (counter rate, gauge average, timer p95) at least 6 robust standard deviations (median and MAD "
           "of the baseline buckets) and 20% from the baseline median, and beyond twice the baseline's 0.5th to "
@@ -405,6 +406,10 @@ std::string name_of(const Json& item) {
   return out;
 }
 
+std::string count_of(std::size_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
 std::string upper(std::string text) {
   for (auto& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return text;
@@ -486,9 +491,11 @@ std::string md_brief(const Json& doc, const std::string& title) {
          text_of(doc["window"]["until"]) + ", against the baseline " + text_of(doc["baseline"]["since"]) + " to " +
          text_of(doc["baseline"]["until"]) + ".\n\n";
   const auto& active = doc["issues"]["active"];
-  out += std::to_string(active.size()) + " active issues (" + text_of(doc["status"]["critical_issue_count"]) +
-         " critical), " + std::to_string(doc["anomalies"].size()) + " anomalies, " +
-         std::to_string(doc["stale"].size()) + " stale series, " + std::to_string(doc["trends"].size()) + " trends.\n";
+  out += count_of(active.size(), "active issue", "active issues") + " (" +
+         text_of(doc["status"]["critical_issue_count"]) + " critical), " +
+         count_of(doc["anomalies"].size(), "anomaly", "anomalies") + ", " +
+         count_of(doc["stale"].size(), "stale series", "stale series") + ", " +
+         count_of(doc["trends"].size(), "trend", "trends") + ".\n";
 
   out += "\n## What is wrong\n\n";
   if (active.empty() && doc["stale"].empty()) out += "No active issues and no stale series.\n";

@@ -340,3 +340,18 @@ TEST_CASE("analyze: the markdown brief mentions every finding", "[analyze]") {
   CHECK(order("## What changed") < order("## Suggested actions"));
   CHECK(order("## Suggested actions") < order("## Evidence"));
 }
+
+TEST_CASE("analyze: a counter born in the baseline is compared by its rate while it existed", "[analyze]") {
+  test::StoreFixture f;
+  const health::SeriesSpec spec{{"web1", "web", "requests", {}}, health::MetricType::counter, ""};
+  for (Millis t = k_now - 2 * health::k_day_ms; t < k_now; t += k_minute_ms) health::record(f.store, spec, {t, 60, ""});
+  health::AnalyzeOptions options;
+  options.now = k_now;
+  const auto a = health::analyze(f.store, options);
+  REQUIRE(a.series.size() == 1);
+  REQUIRE(a.series[0].baseline);
+  CHECK(a.series[0].baseline->rate_per_s == Approx(1.0));
+  CHECK(a.series[0].current.rate_per_s == Approx(1.0));
+  REQUIRE(a.series[0].change_pct);
+  CHECK(std::abs(*a.series[0].change_pct) < 0.1);
+}
