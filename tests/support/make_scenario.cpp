@@ -1,5 +1,5 @@
 // make_scenario KIND [SEED]: prints a synthetic week (see scenario.hpp) ending
-// now as CSV for `healthctl ingest --format csv`. Used by scripts/bench.
+// now as CSV for `healthctl ingest --format csv`: to try analyze by hand.
 
 #include "scenario.hpp"
 
