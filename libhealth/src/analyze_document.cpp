@@ -449,6 +449,14 @@ void md_issue_line(std::string& out, const Json& issue) {
   out += ")\n";
 }
 
+void md_events(std::string& out, const Json& events) {
+  for (const auto& event : events) {
+    out += "- " + text_of(event["at"]) + " " + text_of(event["kind"]);
+    if (event.contains("note") && !event["note"].get<std::string>().empty()) out += ": " + text_of(event["note"]);
+    out += "\n";
+  }
+}
+
 void md_anomaly_line(std::string& out, const Json& a) {
   out += "- Anomaly: " + name_of(a) + " " + text_of(a["measure"]) + " " + text_of(a["value"]) + " against an expected " +
          text_of(a["expected"]) + ", " + text_of(a["direction"]) + ", from " + text_of(a["at"]) + " to " +
@@ -542,9 +550,7 @@ std::string md_brief(const Json& doc, const std::string& title) {
   for (const auto& issue : active)
     if (issue.contains("events") && issue["events"].size() > 1) {
       out += "\n### Events of issue " + text_of(issue["id"]) + "\n\n";
-      for (const auto& event : issue["events"])
-        out += "- " + text_of(event["at"]) + " " + text_of(event["kind"]) +
-               (event.contains("note") && !event["note"].get<std::string>().empty() ? ": " + text_of(event["note"]) : "") + "\n";
+      md_events(out, issue["events"]);
     }
   if (!doc["uptime"].empty()) {
     out += "\n### Uptime\n\n";
@@ -665,7 +671,7 @@ std::string recommendations_document(const Analysis& analysis, AnalyzeFormat for
     doc["suggested_actions"].push_back(Json{{"text", action.text}, {"because", action.because}});
   const auto render = [format](const Json& d) {
     if (format == AnalyzeFormat::json) return as_json(d);
-    std::string out = "# Suggested actions: " + upper(text_of(d["status"])) + "\n";
+    std::string out = "# Recommendations: " + upper(text_of(d["status"])) + "\n";
     md_actions(out, d["suggested_actions"]);
     md_notes(out, d);
     return out;
@@ -724,9 +730,7 @@ std::string incident_document(Store& store, std::int64_t issue_id, Millis now, A
     md_issue_line(out, i);
     if (i.contains("events")) {
       out += "\n## Events\n\n";
-      for (const auto& event : i["events"])
-        out += "- " + text_of(event["at"]) + " " + text_of(event["kind"]) +
-               (event.contains("note") && !event["note"].get<std::string>().empty() ? ": " + text_of(event["note"]) : "") + "\n";
+      md_events(out, i["events"]);
     }
     out += "\n## The metric from " + text_of(d["range"]["since"]) + " to " + text_of(d["range"]["until"]) + "\n\n";
     if (d["series"].empty()) out += "No samples of the metric in that time.\n";

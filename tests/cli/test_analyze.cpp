@@ -117,6 +117,8 @@ TEST_CASE("analyze: diagnose, trends, compare, incident and recommendations", "[
   REQUIRE(actions["suggested_actions"].size() >= 2);
   CHECK(actions["suggested_actions"][0]["because"] == "stale worker/heartbeat");
   CHECK_THAT(actions["suggested_actions"][1]["because"].get<std::string>(), Catch::StartsWith("anomaly api/latency_ms at "));
+  const auto brief = box.healthctl({"analyze", "recommendations", "--format", "markdown"}).out;
+  CHECK_THAT(brief, Catch::StartsWith("# Recommendations: HEALTHY\n\n## Suggested actions\n\n1. Check that whatever reports worker/heartbeat"));
 
   REQUIRE(box.healthctl({"issue", "report", "api", "latency_ms", "--severity", "critical", "--reason", "slow"}).exit_code == 0);
   const auto incident = run_json(box, {"incident", "1"});
