@@ -117,7 +117,7 @@ void run_check(const Globals& globals, const CheckArgs& args) {
                      delivery.outcome.kind == health::HookOutcome::Kind::timeout ? "hung" : "failed",
                      delivery.outcome.detail.c_str());
   }
-  const auto report = health::health_report(store, std::nullopt, now);
+  const auto report = health::health_report(store, {}, now);
   if (format == "json") {
     write_out(check_json(result, report.status, deliveries));
   } else if (!globals.quiet) {

@@ -93,7 +93,7 @@ void run_maintain(const Globals& globals, const MaintainArgs& args) {
           std::fprintf(stderr, "healthctl: warning: notify hook for issue %lld (%s): %s\n",
                        static_cast<long long>(delivery.change.issue.id), delivery.change.event->kind.c_str(),
                        delivery.outcome.detail.c_str());
-    const auto status = health::health_report(store, std::nullopt, now).status;
+    const auto status = health::health_report(store, {}, now).status;
     worst = std::max(worst, health::plugin_exit_code(status));
     return std::string(health::to_string(status)) + ", " + std::to_string(result.evaluations.size()) +
            " thresholds, " + std::to_string(result.changes.size()) + " changes" + text;

@@ -18,8 +18,9 @@ void run_status(const Globals& globals, const StatusArgs& args) {
   const auto format = choose_format(globals, "status", {"text", "json", "nagios"}, "text");
   try {
     auto store = open_store(globals, health::OpenMode::read_only);
-    const auto report = health::health_report(
-        store, args.component.empty() ? std::nullopt : std::optional<std::string>(args.component), health::now_ms());
+    std::vector<std::string> only;
+    if (!args.component.empty()) only.push_back(args.component);
+    const auto report = health::health_report(store, only, health::now_ms());
     if (format == "json")
       write_out(health::status_json(report));
     else if (format == "nagios")

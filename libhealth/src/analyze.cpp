@@ -366,26 +366,11 @@ Analysis analyze(Store& store, const AnalyzeOptions& options) {
   const Millis history_step = step_for_points(options.window_ms, k_history_buckets);
 
   ReadSnapshot snapshot(store);
-  a.status = health_report(store, std::nullopt, options.now);
-  std::set<std::string> known;
-  for (const auto& c : a.status.components) known.insert(c.component);
+  a.status = health_report(store, options.components, options.now);
   for (const auto& c : options.components)
-    if (!known.count(c))
+    if (std::none_of(a.status.components.begin(), a.status.components.end(),
+                     [&c](const ComponentHealth& h) { return h.component == c; }))
       throw Error(ErrorKind::not_found, "no component '" + c + "' in the database", "see 'healthctl components'");
-  if (!options.components.empty()) {
-    const std::set<std::string> wanted(options.components.begin(), options.components.end());
-    std::erase_if(a.status.components, [&](const ComponentHealth& c) { return !wanted.count(c.component); });
-    std::erase_if(a.status.thresholds, [&](const Threshold& t) { return !wanted.count(t.key.component); });
-    a.status.status = HealthStatus::healthy;
-    a.status.active_issue_count = a.status.critical_issue_count = 0;
-    for (const auto& c : a.status.components) {
-      a.status.status = std::max(a.status.status, c.status);
-      for (const auto& issue : c.issues) {
-        ++a.status.active_issue_count;
-        if (issue.severity == Severity::critical) ++a.status.critical_issue_count;
-      }
-    }
-  }
 
   IssueFilter issue_filter;
   issue_filter.which = IssueFilter::Which::all;

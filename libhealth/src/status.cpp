@@ -63,15 +63,18 @@ std::map<std::string, HealthStatus> component_statuses(Store& store) {
   return out;
 }
 
-HealthReport health_report(Store& store, const std::optional<std::string>& component, Millis now) {
+HealthReport health_report(Store& store, const std::vector<std::string>& only, Millis now) {
   ReadSnapshot snapshot(store);
   HealthReport report;
   report.checked_at = now;
+  const auto wanted = [&only](const std::string& name) {
+    return only.empty() || std::find(only.begin(), only.end(), name) != only.end();
+  };
   std::map<std::string, ComponentHealth> components;
   for (const auto& info : list_components(store))
     components[info.component].component = info.component;
   IssueFilter filter;
-  if (component) filter.components = {*component};
+  filter.components = only;
   for (auto& issue : list_issues(store, filter)) {
     auto& health = components[issue.key.component];
     health.component = issue.key.component;
@@ -82,10 +85,10 @@ HealthReport health_report(Store& store, const std::optional<std::string>& compo
   }
   for (auto& threshold : list_thresholds(store)) {
     components[threshold.key.component].component = threshold.key.component;
-    if (!component || threshold.key.component == *component) report.thresholds.push_back(std::move(threshold));
+    if (wanted(threshold.key.component)) report.thresholds.push_back(std::move(threshold));
   }
   for (auto& [name, health] : components) {
-    if (component && name != *component) continue;
+    if (!wanted(name)) continue;
     std::stable_sort(health.issues.begin(), health.issues.end(), [](const Issue& a, const Issue& b) {
       return a.severity == Severity::critical && b.severity != Severity::critical;
     });

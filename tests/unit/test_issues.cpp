@@ -247,7 +247,7 @@ TEST_CASE("check: every aggregate, and no data", "[check]") {
   CHECK(result.evaluations[0].state == health::CheckState::no_data);
   CHECK(result.changes.empty());
   CHECK(health::list_issues(f.store, {}).size() == 1); // kept open
-  const auto report = health::health_report(f.store, std::nullopt, now);
+  const auto report = health::health_report(f.store, {}, now);
   CHECK(report.status == health::HealthStatus::degraded);
   CHECK_THAT(health::status_json(report), Catch::Contains(R"("no_data":[{"component":"database","metric":"latency")"));
 }
@@ -256,12 +256,12 @@ TEST_CASE("status: the worst component wins, and the plugin line carries perfdat
   Fixture f;
   f.sample("query_ms", health::MetricType::timer, k_t0, 2500);
   f.threshold("query_ms", "500", "1000", health::Agg::p95);
-  auto report = health::health_report(f.store, std::nullopt, k_t0);
+  auto report = health::health_report(f.store, {}, k_t0);
   CHECK(report.status == health::HealthStatus::healthy);
   CHECK(health::plugin_exit_code(report.status) == 0);
   CHECK(health::status_nagios(report) == "HEALTH OK - 1 components healthy\n");
   f.check(k_t0 + 1);
-  report = health::health_report(f.store, std::nullopt, k_t0 + 2);
+  report = health::health_report(f.store, {}, k_t0 + 2);
   CHECK(report.status == health::HealthStatus::critical);
   CHECK(health::plugin_exit_code(report.status) == 2);
   CHECK(health::status_nagios(report) ==
@@ -280,10 +280,10 @@ TEST_CASE("status: the worst component wins, and the plugin line carries perfdat
   manual.reason = "users | complain\nloudly";
   manual.at = k_t0 + 3;
   health::report_issue(f.store, manual);
-  report = health::health_report(f.store, std::nullopt, k_t0 + 4);
+  report = health::health_report(f.store, {}, k_t0 + 4);
   CHECK(report.status == health::HealthStatus::critical);
   CHECK_THAT(health::status_nagios(report), Catch::Contains("web: users   complain loudly |"));
-  report = health::health_report(f.store, std::string("web"), k_t0 + 4);
+  report = health::health_report(f.store, {"web"}, k_t0 + 4);
   CHECK(report.status == health::HealthStatus::degraded);
 }
 

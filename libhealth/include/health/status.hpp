@@ -36,9 +36,9 @@ struct HealthReport {
   std::vector<Threshold> thresholds;       // for perfdata and "no data"
 };
 
-// The status of every component (or of `component` alone) from the open
-// issues and the state check left in the thresholds.
-HealthReport health_report(Store& store, const std::optional<std::string>& component, Millis now);
+// The status of every component (or of those in `components`, when not
+// empty) from the open issues and the state check left in the thresholds.
+HealthReport health_report(Store& store, const std::vector<std::string>& components, Millis now);
 
 // The status of each component that has open issues (the others are
 // healthy), from the open issues alone.
