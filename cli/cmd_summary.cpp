@@ -8,7 +8,6 @@
 #include <health/names.hpp>
 #include <health/summary.hpp>
 
-#include <cmath>
 #include <cstdlib>
 #include <unistd.h>
 
@@ -19,23 +18,6 @@ namespace {
 struct SummaryArgs : RangeArgs {
   bool ascii = false;
 };
-
-// Trend figures rounded to what a reader can use: `decimals` after the
-// point (negative: whole tens, hundreds, ...).
-double rounded(double value, int decimals) {
-  if (decimals >= 0) {
-    const double scale = std::pow(10.0, decimals);
-    return std::round(value * scale) / scale;
-  }
-  const double scale = std::pow(10.0, -decimals);
-  return std::round(value / scale) * scale;
-}
-
-// Six significant digits.
-double slope_rounded(double slope) {
-  if (slope == 0) return 0;
-  return rounded(slope, 5 - static_cast<int>(std::floor(std::log10(std::abs(slope)))));
-}
 
 bool is_counter(const health::SeriesSummary& s) { return s.series.type == health::MetricType::counter; }
 
@@ -71,9 +53,9 @@ std::string json_summary(const std::vector<health::SeriesSummary>& summaries, he
     health::append_json_key(out, "trend");
     out += '{';
     health::append_json_member(out, "direction", health::to_string(s.trend.direction));
-    health::append_json_member(out, "slope_per_hour", slope_rounded(s.trend.slope_per_hour));
-    health::append_json_member(out, "strength", rounded(s.trend.strength, 3));
-    health::append_json_member(out, "change_pct", rounded(s.trend.change_pct, 1));
+    health::append_json_member(out, "slope_per_hour", health::round_significant(s.trend.slope_per_hour, 6));
+    health::append_json_member(out, "strength", health::round_decimals(s.trend.strength, 3));
+    health::append_json_member(out, "change_pct", health::round_decimals(s.trend.change_pct, 1));
     out += "}}";
   }
   out += first ? "]}\n" : "\n]}\n";
@@ -106,9 +88,9 @@ std::string csv_summary(const std::vector<health::SeriesSummary>& summaries) {
     out += ',';
     out += health::to_string(s.trend.direction);
     out += ',';
-    health::append_number(out, slope_rounded(s.trend.slope_per_hour));
+    health::append_number(out, health::round_significant(s.trend.slope_per_hour, 6));
     out += ',';
-    health::append_number(out, rounded(s.trend.strength, 3));
+    health::append_number(out, health::round_decimals(s.trend.strength, 3));
     out += '\n';
   }
   return out;

@@ -20,22 +20,14 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-// `value` rounded to `digits` significant digits: the documents carry what a
-// reader can use, not float noise.
-double significant(double value, int digits = 6) {
-  if (value == 0 || !std::isfinite(value)) return value;
-  const int magnitude = static_cast<int>(std::floor(std::log10(std::abs(value))));
-  const double scale = std::pow(10.0, digits - 1 - magnitude);
-  return std::round(value * scale) / scale;
-}
-
-double one_decimal(double value) { return std::round(value * 10) / 10; }
+double one_decimal(double value) { return round_decimals(value, 1); }
 
 Json optional_number(const std::optional<double>& value, double (*round)(double)) {
   return value ? Json(round(*value)) : Json(nullptr);
 }
 
-double six(double value) { return significant(value); }
+// Six significant digits: what a reader can use, without float noise.
+double six(double value) { return round_significant(value, 6); }
 
 Json range_json(TimeRange range) { return Json{{"since", format_time(range.since)}, {"until", format_time(range.until)}}; }
 
@@ -72,7 +64,7 @@ Json trend_json(const SeriesInfo& series, const Trend& trend) {
   out["direction"] = to_string(trend.direction);
   out["change_pct"] = one_decimal(trend.change_pct);
   out["slope_per_hour"] = six(trend.slope_per_hour);
-  out["strength"] = std::round(trend.strength * 1000) / 1000;
+  out["strength"] = round_decimals(trend.strength, 3);
   return out;
 }
 
@@ -206,7 +198,7 @@ Json full_json(const Analysis& a) {
   doc["uptime"] = Json::array();
   for (const auto& u : a.uptime)
     doc["uptime"].push_back(Json{{"component", u.component},
-                                 {"uptime_pct", std::round(u.uptime_pct * 1000) / 1000},
+                                 {"uptime_pct", round_decimals(u.uptime_pct, 3)},
                                  {"incidents", u.incidents},
                                  {"mttr_minutes", optional_number(u.mttr_minutes, one_decimal)},
                                  {"mtbf_hours", optional_number(u.mtbf_hours, six)}});

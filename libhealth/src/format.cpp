@@ -124,6 +124,21 @@ void append_display_number(std::string& out, double value) {
   out.append(text);
 }
 
+double round_decimals(double value, int decimals) {
+  if (!std::isfinite(value)) return value;
+  if (decimals >= 0) {
+    const double scale = std::pow(10.0, decimals);
+    return std::round(value * scale) / scale;
+  }
+  const double scale = std::pow(10.0, -decimals);
+  return std::round(value / scale) * scale;
+}
+
+double round_significant(double value, int digits) {
+  if (value == 0 || !std::isfinite(value)) return value;
+  return round_decimals(value, digits - 1 - static_cast<int>(std::floor(std::log10(std::abs(value)))));
+}
+
 std::string display_number(double value) {
   std::string out;
   append_display_number(out, value);

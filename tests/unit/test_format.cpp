@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <limits>
 
 namespace {
@@ -38,4 +39,15 @@ TEST_CASE("format: sparklines scale from lowest to highest, blank where no data"
   CHECK(health::sparkline({1.0, std::nullopt, 1.0}, true) == "- -"); // flat sits in the middle
   CHECK(health::sparkline({0.0, 7.0}, false) == "\u2581\u2588");
   CHECK(health::sparkline({}, false).empty());
+}
+
+TEST_CASE("format: rounding to decimals or significant digits", "[format]") {
+  CHECK(health::round_decimals(38.456, 1) == Approx(38.5).margin(1e-12));
+  CHECK(health::round_decimals(1234.5, -2) == 1200);
+  CHECK(health::round_decimals(0.12345, 3) == Approx(0.123).margin(1e-12));
+  CHECK(health::round_significant(4165250.123, 6) == 4165250);
+  CHECK(health::round_significant(0.000123456789, 3) == Approx(0.000123).epsilon(1e-12));
+  CHECK(health::round_significant(-98765.4321, 2) == -99000);
+  CHECK(health::round_significant(0, 6) == 0);
+  CHECK(std::isinf(health::round_significant(std::numeric_limits<double>::infinity(), 6)));
 }

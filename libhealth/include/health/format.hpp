@@ -40,6 +40,12 @@ void append_statistic(std::string& out, double value);
 void append_display_number(std::string& out, double value);
 std::string display_number(double value);
 
+// `value` rounded to `decimals` after the point (negative: to whole tens,
+// hundreds, ...), or to `digits` significant digits: figures a reader can
+// use, without float noise. 0, infinities and NaN are returned as they are.
+double round_decimals(double value, int decimals);
+double round_significant(double value, int digits);
+
 // A sparkline of `values`, one character per value scaled from the smallest
 // to the largest, a space where a value is missing. Unicode block
 // characters, or with `ascii` the characters _.-~^ (lowest to highest).
