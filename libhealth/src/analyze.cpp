@@ -146,6 +146,29 @@ std::vector<Uptime> uptime_of(const std::vector<std::string>& components, const 
   return out;
 }
 
+// Whether an upward or downward trend ends where the baseline never was:
+// the median of the window's last hour of buckets above the baseline's 95th
+// percentile (upward) or below its 5th (downward). A daily cycle the
+// baseline already holds is then no trend. Without a baseline, or for other
+// directions, true.
+bool ends_outside_baseline(const SeriesInfo& series, const Trend& trend, const std::vector<Bucket>& baseline,
+                           const std::vector<Bucket>& window, Millis step_ms) {
+  if (trend.direction != TrendDirection::upward && trend.direction != TrendDirection::downward) return true;
+  std::vector<double> reference;
+  for (const auto& b : baseline)
+    if (!b.partial || series.type != MetricType::counter) reference.push_back(b.value);
+  if (reference.size() < k_min_reference || window.empty()) return true;
+  std::sort(reference.begin(), reference.end());
+  const Millis last_hour = window.back().at + step_ms - k_hour_ms;
+  std::vector<double> end;
+  for (const auto& b : window)
+    if (b.at >= last_hour && (!b.partial || series.type != MetricType::counter)) end.push_back(b.value);
+  if (end.empty()) return true;
+  const double level = median_of(end);
+  return trend.direction == TrendDirection::upward ? level > quantile(reference, 0.95)
+                                                   : level < quantile(reference, 0.05);
+}
+
 std::optional<StaleSeries> stale_check(const SeriesInfo& series, std::vector<Millis> intervals,
                                        std::optional<Millis> last_seen, Millis now) {
   if (!last_seen || intervals.size() < k_min_intervals) return std::nullopt;
@@ -431,7 +454,11 @@ Analysis analyze(Store& store, const AnalyzeOptions& options) {
 
     auto all = buckets.finish();
     const auto split = std::partition_point(all.begin(), all.end(), [&](const Bucket& b) { return b.at + a.step_ms <= a.window.since; });
-    const auto found = find_anomalies(s.series, {all.begin(), split}, {split, all.end()}, a.step_ms);
+    const std::vector<Bucket> before_buckets(all.begin(), split);
+    const std::vector<Bucket> window_buckets(split, all.end());
+    if (!ends_outside_baseline(s.series, s.trend, before_buckets, window_buckets, a.step_ms))
+      s.trend.direction = TrendDirection::stable;
+    const auto found = find_anomalies(s.series, before_buckets, window_buckets, a.step_ms);
     a.anomalies.insert(a.anomalies.end(), found.begin(), found.end());
     if (intervals.size() > k_kept_intervals)
       intervals.erase(intervals.begin(), intervals.end() - static_cast<std::ptrdiff_t>(k_kept_intervals));

@@ -149,8 +149,9 @@ std::vector<std::string> base_notes(const Analysis& a) {
           "of the baseline buckets) and 20% from the baseline median, and beyond twice the baseline's 0.5th to "
           "99.5th percentile spread; adjacent buckets are one anomaly, strongest first.",
       "trends: least-squares line over 24 buckets of the window; upward or downward when the fitted change is at "
-      "least 10% of the mean and strength (R squared) at least 0.5, volatile when the buckets' coefficient of "
-      "variation is at least 0.5; stable series are left out here.",
+      "least 10% of the mean, strength (R squared) at least 0.5 and the last hour beyond the baseline's 5th to "
+      "95th percentile; volatile when the buckets' coefficient of variation is at least 0.5; stable series are "
+      "left out here.",
       "stale: a series with at least 8 intervals between samples, silent for more than 3 times its median interval "
       "and 1.5 times its 99th percentile interval.",
       "uptime_pct: the share of the window without an open critical issue; incidents: issues open at some time in "

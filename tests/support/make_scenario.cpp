@@ -10,7 +10,7 @@
 
 int main(int argc, char** argv) {
   if (argc < 2 || argc > 3) {
-    std::fprintf(stderr, "usage: make_scenario calm|spike|errors|leak|stop|all [SEED]\n");
+    std::fprintf(stderr, "usage: make_scenario calm|daily|spike|errors|leak|stop|all [SEED]\n");
     return 2;
   }
   try {

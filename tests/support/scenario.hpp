@@ -2,7 +2,9 @@
 // Synthetic weeks for analyze: eight days of one-minute samples for six
 // series, ending at `now`, from a seeded generator (the same seed gives the
 // same data on every machine). A calm week, or one with an injected incident
-// in its last day:
+// in its last day, or a week with a daily cycle:
+//   daily  latency, requests, errors and connections 40% above and below
+//          their mean over each UTC day, nothing else
 //   spike  api/latency_ms (timer) eight times higher for 20 minutes from now-6h
 //   errors api/errors (counter) ten times the rate from now-8h on
 //   leak   app/memory_bytes (gauge) rising from 200 MB to 300 MB over the last 24h

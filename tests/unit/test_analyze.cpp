@@ -29,8 +29,10 @@ namespace {
 constexpr Millis k_now = 1795521600000; // 2026-11-24T12:00:00Z
 
 struct Week : test::StoreFixture {
-  explicit Week(const char* kind, unsigned seed = 7) {
-    std::istringstream in(test::scenario_csv(kind, seed, k_now));
+  Millis now = k_now;
+
+  explicit Week(const char* kind, unsigned seed = 7, Millis at = k_now) : now(at) {
+    std::istringstream in(test::scenario_csv(kind, seed, now));
     health::IngestOptions options;
     options.format = health::IngestFormat::csv;
     options.default_node = "web1";
@@ -40,7 +42,7 @@ struct Week : test::StoreFixture {
 
   health::Analysis analyze(std::vector<std::string> components = {}) {
     health::AnalyzeOptions options;
-    options.now = k_now;
+    options.now = now;
     options.components = std::move(components);
     return health::analyze(store, options);
   }
@@ -70,6 +72,19 @@ TEST_CASE("analyze: a calm week raises no anomaly, no stale series and no trend"
     // No evidence, no advice: only the missing backup speaks.
     REQUIRE(a.actions.size() == 1);
     CHECK(a.actions[0].because == "no successful backup on record");
+  }
+}
+
+TEST_CASE("analyze: a daily cycle the baseline holds is neither a trend nor an anomaly", "[analyze]") {
+  // Whatever the time of day, the last 24 hours rise or fall with the cycle
+  // like every day before them.
+  for (const Millis hour : {0, 3, 6, 9, 12, 15, 18, 21}) {
+    Week week("daily", 5, k_now + hour * k_hour_ms);
+    const auto a = week.analyze();
+    INFO("now at " << health::format_time(week.now));
+    CHECK(a.anomalies.empty());
+    CHECK(trending(a).empty());
+    CHECK(a.stale.empty());
   }
 }
 

@@ -21,7 +21,11 @@
 //   without 12 baseline buckets is judged against its own window (z and 20%
 //   only). A counter's partial buckets (the one in progress) are not judged:
 //   a rate over a part of a bucket is too rough.
-// - Trend: TrendBuilder's least-squares fit over the window (aggregate.hpp).
+// - Trend: TrendBuilder's least-squares fit over the window (aggregate.hpp);
+//   with a baseline, an upward (downward) trend must also end where the
+//   baseline never was: the median of the window's last hour of buckets
+//   above the baseline buckets' 95th percentile (below their 5th), so a
+//   daily cycle the baseline holds is no trend.
 // - Stale: a series with at least 8 intervals between samples whose silence
 //   up to now exceeds 3 times its median interval and 1.5 times its 99th
 //   percentile interval.
