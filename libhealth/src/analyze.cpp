@@ -264,7 +264,7 @@ void add_actions(Analysis& a) {
   for (std::size_t i = 0; i < trending.size() && i < k_max_trend_actions; ++i) {
     const auto& s = *trending[i];
     char change[32];
-    std::snprintf(change, sizeof change, "%+.0f%%", s.trend.change_pct);
+    std::snprintf(change, sizeof change, "%.0f%%", std::abs(s.trend.change_pct));
     a.actions.push_back({"Watch " + series_name(s.series) + ": " +
                              (s.trend.direction == TrendDirection::upward ? "rising " : "falling ") + change +
                              " over the window",
@@ -441,9 +441,13 @@ Analysis analyze(Store& store, const AnalyzeOptions& options) {
       last_seen = row.ts;
     });
     if (!last_seen) continue;
-    // Rates are over the part of each period the series existed in: a
-    // series born yesterday has no quiet week before it.
-    const auto span = [&](TimeRange period) { return period.until - std::max(period.since, *s.series.first); };
+    // Rates are over the part of each period the series existed in (a
+    // series born yesterday has no quiet week before it), and over one
+    // bucket at least (one sample a moment old is not a rate of thousands).
+    const auto span = [&](TimeRange period) {
+      return std::min(period.until - period.since,
+                      std::max(period.until - std::max(period.since, *s.series.first), a.step_ms));
+    };
     if (!before.empty()) s.baseline = before.finish(span(a.baseline));
     s.current = current.finish(span(a.window));
     s.trend = trend.finish();

@@ -135,6 +135,10 @@ TEST_CASE("analyze: a slow memory leak over the day is an upward trend", "[analy
   CHECK(memory->trend.strength > 0.9);
   CHECK(memory->trend.change_pct == Approx(40).margin(8)); // 100 MB over a mean of 250 MB
   CHECK(memory->trend.slope_per_hour == Approx(100e6 / 24).epsilon(0.1));
+  const auto watch = std::find_if(a.actions.begin(), a.actions.end(),
+                                  [](const auto& action) { return action.because == "trend app/memory_bytes"; });
+  REQUIRE(watch != a.actions.end());
+  CHECK_THAT(watch->text, Catch::Matches("Watch app/memory_bytes: rising [0-9]+% over the window"));
   CHECK(a.stale.empty());
   for (const auto& anomaly : a.anomalies) CHECK(name_of(anomaly.series) == "app/memory_bytes");
 }
@@ -369,4 +373,15 @@ TEST_CASE("analyze: a counter born in the baseline is compared by its rate while
   CHECK(a.series[0].current.rate_per_s == Approx(1.0));
   REQUIRE(a.series[0].change_pct);
   CHECK(std::abs(*a.series[0].change_pct) < 0.1);
+}
+
+TEST_CASE("analyze: a counter born a moment ago has a rate over one bucket, not over that moment", "[analyze]") {
+  test::StoreFixture f;
+  health::record(f.store, {{"web1", "web", "requests", {}}, health::MetricType::counter, ""}, {k_now - 50, 3, ""});
+  health::AnalyzeOptions options;
+  options.now = k_now;
+  const auto a = health::analyze(f.store, options);
+  REQUIRE(a.series.size() == 1);
+  CHECK(a.series[0].current.rate_per_s == Approx(3.0 / (static_cast<double>(a.step_ms) / 1000.0)));
+  CHECK_FALSE(a.series[0].change_pct);
 }
