@@ -159,7 +159,7 @@ std::vector<std::string> base_notes(const Analysis& a) {
   };
 }
 
-// The full document of section 7; with `only`, for that component alone.
+// The full document of section 7 (for the components the analysis covers).
 Json full_json(const Analysis& a) {
   Json doc;
   doc["generated_at"] = format_time(a.generated_at);
