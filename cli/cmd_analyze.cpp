@@ -28,15 +28,22 @@ health::AnalyzeFormat format_of(const Globals& globals) {
                                                                                    : health::AnalyzeFormat::markdown;
 }
 
+// `text` as a whole number above zero, or nullopt.
+std::optional<std::int64_t> positive_number(const std::string& text) {
+  std::int64_t number = 0;
+  const auto* end = text.data() + text.size();
+  const auto [stop, ec] = std::from_chars(text.data(), end, number);
+  if (ec != std::errc{} || stop != end || number <= 0) return std::nullopt;
+  return number;
+}
+
 std::optional<std::size_t> max_bytes_of(const AnalyzeArgs& args) {
   if (args.max_bytes.empty()) return std::nullopt;
-  std::size_t bytes = 0;
-  const auto* end = args.max_bytes.data() + args.max_bytes.size();
-  const auto [stop, ec] = std::from_chars(args.max_bytes.data(), end, bytes);
-  if (ec != std::errc{} || stop != end || bytes == 0)
+  const auto bytes = positive_number(args.max_bytes);
+  if (!bytes)
     throw health::Error(health::ErrorKind::usage, "invalid --max-bytes '" + args.max_bytes + "'",
                         "a whole number of bytes, such as 20000");
-  return bytes;
+  return static_cast<std::size_t>(*bytes);
 }
 
 // The length of the window that starts at `since` (a time, or a duration ago).
@@ -61,13 +68,11 @@ void run(const Globals& globals, const AnalyzeArgs& args, const std::string& vie
   const auto now = health::now_ms();
   auto store = open_store(globals, health::OpenMode::read_only);
   if (view == "incident") {
-    std::int64_t id = 0;
-    const auto* end = args.target.data() + args.target.size();
-    const auto [stop, ec] = std::from_chars(args.target.data(), end, id);
-    if (ec != std::errc{} || stop != end || id <= 0)
+    const auto id = positive_number(args.target);
+    if (!id)
       throw health::Error(health::ErrorKind::usage, "invalid issue id '" + args.target + "'",
                           "see 'healthctl issue list --status all'");
-    write_out(health::incident_document(store, id, now, format, max_bytes));
+    write_out(health::incident_document(store, *id, now, format, max_bytes));
     return;
   }
   auto options = options_of(args, now);

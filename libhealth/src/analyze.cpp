@@ -6,9 +6,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
-#include <map>
 #include <cstdio>
+#include <limits>
 #include <set>
 #include <utility>
 
@@ -29,30 +28,34 @@ constexpr Millis k_backup_overdue_ms = 2 * k_day_ms;
 constexpr std::size_t k_max_anomaly_actions = 5;
 constexpr std::size_t k_max_trend_actions = 5;
 
-std::int64_t floor_div(std::int64_t a, std::int64_t b) {
-  const auto q = a / b;
-  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
-}
-
 double median_of(std::vector<double> values) {
   std::sort(values.begin(), values.end());
   return quantile(values, 0.5);
 }
 
-std::string series_name(const SeriesInfo& s) {
-  std::string out = s.component + "/" + s.name;
-  if (!s.labels.empty()) out += "{" + format_labels(s.labels) + "}";
+// component/metric{k=v,...}: how findings name a series or an issue.
+std::string display_name(const std::string& component, const std::string& metric, const Labels& labels) {
+  std::string out = component;
+  if (!metric.empty()) out += "/" + metric;
+  if (!labels.empty()) out += "{" + format_labels(labels) + "}";
   return out;
 }
 
+std::string series_name(const SeriesInfo& s) { return display_name(s.component, s.name, s.labels); }
 std::string issue_name(const Issue& issue) {
-  std::string out = issue.key.component;
-  if (!issue.key.metric.empty()) out += "/" + issue.key.metric;
-  if (!issue.key.labels.empty()) out += "{" + format_labels(issue.key.labels) + "}";
-  return out;
+  return display_name(issue.key.component, issue.key.metric, issue.key.labels);
 }
 
 bool is_counter(const SeriesInfo& s) { return s.type == MetricType::counter; }
+
+// The buckets the anomaly and trend tests go by: a counter's rate over part
+// of a bucket (the one in progress, say) is too rough to judge or judge by.
+std::vector<Bucket> judged(const SeriesInfo& series, const std::vector<Bucket>& buckets) {
+  std::vector<Bucket> out;
+  for (const auto& b : buckets)
+    if (!b.partial || !is_counter(series)) out.push_back(b);
+  return out;
+}
 
 // The value change_pct compares: rate for a counter, else the average.
 double level(const SeriesInfo& s, const Stats& stats) { return is_counter(s) ? stats.rate_per_s : stats.avg; }
@@ -155,21 +158,20 @@ bool ends_outside_baseline(const SeriesInfo& series, const Trend& trend, const s
                            const std::vector<Bucket>& window, Millis step_ms) {
   if (trend.direction != TrendDirection::upward && trend.direction != TrendDirection::downward) return true;
   std::vector<double> reference;
-  for (const auto& b : baseline)
-    if (!b.partial || series.type != MetricType::counter) reference.push_back(b.value);
+  for (const auto& b : judged(series, baseline)) reference.push_back(b.value);
   if (reference.size() < k_min_reference || window.empty()) return true;
   std::sort(reference.begin(), reference.end());
   const Millis last_hour = window.back().at + step_ms - k_hour_ms;
   std::vector<double> end;
-  for (const auto& b : window)
-    if (b.at >= last_hour && (!b.partial || series.type != MetricType::counter)) end.push_back(b.value);
+  for (const auto& b : judged(series, window))
+    if (b.at >= last_hour) end.push_back(b.value);
   if (end.empty()) return true;
   const double level = median_of(end);
   return trend.direction == TrendDirection::upward ? level > quantile(reference, 0.95)
                                                    : level < quantile(reference, 0.05);
 }
 
-std::optional<StaleSeries> stale_check(const SeriesInfo& series, std::vector<Millis> intervals,
+std::optional<StaleSeries> stale_check(const SeriesInfo& series, const std::vector<Millis>& intervals,
                                        std::optional<Millis> last_seen, Millis now) {
   if (!last_seen || intervals.size() < k_min_intervals) return std::nullopt;
   std::vector<double> sorted(intervals.begin(), intervals.end());
@@ -274,37 +276,31 @@ void add_actions(Analysis& a) {
 
 } // namespace
 
-Bucketer::Bucketer(MetricType type, Millis origin, Millis step_ms, TimeRange range)
-    : m_type(type), m_origin(origin), m_step(step_ms), m_range(range) {}
+Bucketer::Bucketer(MetricType type, Millis step_ms, TimeRange range) : m_type(type), m_step(step_ms), m_range(range) {}
 
 void Bucketer::add(Millis ts, double value) {
-  const auto index = floor_div(ts - m_origin, m_step);
-  if (m_index && *m_index != index) close_bucket();
-  m_index = index;
-  m_values.push_back(value);
+  const Millis start = bucket_start(ts, m_step);
+  if (!m_values.empty() && start != m_start) close_bucket();
+  m_start = start;
+  m_values.add(ts, value);
 }
 
 void Bucketer::close_bucket() {
-  if (!m_index || m_values.empty()) return;
+  if (m_values.empty()) return;
+  const Millis covered = std::min(m_start + m_step, m_range.until) - std::max(m_start, m_range.since);
+  const Stats stats = m_values.finish(covered > 0 ? covered : m_step);
   Bucket bucket;
-  bucket.at = m_origin + *m_index * m_step;
-  bucket.count = m_values.size();
-  double sum = 0;
-  for (const double v : m_values) sum += v;
-  bucket.avg = sum / static_cast<double>(m_values.size());
-  std::sort(m_values.begin(), m_values.end());
-  bucket.min = m_values.front();
-  bucket.max = m_values.back();
-  bucket.p95 = quantile(m_values, 0.95);
+  bucket.at = m_start;
+  bucket.count = stats.count;
+  bucket.min = stats.min;
+  bucket.max = stats.max;
+  bucket.avg = stats.avg;
+  bucket.p95 = stats.p95;
   switch (m_type) {
-  case MetricType::counter: {
-    const Millis covered = std::min(bucket.at + m_step, m_range.until) - std::max(bucket.at, m_range.since);
-    bucket.value = sum / (static_cast<double>(covered > 0 ? covered : m_step) / k_second_ms);
-    break;
-  }
-  case MetricType::gauge: bucket.value = bucket.avg; break;
+  case MetricType::counter: bucket.value = stats.rate_per_s; break;
+  case MetricType::gauge: bucket.value = stats.avg; break;
   case MetricType::timer:
-  case MetricType::rolling: bucket.value = bucket.p95; break;
+  case MetricType::rolling: bucket.value = stats.p95; break;
   }
   bucket.partial = bucket.at < m_range.since || bucket.at + m_step > m_range.until;
   if (m_type == MetricType::counter && !m_done.empty())
@@ -314,26 +310,17 @@ void Bucketer::close_bucket() {
       m_done.push_back(empty);
     }
   m_done.push_back(bucket);
-  m_values.clear();
 }
 
 std::vector<Bucket> Bucketer::finish() {
   close_bucket();
-  m_index.reset();
   return std::exchange(m_done, {});
 }
 
 std::vector<Anomaly> find_anomalies(const SeriesInfo& series, const std::vector<Bucket>& baseline,
                                     const std::vector<Bucket>& window, Millis step_ms) {
-  // A counter's rate over part of a bucket is too rough to judge or to judge by.
-  const auto judged = [&series](const std::vector<Bucket>& buckets) {
-    std::vector<Bucket> out;
-    for (const auto& b : buckets)
-      if (!b.partial || series.type != MetricType::counter) out.push_back(b);
-    return out;
-  };
-  const auto before = judged(baseline);
-  const auto now = judged(window);
+  const auto before = judged(series, baseline);
+  const auto now = judged(series, window);
   const bool own_window = before.size() < k_min_reference;
   const auto& reference = own_window ? now : before;
   if (reference.size() < k_min_reference) return {};
@@ -420,8 +407,8 @@ Analysis analyze(Store& store, const AnalyzeOptions& options) {
     StatsBuilder before;
     TrendBuilder trend(s.series.type, a.window.since, a.window.until);
     // Buckets start at whole multiples of the step (10:45, 10:50, ...).
-    Bucketer buckets(s.series.type, 0, a.step_ms, {a.baseline.since, a.window.until});
-    Bucketer history(s.series.type, 0, history_step, a.window);
+    Bucketer buckets(s.series.type, a.step_ms, {a.baseline.since, a.window.until});
+    Bucketer history(s.series.type, history_step, a.window);
     std::vector<Millis> intervals;
     std::optional<Millis> last_seen;
     scanner.scan(s.series, {a.baseline.since, a.window.until}, [&](const SampleRow& row) {
@@ -466,7 +453,7 @@ Analysis analyze(Store& store, const AnalyzeOptions& options) {
     a.anomalies.insert(a.anomalies.end(), found.begin(), found.end());
     if (intervals.size() > k_kept_intervals)
       intervals.erase(intervals.begin(), intervals.end() - static_cast<std::ptrdiff_t>(k_kept_intervals));
-    if (auto stale = stale_check(s.series, std::move(intervals), last_seen, options.now)) a.stale.push_back(*stale);
+    if (auto stale = stale_check(s.series, intervals, last_seen, options.now)) a.stale.push_back(*stale);
     a.series.push_back(std::move(s));
   }
   std::stable_sort(a.anomalies.begin(), a.anomalies.end(),

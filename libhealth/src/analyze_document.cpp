@@ -693,7 +693,7 @@ std::string incident_document(Store& store, std::int64_t issue_id, Millis now, A
   for (const auto& series : list_series(store, filter, WithStats::no)) {
     StatsBuilder lead;
     StatsBuilder during;
-    Bucketer buckets(series.type, 0, step, range);
+    Bucketer buckets(series.type, step, range);
     bool any = false;
     scanner.scan(series, range, [&](const SampleRow& row) {
       any = true;

@@ -188,7 +188,7 @@ TEST_CASE("analyze: -c keeps the named components and refuses an unknown one", "
 }
 
 TEST_CASE("analyze: counter buckets are rates with empty buckets as zero", "[analyze]") {
-  health::Bucketer counter(health::MetricType::counter, 0, 10'000, {0, 35'000});
+  health::Bucketer counter(health::MetricType::counter, 10'000, {0, 35'000});
   counter.add(1'000, 5);
   counter.add(2'000, 5);
   counter.add(35'000, 20);
@@ -201,8 +201,8 @@ TEST_CASE("analyze: counter buckets are rates with empty buckets as zero", "[ana
   CHECK(buckets[3].at == 30'000);
   CHECK(buckets[3].value == 4.0); // 20 in the 5 s of the bucket inside the range
 
-  health::Bucketer timer(health::MetricType::timer, 0, 10'000, {-10'000, 0});
-  for (int i = 1; i <= 20; ++i) timer.add(-5'000, i); // before the origin: bucket -1
+  health::Bucketer timer(health::MetricType::timer, 10'000, {-10'000, 0});
+  for (int i = 1; i <= 20; ++i) timer.add(-5'000, i); // before the epoch: the bucket from -10 s
   const auto t = timer.finish();
   REQUIRE(t.size() == 1);
   CHECK(t[0].at == -10'000);

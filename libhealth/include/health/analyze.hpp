@@ -131,11 +131,11 @@ struct Analysis {
 Analysis analyze(Store& store, const AnalyzeOptions& options);
 
 // The value of each bucket of `step_ms` (starting at multiples of the step
-// from `origin`) of samples given in time order, for a series of `type` (see
-// above). A counter's rate is over the part of its bucket inside `range`.
+// since the epoch) of samples given in time order, for a series of `type`
+// (see above). A counter's rate is over the part of its bucket inside `range`.
 class Bucketer {
 public:
-  Bucketer(MetricType type, Millis origin, Millis step_ms, TimeRange range);
+  Bucketer(MetricType type, Millis step_ms, TimeRange range);
   void add(Millis ts, double value);
   // The buckets in time order; the builder is emptied.
   std::vector<Bucket> finish();
@@ -143,11 +143,10 @@ public:
 private:
   void close_bucket();
   MetricType m_type;
-  Millis m_origin;
   Millis m_step;
   TimeRange m_range;
-  std::optional<std::int64_t> m_index;
-  std::vector<double> m_values;
+  Millis m_start = 0; // of the open bucket, when m_values has samples
+  StatsBuilder m_values;
   std::vector<Bucket> m_done;
 };
 
