@@ -134,26 +134,13 @@ std::string markdown_summary(const std::vector<health::SeriesSummary>& summaries
   std::string out = "Summary from " + health::format_time(range.since) + " to " +
                     health::format_time(range.until) + " (" + std::to_string(summaries.size()) +
                     " series)\n\n";
-  const auto append_row = [&out](const std::vector<std::string>& cells) {
-    out += '|';
-    for (const auto& cell : cells) {
-      out += ' ';
-      for (const char c : cell) {
-        if (c == '|') out += '\\';
-        out += c;
-      }
-      out += " |";
-    }
-    out += '\n';
-  };
   auto header = people_header();
   for (auto& cell : header)
     for (auto& c : cell) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  append_row(header);
-  append_row(std::vector<std::string>(header.size(), "---"));
   const bool many_nodes = !summaries.empty() && has_many_nodes(summaries);
-  for (const auto& s : summaries) append_row(people_row(s, many_nodes));
-  return out;
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& s : summaries) rows.push_back(people_row(s, many_nodes));
+  return out + health::format_markdown_table(header, rows);
 }
 
 std::string table_summary(const std::vector<health::SeriesSummary>& summaries, bool spark, bool ascii) {

@@ -414,26 +414,6 @@ std::string signed_pct(const Json& value) {
   return (pct > 0 ? "+" : "") + display_number(pct) + "%";
 }
 
-std::string md_cell(std::string text) {
-  std::string out;
-  for (const char c : text) out += c == '|' ? std::string("\\|") : std::string(1, c);
-  return out;
-}
-
-std::string md_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
-  std::string out = "|";
-  for (const auto& h : header) out += " " + h + " |";
-  out += "\n|";
-  for (std::size_t i = 0; i < header.size(); ++i) out += "---|";
-  out += "\n";
-  for (const auto& row : rows) {
-    out += "|";
-    for (const auto& cell : row) out += " " + md_cell(cell) + " |";
-    out += "\n";
-  }
-  return out;
-}
-
 void md_issue_line(std::string& out, const Json& issue) {
   out += "- **" + text_of(issue["severity"]) + "** issue " + text_of(issue["id"]) + " " + name_of(issue) + ": " +
          text_of(issue["reason"]) + " (" + text_of(issue["status"]) + " since " + text_of(issue["first_detected"]) +
@@ -534,7 +514,7 @@ std::string md_brief(const Json& doc, const std::string& title) {
       rows.back().resize(header.size());
     }
   }
-  out += md_table(header, rows);
+  out += format_markdown_table(header, rows);
 
   if (!doc["issues"]["recently_resolved"].empty()) {
     out += "\n### Resolved in the window\n\n";
@@ -551,7 +531,7 @@ std::string md_brief(const Json& doc, const std::string& title) {
     for (const auto& u : doc["uptime"])
       rows.push_back({text_of(u["component"]), text_of(u["uptime_pct"]) + "%", text_of(u["incidents"]),
                       text_of(u["mttr_minutes"]), text_of(u["mtbf_hours"])});
-    out += md_table({"component", "uptime", "incidents", "MTTR (min)", "MTBF (h)"}, rows);
+    out += format_markdown_table({"component", "uptime", "incidents", "MTTR (min)", "MTBF (h)"}, rows);
   }
   const auto& backup = doc["backup_status"];
   out += "\n### Backups\n\n";
@@ -602,7 +582,7 @@ std::string trends_document(const Analysis& analysis, AnalyzeFormat format, std:
       rows.push_back({name_of(t), text_of(t["direction"]), signed_pct(t["change_pct"]), text_of(t["slope_per_hour"]),
                       text_of(t["strength"])});
     out += rows.empty() ? "No series has samples in the period.\n"
-                        : md_table({"series", "direction", "change", "slope per hour", "strength"}, rows);
+                        : format_markdown_table({"series", "direction", "change", "slope per hour", "strength"}, rows);
     md_notes(out, d);
     return out;
   };
@@ -645,7 +625,7 @@ std::string compare_document(const Analysis& analysis, AnalyzeFormat format, std
                       pick(s["baseline"], "rate_per_s"), signed_pct(s["change_pct"])});
     }
     out += rows.empty() ? "No series has samples in either period.\n"
-                        : md_table({"series", "type", "avg", "baseline avg", "p95", "baseline p95", "rate/s",
+                        : format_markdown_table({"series", "type", "avg", "baseline avg", "p95", "baseline p95", "rate/s",
                                     "baseline rate/s", "change"},
                                    rows);
     md_notes(out, d);
@@ -735,7 +715,7 @@ std::string incident_document(Store& store, std::int64_t issue_id, Millis now, A
         rows.push_back({when, text_of(st["count"]), text_of(st.value("avg", Json())), text_of(st.value("p95", Json())),
                         text_of(st.value("max", Json()))});
       }
-      out += md_table({"", "count", "avg", "p95", "max"}, rows);
+      out += format_markdown_table({"", "count", "avg", "p95", "max"}, rows);
       if (s.contains("buckets") && !s["buckets"].empty()) out += "\n" + history_line(s["buckets"]) + "\n";
       out += "\n";
     }

@@ -189,6 +189,27 @@ std::size_t display_width(std::string_view text) {
 
 } // namespace
 
+std::string format_markdown_table(const std::vector<std::string>& header,
+                                  const std::vector<std::vector<std::string>>& rows) {
+  std::string out;
+  const auto append_row = [&out](const std::vector<std::string>& cells) {
+    out += '|';
+    for (const auto& cell : cells) {
+      out += ' ';
+      for (const char c : cell) {
+        if (c == '|') out += '\\';
+        out += c;
+      }
+      out += " |";
+    }
+    out += '\n';
+  };
+  append_row(header);
+  append_row(std::vector<std::string>(header.size(), "---"));
+  for (const auto& row : rows) append_row(row);
+  return out;
+}
+
 std::string format_table(const std::vector<std::string>& header,
                          const std::vector<std::vector<std::string>>& rows) {
   std::vector<std::size_t> widths(header.size(), 0);

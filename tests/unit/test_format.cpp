@@ -51,3 +51,7 @@ TEST_CASE("format: rounding to decimals or significant digits", "[format]") {
   CHECK(health::round_significant(0, 6) == 0);
   CHECK(std::isinf(health::round_significant(std::numeric_limits<double>::infinity(), 6)));
 }
+
+TEST_CASE("format: markdown tables escape the cell separator", "[format]") {
+  CHECK(health::format_markdown_table({"a", "b"}, {{"1", "x|y"}}) == "| a | b |\n| --- | --- |\n| 1 | x\\|y |\n");
+}

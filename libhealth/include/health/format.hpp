@@ -56,6 +56,11 @@ std::string sparkline(const std::vector<std::optional<double>>& values, bool asc
 std::string format_table(const std::vector<std::string>& header,
                          const std::vector<std::vector<std::string>>& rows);
 
+// A Markdown table: the header row, the `| --- |` row, then each row, with
+// `|` in a cell escaped.
+std::string format_markdown_table(const std::vector<std::string>& header,
+                                  const std::vector<std::vector<std::string>>& rows);
+
 // Labels as a JSON object: {"k":"v",...}.
 void append_labels_json(std::string& out, const Labels& labels);
 
