@@ -19,7 +19,7 @@ foreach(input IN LISTS INPUTS)
 endforeach()
 file(WRITE ${OUTPUT}.tmp
 "// Generated from schema/*.sql at build time. Do not edit.
-#include \"schema.hpp\"
+#include \"store/schema.hpp\"
 
 namespace health::schema {
 

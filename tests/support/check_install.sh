@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the build into a temp prefix, then configures, builds and runs the
-# consumer project against it. Usage: check_install.sh BUILD_DIR CONSUMER_DIR CMAKE
+# consumer project against it.
+# Usage: check_install.sh BUILD_DIR CONSUMER_DIR CMAKE [SANITIZERS]
 set -euo pipefail
-build=$1 consumer=$2 cmake=$3
+build=$1 consumer=$2 cmake=$3 sanitize=${4:-}
 work=$(mktemp -d "${TMPDIR:-/tmp}/healthctl-install.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 "$cmake" --install "$build" --prefix "$work/prefix" >/dev/null
@@ -14,6 +15,8 @@ if grep -rl 'CLI/\|sqlite3.h' "$work/prefix/include/health" >/dev/null; then
 fi
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
-"$cmake" -S "$consumer" -B "$work/build" "${generator[@]}" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
+flags=()
+[[ -n "$sanitize" ]] && flags=(-DCMAKE_CXX_FLAGS="-fsanitize=$sanitize" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=$sanitize")
+"$cmake" -S "$consumer" -B "$work/build" "${generator[@]}" -DCMAKE_PREFIX_PATH="$work/prefix" "${flags[@]}" >/dev/null
 "$cmake" --build "$work/build" >/dev/null
 "$work/build/consumer" "$work/health.db"

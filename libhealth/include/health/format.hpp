@@ -2,8 +2,6 @@
 // Text building blocks shared by every output format: JSON strings, CSV
 // fields, numbers in shortest round-trip form, aligned tables.
 
-#include <health/query.hpp>
-
 #include <optional>
 #include <string>
 #include <string_view>
@@ -60,8 +58,5 @@ std::string format_table(const std::vector<std::string>& header,
 // `|` in a cell escaped.
 std::string format_markdown_table(const std::vector<std::string>& header,
                                   const std::vector<std::vector<std::string>>& rows);
-
-// Labels as a JSON object: {"k":"v",...}.
-void append_labels_json(std::string& out, const Labels& labels);
 
 } // namespace health

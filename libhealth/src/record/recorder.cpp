@@ -2,7 +2,7 @@
 
 #include <health/error.hpp>
 
-#include "sqlite.hpp"
+#include "store/sqlite.hpp"
 
 #include <optional>
 #include <string>
@@ -132,7 +132,7 @@ std::int64_t Recorder::series_id(const SeriesSpec& spec) {
   create.bind(1, spec.key.node).bind(2, spec.key.component).bind(3, spec.key.name);
   create.bind(4, labels_text).bind(5, to_string(spec.type)).bind(6, unit).bind(7, now_ms());
   create.run();
-  const std::int64_t id = sqlite3_last_insert_rowid(m_impl->db);
+  const std::int64_t id = sqlite::last_insert_rowid(m_impl->db);
   m_impl->cache.emplace(std::move(key), Impl::Known{id, spec.type, std::move(unit)});
   ++m_impl->created;
   return id;
@@ -144,7 +144,7 @@ void Recorder::insert(std::int64_t series_id, const Sample& sample) {
   first.bind(1, series_id).bind(2, sample.ts).bind(3, sample.value);
   first.run();
   std::int64_t seq = 0;
-  if (sqlite3_changes(m_impl->db) == 0) {
+  if (sqlite::changes(m_impl->db) == 0) {
     auto& next = *m_impl->insert_next;
     next.reset();
     next.bind(1, series_id).bind(2, sample.ts).bind(3, sample.value);

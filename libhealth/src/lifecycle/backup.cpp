@@ -4,8 +4,8 @@
 #include <health/format.hpp>
 #include <health/recorder.hpp>
 
-#include "schema.hpp"
-#include "sqlite.hpp"
+#include "store/schema.hpp"
+#include "store/sqlite.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -87,20 +87,6 @@ void ensure_folder(const std::string& dir) {
   ::chmod(dir.c_str(), 0700);
 }
 
-// Opens a backup file read-only without locks or a journal: a backup does
-// not change while it is read.
-struct ReadOnlyFile {
-  sqlite3* db = nullptr;
-  explicit ReadOnlyFile(const std::string& path) {
-    const std::string uri = "file:" + path + "?immutable=1";
-    const int rc = sqlite3_open_v2(uri.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr);
-    if (rc != SQLITE_OK) sqlite::fail(db, rc, "opening " + path);
-  }
-  ~ReadOnlyFile() { sqlite3_close_v2(db); }
-  ReadOnlyFile(const ReadOnlyFile&) = delete;
-  ReadOnlyFile& operator=(const ReadOnlyFile&) = delete;
-};
-
 void log_attempt(Store& store, const char* kind, const std::string& path, bool ok, Millis duration,
                  std::optional<std::uint64_t> bytes, const std::string& detail, Millis now) {
   if (store.read_only()) return;
@@ -168,13 +154,13 @@ BackupCheck check_backup(const std::string& path) {
     throw Error(ErrorKind::not_found, "no backup at " + path, "see 'healthctl backup list'");
   BackupCheck check;
   try {
-    ReadOnlyFile file(path);
-    sqlite::Statement integrity(file.db, "PRAGMA integrity_check(1)");
+    sqlite::ReadOnlyFile file(path);
+    sqlite::Statement integrity(file.handle(), "PRAGMA integrity_check(1)");
     if (!integrity.step() || integrity.text(0) != "ok") {
       check.problem = "it fails integrity_check";
       return check;
     }
-    const auto state = schema::inspect(file.db);
+    const auto state = schema::inspect(file.handle());
     if (state.kind != schema::FileKind::healthctl) {
       check.problem = "it is not a healthctl database";
       return check;
@@ -185,7 +171,7 @@ BackupCheck check_backup(const std::string& path) {
                       std::to_string(schema::latest_version()) + ")";
       return check;
     }
-    sqlite::Statement samples(file.db, "SELECT count(*) FROM samples");
+    sqlite::Statement samples(file.handle(), "SELECT count(*) FROM samples");
     samples.step();
     check.samples = samples.int64(0);
     check.ok = true;
@@ -380,22 +366,9 @@ RestoreResult restore_backup(const StoreOptions& live, const std::string& backup
   result.schema_version = check.schema_version;
   result.safety_copy = create_backup(store, dir, now, node, "pre-restore").file.path;
 
-  ReadOnlyFile source(backup);
-  sqlite3_backup* copy = sqlite3_backup_init(store.handle(), "main", source.db, "main");
-  if (copy == nullptr) sqlite::fail(store.handle(), sqlite3_errcode(store.handle()), "starting the restore");
-  // All pages in one step: one write transaction on the live file. Wait for
-  // the write lock as long as the busy timeout allows.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(live.busy_timeout);
-  int rc = SQLITE_OK;
-  for (;;) {
-    rc = sqlite3_backup_step(copy, -1);
-    if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || std::chrono::steady_clock::now() >= deadline) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  sqlite3_backup_finish(copy);
-  if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
-    throw Error(ErrorKind::busy, "the database stayed locked; nothing was restored", "try again");
-  if (rc != SQLITE_DONE) sqlite::fail(store.handle(), rc, "restoring " + backup);
+  const sqlite::ReadOnlyFile source(backup);
+  // Wait for the write lock as long as the busy timeout allows.
+  sqlite::copy_database(store.handle(), source.handle(), live.busy_timeout, "restoring " + backup);
 
   // An older backup is brought up to date by opening it for writing.
   Store restored = Store::open(options);

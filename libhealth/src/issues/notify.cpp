@@ -2,7 +2,7 @@
 
 #include <health/error.hpp>
 
-#include "sqlite.hpp"
+#include "store/sqlite.hpp"
 
 #include <cerrno>
 #include <csignal>

@@ -5,8 +5,8 @@
 #include <health/names.hpp>
 #include <health/query.hpp>
 
-#include "issues_db.hpp"
-#include "sqlite.hpp"
+#include "issues/issues_db.hpp"
+#include "store/sqlite.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -103,7 +103,7 @@ IssueEvent add_event(sqlite3* db, const Issue& issue, std::string kind, const st
   insert.bind(7, to_string(issue.severity));
   bind_optional(insert, 8, issue.current_value);
   insert.run();
-  event.id = sqlite3_last_insert_rowid(db);
+  event.id = sqlite::last_insert_rowid(db);
   return event;
 }
 
@@ -257,7 +257,7 @@ IssueChange report(sqlite3* db, const IssueReport& report) {
   bind_optional(insert, 7, issue.threshold_value);
   insert.bind(8, report.at).bind(9, to_string(report.source));
   insert.run();
-  issue.id = sqlite3_last_insert_rowid(db);
+  issue.id = sqlite::last_insert_rowid(db);
   auto event = add_event(db, issue, "opened", report.actor, report.reason, std::nullopt, report.at);
   return {issue, event};
 }

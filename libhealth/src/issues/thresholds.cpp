@@ -5,8 +5,8 @@
 #include <health/names.hpp>
 #include <health/query.hpp>
 
-#include "issues_db.hpp"
-#include "sqlite.hpp"
+#include "issues/issues_db.hpp"
+#include "store/sqlite.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -142,7 +142,7 @@ void remove_threshold(Store& store, const IssueKey& key) {
   remove.bind(1, std::string_view(key.component)).bind(2, std::string_view(key.metric));
   remove.bind(3, std::string_view(labels));
   remove.run();
-  if (sqlite3_changes(store.handle()) == 0)
+  if (sqlite::changes(store.handle()) == 0)
     throw Error(ErrorKind::not_found,
                 "no threshold for " + key.component + " " + key.metric + (labels.empty() ? "" : " {" + labels + "}"),
                 "see 'healthctl threshold list'");

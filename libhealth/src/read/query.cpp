@@ -1,6 +1,6 @@
 #include <health/query.hpp>
 
-#include "sqlite.hpp"
+#include "store/sqlite.hpp"
 
 #include <algorithm>
 
@@ -134,7 +134,7 @@ void scan_samples(Store& store, const SeriesFilter& filter, TimeRange range,
 }
 
 ReadSnapshot::ReadSnapshot(Store& store)
-    : m_store(store), m_owner(sqlite3_get_autocommit(store.handle()) != 0) {
+    : m_store(store), m_owner(!sqlite::in_transaction(store.handle())) {
   if (!m_owner) return; // inside an outer snapshot, which this one shares
   sqlite::exec(store.handle(), "BEGIN");
   // A deferred transaction takes its snapshot at the first read: read now.

@@ -3,7 +3,7 @@
 #include <health/error.hpp>
 #include <health/series.hpp>
 
-#include "sqlite.hpp"
+#include "store/sqlite.hpp"
 
 #include <algorithm>
 #include <charconv>

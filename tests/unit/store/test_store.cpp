@@ -2,7 +2,7 @@
 #include <health/recorder.hpp>
 #include <health/store.hpp>
 
-#include "schema.hpp"
+#include "store/schema.hpp"
 #include "temp_dir.hpp"
 
 #include <catch2/catch.hpp>

@@ -1,4 +1,4 @@
-#include "sqlite.hpp"
+#include "store/sqlite.hpp"
 
 #include <chrono>
 #include <string>
@@ -134,6 +134,44 @@ Transaction::~Transaction() {
 void Transaction::commit() {
   exec(m_db, "COMMIT");
   m_open = false;
+}
+
+std::int64_t changes(sqlite3* db) { return sqlite3_changes(db); }
+
+std::int64_t last_insert_rowid(sqlite3* db) { return sqlite3_last_insert_rowid(db); }
+
+bool in_transaction(sqlite3* db) { return sqlite3_get_autocommit(db) == 0; }
+
+ReadOnlyFile::ReadOnlyFile(const std::string& path) {
+  const std::string uri = "file:" + path + "?immutable=1";
+  const int rc = sqlite3_open_v2(uri.c_str(), &m_db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr);
+  if (rc == SQLITE_OK) return;
+  // Close before leaving: the destructor of a half-built object never runs.
+  try {
+    fail(m_db, rc, "opening " + path);
+  } catch (...) {
+    sqlite3_close_v2(m_db);
+    throw;
+  }
+}
+
+ReadOnlyFile::~ReadOnlyFile() { sqlite3_close_v2(m_db); }
+
+void copy_database(sqlite3* target, sqlite3* source, std::int64_t patience_ms, std::string_view doing) {
+  sqlite3_backup* copy = sqlite3_backup_init(target, "main", source, "main");
+  if (copy == nullptr) fail(target, sqlite3_errcode(target), doing);
+  // All pages in one step: one write transaction on the target.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(patience_ms);
+  int rc = SQLITE_OK;
+  for (;;) {
+    rc = sqlite3_backup_step(copy, -1);
+    if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  sqlite3_backup_finish(copy);
+  if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+    throw Error(ErrorKind::busy, "the database stayed locked; nothing was restored", "try again");
+  if (rc != SQLITE_DONE) fail(target, rc, doing);
 }
 
 } // namespace health::sqlite

@@ -4,7 +4,7 @@
 #include <health/recorder.hpp>
 #include <health/series.hpp>
 
-#include "sqlite.hpp"
+#include "store/sqlite.hpp"
 
 #include <nlohmann/json.hpp>
 

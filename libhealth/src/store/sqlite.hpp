@@ -30,6 +30,32 @@ void exec(sqlite3* db, const char* sql);
 // False when the WAL could not be truncated in that time.
 bool truncate_wal(sqlite3* db, std::int64_t patience_ms);
 
+// The rows changed by the last INSERT, UPDATE or DELETE on `db`.
+std::int64_t changes(sqlite3* db);
+// The rowid of the last successful INSERT on `db`.
+std::int64_t last_insert_rowid(sqlite3* db);
+// True when `db` is inside an explicit transaction.
+bool in_transaction(sqlite3* db);
+
+// A database file opened read-only without locks or a journal, for a file
+// that does not change while it is read (a backup). Throws on failure.
+class ReadOnlyFile {
+public:
+  explicit ReadOnlyFile(const std::string& path);
+  ~ReadOnlyFile();
+  ReadOnlyFile(const ReadOnlyFile&) = delete;
+  ReadOnlyFile& operator=(const ReadOnlyFile&) = delete;
+  sqlite3* handle() const { return m_db; }
+
+private:
+  sqlite3* m_db = nullptr;
+};
+
+// Replaces every page of `target` with those of `source` in one write
+// transaction, waiting up to `patience_ms` for the write lock. Throws
+// Error(busy) when the lock never came, saying nothing was copied.
+void copy_database(sqlite3* target, sqlite3* source, std::int64_t patience_ms, std::string_view doing);
+
 class Statement {
 public:
   Statement(sqlite3* db, std::string_view sql);

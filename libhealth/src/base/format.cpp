@@ -72,19 +72,6 @@ void append_csv_field(std::string& out, std::string_view field, char separator) 
   out += '"';
 }
 
-void append_labels_json(std::string& out, const Labels& labels) {
-  out += '{';
-  bool first = true;
-  for (const auto& [key, value] : labels) {
-    if (!first) out += ',';
-    first = false;
-    append_json_string(out, key);
-    out += ':';
-    append_json_string(out, value);
-  }
-  out += '}';
-}
-
 void append_statistic(std::string& out, double value) {
   if (!std::isfinite(value)) {
     out += "null";

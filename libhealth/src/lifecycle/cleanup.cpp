@@ -2,7 +2,7 @@
 
 #include <health/error.hpp>
 
-#include "sqlite.hpp"
+#include "store/sqlite.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -89,7 +89,7 @@ std::uint64_t delete_before(sqlite3* db, const std::vector<std::int64_t>& ids, M
           statement->bind(1, id).bind(2, cutoff).bind(3, static_cast<std::int64_t>(batch_rows));
           statement->run();
         }
-        return static_cast<std::uint64_t>(sqlite3_changes(db));
+        return static_cast<std::uint64_t>(sqlite::changes(db));
       });
       removed += deleted;
       if (deleted < batch_rows) break;
@@ -194,7 +194,7 @@ CleanupReport cleanup(Store& store, const CleanupOptions& options) {
     sqlite::Statement issues(db, "DELETE FROM issues WHERE status = 'resolved' AND resolved_at < ?1");
     issues.bind(1, issues_cutoff);
     issues.run();
-    return static_cast<std::uint64_t>(sqlite3_changes(db));
+    return static_cast<std::uint64_t>(sqlite::changes(db));
   });
   shrink(store, report);
 

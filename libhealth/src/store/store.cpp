@@ -1,7 +1,7 @@
 #include <health/store.hpp>
 
-#include "schema.hpp"
-#include "sqlite.hpp"
+#include "store/schema.hpp"
+#include "store/sqlite.hpp"
 
 #include <algorithm>
 #include <cerrno>
