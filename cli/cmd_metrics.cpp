@@ -15,12 +15,6 @@ struct MetricsArgs {
   std::vector<std::string> components;
 };
 
-std::string number_text(double value) {
-  std::string out;
-  health::append_number(out, value);
-  return out;
-}
-
 void run_metrics(const Globals& globals, const MetricsArgs& args) {
   const auto format = choose_format(globals, "metrics", {"table", "json", "csv"}, "table");
   health::SeriesFilter filter;
@@ -47,7 +41,7 @@ void run_metrics(const Globals& globals, const MetricsArgs& args) {
     return std::vector<std::string>{
         s.component, s.name, s.labels_text, s.node, std::string(health::to_string(s.type)), s.unit,
         std::to_string(s.count), s.first ? health::format_time(*s.first) : "",
-        s.last ? health::format_time(*s.last) : "", s.last_value ? number_text(*s.last_value) : ""};
+        s.last ? health::format_time(*s.last) : "", s.last_value ? health::number_text(*s.last_value) : ""};
   };
   if (format == "csv") {
     std::string out = "component,name,labels,node,type,unit,count,first,last,last_value\n";

@@ -2,7 +2,7 @@
 # The dependency rule of ARCHITECTURE.md, checked: libhealth/src is split into
 # module folders whose order below is the rule, and a file may include only
 # its own folder and the folders above it. A public header <health/X.hpp>
-# belongs to the folder that holds X.cpp. Also: only store/ calls sqlite3_*,
+# belongs to the folder named X, else to the folder that holds X.cpp. Also: only store/ calls sqlite3_*,
 # and cli/ includes public headers only.
 #
 # Usage: check_layers.sh SOURCE_ROOT    (prints every violation; exit 1 if any)
@@ -20,6 +20,7 @@ rank() { # the position of module $1 in the order, or nothing
 header_module() { # the module of public header $1 (without .hpp)
   local found
   case $1 in error) echo base; return ;; esac
+  [[ -d "$src/$1" ]] && { echo "$1"; return; } # <health/render.hpp> is render/'s
   found=$(find "$src" -mindepth 2 -maxdepth 2 -name "$1.cpp" -printf '%h\n' | head -1)
   [[ -n "$found" ]] && basename "$found"
 }

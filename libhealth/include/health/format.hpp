@@ -22,6 +22,7 @@ void append_json_member(std::string& out, std::string_view name, std::optional<d
 // Appends `value` in the shortest form that reads back to the same double
 // ("45.7", "1", "1e+21").
 void append_number(std::string& out, double value);
+std::string number_text(double value);
 
 // Appends one CSV/TSV field, quoted as RFC 4180 requires when it holds the
 // separator, a quote, CR or LF.
@@ -31,6 +32,7 @@ void append_csv_field(std::string& out, std::string_view field, char separator);
 // significant digits, which drops the binary noise of arithmetic ("2.61",
 // not "2.6100000000000003"), or `null` if it overflowed to infinity.
 void append_statistic(std::string& out, double value);
+std::string statistic_text(double value);
 
 // Appends `value` for people: integers whole, others with three significant
 // digits after the point at most and no trailing zeros ("0.333", "38.5",

@@ -221,4 +221,16 @@ std::string format_table(const std::vector<std::string>& header,
   return out;
 }
 
+std::string number_text(double value) {
+  std::string out;
+  append_number(out, value);
+  return out;
+}
+
+std::string statistic_text(double value) {
+  std::string out;
+  append_statistic(out, value);
+  return out;
+}
+
 } // namespace health

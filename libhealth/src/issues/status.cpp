@@ -28,12 +28,6 @@ std::string_view perf_unit(std::string_view unit) {
   return "";
 }
 
-std::string number_text(double value) {
-  std::string out;
-  append_statistic(out, value);
-  return out;
-}
-
 std::string upper(std::string_view text) {
   std::string out(text);
   for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -162,7 +156,7 @@ std::string status_nagios(const HealthReport& report) {
     if (!threshold.key.labels.empty()) label += "{" + format_labels(threshold.key.labels) + "}";
     std::string quoted;
     for (const char c : label) quoted += c == '\'' ? std::string("''") : std::string(1, c);
-    perf += (perf.empty() ? "" : " ") + ("'" + quoted + "'=") + number_text(*threshold.last_value);
+    perf += (perf.empty() ? "" : " ") + ("'" + quoted + "'=") + statistic_text(*threshold.last_value);
     perf += perf_unit(threshold.unit);
     perf += ";" + (threshold.warn ? threshold.warn->text() : "") + ";" +
             (threshold.crit ? threshold.crit->text() : "") + ";;";

@@ -23,12 +23,6 @@ double number(std::string_view whole, std::string_view text) {
   return value;
 }
 
-std::string number_text(double value) {
-  std::string out;
-  append_number(out, value);
-  return out;
-}
-
 } // namespace
 
 AlertRange AlertRange::parse(std::string_view text) {
