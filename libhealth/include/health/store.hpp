@@ -26,6 +26,15 @@ struct StoreOptions {
   Synchronous synchronous = Synchronous::normal;
 };
 
+// Threads: one Store per thread. A Store, and everything made from it
+// (Recorder, ReadSnapshot, SampleScanner, ...), may be used by one thread at
+// a time; it may move to another thread between uses. The connection is
+// opened without SQLite's own mutex (SQLITE_OPEN_NOMUTEX), so sharing one
+// Store between threads at once needs the caller's own lock. Several threads
+// may each open a Store on the same file at once, exactly as several
+// processes do: WAL lets readers run beside the one writer, and a writer
+// waits for the write lock up to the busy timeout. Nothing in libhealth
+// changes process-wide state (environment, signal handlers, the C locale).
 class Store {
 public:
   // Opens the database at `options.path`.

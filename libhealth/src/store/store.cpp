@@ -147,6 +147,12 @@ Store Store::open(const StoreOptions& options) {
     impl->created = create_file(options.path);
   }
 
+  // The thread contract (store.hpp) needs an SQLite built thread-safe: with
+  // SQLITE_THREADSAFE=0 two connections in two threads would corrupt each
+  // other.
+  if (sqlite3_threadsafe() == 0)
+    throw Error(ErrorKind::runtime, "this SQLite library was built without thread support",
+                "link an SQLite built with SQLITE_THREADSAFE=1 or 2");
   const int flags = (impl->read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
                     SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
   sqlite3* db = nullptr;
