@@ -98,9 +98,7 @@ std::string check_json(const health::CheckResult& result, health::HealthStatus s
 
 void run_check(const Globals& globals, const CheckArgs& args) {
   const auto format = choose_format(globals, "check", {"text", "json"}, "text");
-  std::string notify = args.notify;
-  if (notify.empty())
-    if (const char* value = std::getenv("HEALTH_NOTIFY_CMD")) notify = value;
+  const std::string notify = notify_command(args.notify);
   const health::Millis timeout = health::parse_duration(args.notify_timeout);
   auto store = open_store(globals, health::OpenMode::create);
   const health::Millis now = health::now_ms();

@@ -30,12 +30,7 @@ struct IssueArgs {
   std::string by;
 };
 
-// --by, else $USER, else "healthctl".
-std::string actor(const IssueArgs& args) {
-  if (!args.by.empty()) return args.by;
-  const char* user = std::getenv("USER");
-  return user != nullptr && user[0] != '\0' ? user : "healthctl";
-}
+std::string actor(const IssueArgs& args) { return healthctl::actor(args.by); }
 
 std::int64_t parse_id(const std::string& text) {
   std::int64_t id = 0;

@@ -45,9 +45,7 @@ void record_step(health::Store& store, const std::string& node, const std::strin
 }
 
 void run_maintain(const Globals& globals, const MaintainArgs& args) {
-  std::string notify = args.notify;
-  if (notify.empty())
-    if (const char* value = std::getenv("HEALTH_NOTIFY_CMD")) notify = value;
+  const std::string notify = notify_command(args.notify);
   const health::Millis timeout = health::parse_duration(args.notify_timeout);
   const health::Millis interval = backup_interval();
   const auto cleanup = cleanup_options(CleanupArgs{}, health::now_ms());

@@ -178,8 +178,7 @@ void run_summary(const Globals& globals, const SummaryArgs& args) {
     // Sparklines are for people at a terminal (or asked for with --ascii);
     // NO_COLOR or --ascii keeps them to plain ASCII.
     const bool spark = ::isatty(STDOUT_FILENO) == 1 || args.ascii;
-    const char* no_color = std::getenv("NO_COLOR");
-    const bool ascii = args.ascii || (no_color != nullptr && no_color[0] != '\0');
+    const bool ascii = args.ascii || no_color();
     write_out(table_summary(summaries, spark, ascii));
   }
 }

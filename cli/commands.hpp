@@ -2,11 +2,16 @@
 // One setup function per subcommand: each declares its flags on `app` and
 // binds the callback that runs it. main.cpp lists them.
 
-#include "common.hpp"
+#include "options.hpp"
+#include "output.hpp"
+#include "settings.hpp"
 
 #include <health/issues.hpp>
 
 #include <CLI/CLI.hpp>
+
+#include <span>
+#include <string_view>
 
 namespace healthctl {
 
@@ -26,6 +31,15 @@ void setup_cleanup(CLI::App& app, const Globals& globals);
 void setup_backup(CLI::App& app, const Globals& globals);
 void setup_maintain(CLI::App& app, const Globals& globals);
 void setup_analyze(CLI::App& app, const Globals& globals);
+
+// A subcommand: its name and the function that declares it.
+struct Command {
+  std::string_view name;
+  void (*setup)(CLI::App&, const Globals&);
+};
+
+// Every subcommand, in the order --help lists them.
+std::span<const Command> command_table();
 
 // One line saying what an issue event was, as check and maintain print it.
 std::string describe_change(const health::IssueChange& change);

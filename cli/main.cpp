@@ -1,5 +1,5 @@
 // healthctl: the command-line face of libhealth. This file declares the
-// global options, lists the subcommands, and holds the one error handler that
+// global options, declares the subcommands of the command table, and holds the one error handler that
 // turns every failure into one line on stderr and an exit code.
 
 #include "commands.hpp"
@@ -87,24 +87,6 @@ std::string_view command_name(int argc, char** argv) {
   return {};
 }
 
-using Setup = void (*)(CLI::App&, const healthctl::Globals&);
-struct Command {
-  std::string_view name;
-  Setup setup;
-};
-
-// Every subcommand, in the order --help lists them.
-constexpr Command k_commands[] = {
-    {"init", healthctl::setup_init},         {"record", healthctl::setup_record},
-    {"ingest", healthctl::setup_ingest},     {"components", healthctl::setup_components},
-    {"metrics", healthctl::setup_metrics},   {"export", healthctl::setup_export},
-    {"summary", healthctl::setup_summary},   {"sql", healthctl::setup_sql},
-    {"threshold", healthctl::setup_threshold}, {"check", healthctl::setup_check},
-    {"issue", healthctl::setup_issue},       {"status", healthctl::setup_status},
-    {"cleanup", healthctl::setup_cleanup},   {"backup", healthctl::setup_backup},
-    {"maintain", healthctl::setup_maintain}, {"analyze", healthctl::setup_analyze},
-};
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -126,9 +108,10 @@ int main(int argc, char** argv) {
   // known command, only that one is declared. Otherwise (--help, a typo)
   // every command is, for the listing and the error.
   const std::string_view named = command_name(argc, argv);
-  const bool known = std::any_of(std::begin(k_commands), std::end(k_commands),
-                                 [&](const Command& command) { return command.name == named; });
-  for (const auto& command : k_commands)
+  const auto commands = healthctl::command_table();
+  const bool known = std::any_of(commands.begin(), commands.end(),
+                                 [&](const healthctl::Command& command) { return command.name == named; });
+  for (const auto& command : commands)
     if (!known || command.name == named) command.setup(app, globals);
 
   // check, status and maintain speak the monitoring-plugin convention: every

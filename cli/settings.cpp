@@ -1,15 +1,13 @@
-#include "common.hpp"
+#include "settings.hpp"
 
 #include <health/backup.hpp>
 #include <health/error.hpp>
 #include <health/names.hpp>
 #include <health/time.hpp>
 
-#include <CLI/CLI.hpp>
-
 #include <charconv>
-#include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <unistd.h>
 
 namespace healthctl {
@@ -43,6 +41,21 @@ health::Synchronous synchronous() {
   throw health::Error(health::ErrorKind::usage,
                       "HEALTH_SYNCHRONOUS='" + std::string(value) + "' is not normal or full",
                       "use HEALTH_SYNCHRONOUS=normal or full");
+}
+
+
+// A positive whole number from the environment, or nullopt when unset.
+std::optional<std::uint64_t> env_count(const char* name) {
+  const char* value = env(name);
+  if (value == nullptr) return std::nullopt;
+  const std::string_view text(value);
+  std::uint64_t number = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+  if (ec != std::errc{} || end != text.data() + text.size() || number == 0)
+    throw health::Error(health::ErrorKind::usage,
+                        std::string(name) + "='" + value + "' is not a positive whole number",
+                        std::string("set ") + name + " to a number such as 30");
+  return number;
 }
 
 } // namespace
@@ -89,76 +102,6 @@ health::Store open_store(const Globals& globals, health::OpenMode mode) {
   return health::Store::open(store_options(globals, mode));
 }
 
-std::string choose_format(const Globals& globals, std::string_view command,
-                          std::initializer_list<std::string_view> allowed,
-                          std::string_view fallback) {
-  if (globals.format.empty()) return std::string(fallback);
-  for (const auto format : allowed)
-    if (format == globals.format) return globals.format;
-  std::string names;
-  for (const auto format : allowed) {
-    if (!names.empty()) names += ", ";
-    names += format;
-  }
-  throw health::Error(health::ErrorKind::usage,
-                      "unsupported format '" + globals.format + "' for " + std::string(command),
-                      "use --format with one of: " + names);
-}
-
-void write_out(std::string_view text) {
-  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size())
-    throw health::Error(health::ErrorKind::runtime, "cannot write to standard output");
-}
-
-void flush_out() {
-  if (std::fflush(stdout) != 0)
-    throw health::Error(health::ErrorKind::runtime, "cannot write to standard output");
-}
-
-void add_range_options(CLI::App* command, RangeArgs& args) {
-  command->add_option("--since", args.since, "Start of the range, inclusive (default 24h ago)");
-  command->add_option("--until", args.until, "End of the range, exclusive (default now)");
-  command->add_option("-c,--component", args.components, "Only these components (repeatable or a,b)");
-  command->add_option("-m,--metric", args.metrics, "Only these metric names (repeatable or a,b)");
-  command->add_option("-l,--label", args.labels, "Only series with label key=value (repeatable)");
-}
-
-health::TimeRange parse_range(const RangeArgs& args, health::Millis now, bool allow_empty) {
-  const health::TimeRange range{health::parse_time(args.since, now), health::parse_time(args.until, now)};
-  if (range.until < range.since || (!allow_empty && range.until == range.since))
-    throw health::Error(health::ErrorKind::usage,
-                        allow_empty ? "--until is before --since" : "--until is not after --since",
-                        "give --since earlier than --until");
-  return range;
-}
-
-health::SeriesFilter series_filter(const Globals& globals, const RangeArgs& args) {
-  health::SeriesFilter filter;
-  filter.components = split_commas(args.components);
-  filter.metrics = split_commas(args.metrics);
-  if (!globals.node.empty()) filter.nodes.push_back(globals.node);
-  filter.labels = health::parse_label_args(args.labels);
-  return filter;
-}
-
-namespace {
-
-// A positive whole number from the environment, or nullopt when unset.
-std::optional<std::uint64_t> env_count(const char* name) {
-  const char* value = env(name);
-  if (value == nullptr) return std::nullopt;
-  const std::string_view text(value);
-  std::uint64_t number = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
-  if (ec != std::errc{} || end != text.data() + text.size() || number == 0)
-    throw health::Error(health::ErrorKind::usage,
-                        std::string(name) + "='" + value + "' is not a positive whole number",
-                        std::string("set ") + name + " to a number such as 30");
-  return number;
-}
-
-} // namespace
-
 health::CleanupOptions cleanup_options(const CleanupArgs& args, health::Millis now) {
   health::CleanupOptions options;
   options.now = now;
@@ -196,26 +139,18 @@ health::Millis backup_interval() {
                       "use a duration such as 24h");
 }
 
-namespace {
-int g_exit_status = 0;
-} // namespace
-
-void set_exit_status(int status) { g_exit_status = status; }
-int exit_status() { return g_exit_status; }
-
-std::vector<std::string> split_commas(const std::vector<std::string>& values) {
-  std::vector<std::string> out;
-  for (const auto& value : values) {
-    std::size_t start = 0;
-    for (;;) {
-      const auto comma = value.find(',', start);
-      const auto part = value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-      if (!part.empty()) out.push_back(part);
-      if (comma == std::string::npos) break;
-      start = comma + 1;
-    }
-  }
-  return out;
+std::string notify_command(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  const char* value = env("HEALTH_NOTIFY_CMD");
+  return value != nullptr ? value : "";
 }
+
+std::string actor(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  const char* user = env("USER");
+  return user != nullptr ? user : "healthctl";
+}
+
+bool no_color() { return env("NO_COLOR") != nullptr; }
 
 } // namespace healthctl

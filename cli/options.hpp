@@ -1,0 +1,43 @@
+#pragma once
+// Options shared by several commands: the time range and series filter of
+// the commands that read samples, and comma lists.
+
+#include "settings.hpp"
+
+#include <health/query.hpp>
+
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace healthctl {
+
+// The options of the commands that read a time range of some series:
+// --since/--until, -c, -m and -l.
+struct RangeArgs {
+  std::string since = "24h";
+  std::string until = "now";
+  std::vector<std::string> components;
+  std::vector<std::string> metrics;
+  std::vector<std::string> labels;
+};
+
+// Declares the RangeArgs options on `command`.
+void add_range_options(CLI::App* command, RangeArgs& args);
+
+// The half-open range [since, until) at `now`. Throws Error(usage) for a
+// malformed time or an end before the start (or at it, unless
+// `allow_empty`).
+health::TimeRange parse_range(const RangeArgs& args, health::Millis now, bool allow_empty);
+
+// The series filter of the arguments; an explicit --node keeps that node's
+// series only (HEALTH_NODE_NAME does not filter).
+health::SeriesFilter series_filter(const Globals& globals, const RangeArgs& args);
+
+// Splits comma lists given to a repeatable option: {"a,b", "c"} -> a, b, c.
+std::vector<std::string> split_commas(const std::vector<std::string>& values);
+
+} // namespace healthctl
