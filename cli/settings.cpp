@@ -2,10 +2,10 @@
 
 #include <health/backup.hpp>
 #include <health/error.hpp>
+#include <health/format.hpp>
 #include <health/names.hpp>
 #include <health/time.hpp>
 
-#include <charconv>
 #include <cstdlib>
 #include <optional>
 #include <unistd.h>
@@ -25,9 +25,7 @@ health::Millis busy_timeout() {
   const char* value = env("HEALTH_BUSY_TIMEOUT");
   if (value == nullptr) return 5 * health::k_second_ms;
   const std::string_view text(value);
-  health::Millis ms = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
-  if (ec == std::errc{} && end == text.data() + text.size() && ms >= 0) return ms;
+  if (const auto ms = health::parse_whole_number(text); ms && *ms >= 0) return *ms;
   if (auto duration = health::try_parse_duration(text)) return *duration;
   throw health::Error(health::ErrorKind::usage,
                       "HEALTH_BUSY_TIMEOUT='" + std::string(text) + "' is not a duration",
@@ -48,14 +46,12 @@ health::Synchronous synchronous() {
 std::optional<std::uint64_t> env_count(const char* name) {
   const char* value = env(name);
   if (value == nullptr) return std::nullopt;
-  const std::string_view text(value);
-  std::uint64_t number = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
-  if (ec != std::errc{} || end != text.data() + text.size() || number == 0)
+  const auto number = health::parse_whole_number(value);
+  if (!number || *number <= 0)
     throw health::Error(health::ErrorKind::usage,
                         std::string(name) + "='" + value + "' is not a positive whole number",
                         std::string("set ") + name + " to a number such as 30");
-  return number;
+  return static_cast<std::uint64_t>(*number);
 }
 
 } // namespace

@@ -2,6 +2,7 @@
 // Text building blocks shared by every output format: JSON strings, CSV
 // fields, numbers in shortest round-trip form, aligned tables.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,6 +24,10 @@ void append_json_member(std::string& out, std::string_view name, std::optional<d
 // ("45.7", "1", "1e+21").
 void append_number(std::string& out, double value);
 std::string number_text(double value);
+
+// All of `text` as a whole number (an optional leading '-', then digits), or
+// nullopt when it is empty, holds anything else or does not fit.
+std::optional<std::int64_t> parse_whole_number(std::string_view text);
 
 // Appends one CSV/TSV field, quoted as RFC 4180 requires when it holds the
 // separator, a quote, CR or LF.

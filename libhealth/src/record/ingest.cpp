@@ -1,6 +1,7 @@
 #include <health/ingest.hpp>
 
 #include <health/error.hpp>
+#include <health/format.hpp>
 #include <health/recorder.hpp>
 #include <health/series.hpp>
 
@@ -111,13 +112,6 @@ struct Row {
   std::string_view node, component, name, labels, type, unit, context;
   std::optional<double> value;
 };
-
-std::optional<std::int64_t> parse_int64(std::string_view text) {
-  std::int64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end != text.data() + text.size() || text.empty()) return std::nullopt;
-  return value;
-}
 
 struct PendingSeries {
   SeriesSpec spec;
@@ -363,7 +357,7 @@ private:
       if (null()) return true;
       std::string_view digits;
       if (!number(digits, /*integer_only=*/true)) return false;
-      m_row.ts = parse_int64(digits);
+      m_row.ts = parse_whole_number(digits);
       return m_row.ts.has_value();
     }
     if (key == "value") {
@@ -722,7 +716,7 @@ void read_csv(LineReader& lines, const std::string& name, Millis now, Loader& lo
       switch (columns[i]) {
       case Column::ts_ms:
         if (field.empty()) break;
-        row.ts = parse_int64(field);
+        row.ts = parse_whole_number(field);
         if (!row.ts) bad_row(where(), "ts_ms '" + std::string(field) + "' is not an integer");
         break;
       case Column::ts: ts_text = field; break;

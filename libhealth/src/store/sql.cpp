@@ -1,6 +1,7 @@
 #include <health/sql.hpp>
 
 #include <health/error.hpp>
+#include <health/format.hpp>
 #include <health/series.hpp>
 
 #include "store/sqlite.hpp"
@@ -21,11 +22,9 @@ bool blank(std::string_view text) {
 // Binds `value` as an integer or a real when all of it reads as one, else as
 // text, so that `-p since=1736937000000` compares as a number.
 void bind_inferred(sqlite3* db, sqlite3_stmt* statement, int index, const std::string& value) {
-  std::int64_t integer = 0;
-  const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), integer);
   int rc = SQLITE_OK;
-  if (ec == std::errc{} && end == value.data() + value.size() && !value.empty())
-    rc = sqlite3_bind_int64(statement, index, integer);
+  if (const auto integer = parse_whole_number(value))
+    rc = sqlite3_bind_int64(statement, index, *integer);
   else if (auto real = parse_value(value))
     rc = sqlite3_bind_double(statement, index, *real);
   else

@@ -55,3 +55,15 @@ TEST_CASE("format: rounding to decimals or significant digits", "[format]") {
 TEST_CASE("format: markdown tables escape the cell separator", "[format]") {
   CHECK(health::format_markdown_table({"a", "b"}, {{"1", "x|y"}}) == "| a | b |\n| --- | --- |\n| 1 | x\\|y |\n");
 }
+
+TEST_CASE("format: parse_whole_number takes all of the text or nothing", "[format]") {
+  CHECK(health::parse_whole_number("0") == 0);
+  CHECK(health::parse_whole_number("-42") == -42);
+  CHECK(health::parse_whole_number("9223372036854775807") == INT64_MAX);
+  CHECK_FALSE(health::parse_whole_number(""));
+  CHECK_FALSE(health::parse_whole_number("+1"));
+  CHECK_FALSE(health::parse_whole_number("12ms"));
+  CHECK_FALSE(health::parse_whole_number("1.5"));
+  CHECK_FALSE(health::parse_whole_number(" 1"));
+  CHECK_FALSE(health::parse_whole_number("9223372036854775808"));
+}
