@@ -43,4 +43,13 @@ std::optional<Labels> parse_labels(std::string_view text, std::string* problem =
 // Labels as a JSON object: {"k":"v",...}.
 void append_labels_json(std::string& out, const Labels& labels);
 
+// How a series is named for people, in one of two spellings:
+//   path   component/metric{k=v,k=v}   (analyze's findings)
+//   words  component metric {k=v,k=v} (command lines: check, issue, errors)
+// An empty `metric` names the component alone; labels are left off when
+// there are none.
+enum class NameStyle { path, words };
+std::string series_display_name(std::string_view component, std::string_view metric, const Labels& labels,
+                                NameStyle style);
+
 } // namespace health

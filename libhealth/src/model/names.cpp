@@ -163,4 +163,12 @@ void append_labels_json(std::string& out, const Labels& labels) {
   out += '}';
 }
 
+std::string series_display_name(std::string_view component, std::string_view metric, const Labels& labels,
+                                NameStyle style) {
+  std::string out(component);
+  if (!metric.empty()) out.append(style == NameStyle::path ? "/" : " ").append(metric);
+  if (!labels.empty()) out.append(style == NameStyle::path ? "{" : " {").append(format_labels(labels)).append("}");
+  return out;
+}
+
 } // namespace health

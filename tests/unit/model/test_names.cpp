@@ -59,3 +59,13 @@ TEST_CASE("names: canonical label text round-trips, escapes included", "[names]"
   CHECK_FALSE(health::parse_labels("a=1;a=2", &problem));
   CHECK(problem == "label a is given twice");
 }
+
+TEST_CASE("names: a series' display name in both spellings", "[names]") {
+  const health::Labels labels{{"code", "500"}, {"route", "/api"}};
+  using health::NameStyle;
+  CHECK(health::series_display_name("api", "errors", {}, NameStyle::path) == "api/errors");
+  CHECK(health::series_display_name("api", "errors", {}, NameStyle::words) == "api errors");
+  CHECK(health::series_display_name("api", "errors", labels, NameStyle::path) == "api/errors{code=500;route=/api}");
+  CHECK(health::series_display_name("api", "errors", labels, NameStyle::words) == "api errors {code=500;route=/api}");
+  CHECK(health::series_display_name("api", "", {}, NameStyle::path) == "api");
+}
