@@ -21,12 +21,17 @@ header_module() { # the module of public header $1 (without .hpp)
   local found
   case $1 in error) echo base; return ;; esac
   [[ -d "$src/$1" ]] && { echo "$1"; return; } # <health/render.hpp> is render/'s
-  found=$(find "$src" -mindepth 2 -maxdepth 2 -name "$1.cpp" -printf '%h\n' | head -1)
-  [[ -n "$found" ]] && basename "$found"
+  found=$(find "$src" -mindepth 2 -maxdepth 2 -name "$1.cpp" -printf '%h\n')
+  [[ -n "$found" ]] && basename "$(head -1 <<<"$found")"
 }
 
 failures=0
 fail() { echo "$1"; failures=$((failures + 1)); }
+
+# A public header's module must be unambiguous: one X.cpp in all of src.
+while IFS= read -r name; do
+  fail "libhealth/src: $name.cpp in more than one folder, so <health/$name.hpp> has no one module"
+done < <(find "$src" -mindepth 2 -maxdepth 2 -name '*.cpp' -printf '%f\n' | sort | uniq -d | sed 's/\.cpp$//')
 
 # A file of module $2 at path $1: every include must rank at or above it.
 check_file() {
