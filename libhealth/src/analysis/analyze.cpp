@@ -276,47 +276,6 @@ void add_actions(Analysis& a) {
 
 } // namespace
 
-Bucketer::Bucketer(MetricType type, Millis step_ms, TimeRange range) : m_type(type), m_step(step_ms), m_range(range) {}
-
-void Bucketer::add(Millis ts, double value) {
-  const Millis start = bucket_start(ts, m_step);
-  if (!m_values.empty() && start != m_start) close_bucket();
-  m_start = start;
-  m_values.add(ts, value);
-}
-
-void Bucketer::close_bucket() {
-  if (m_values.empty()) return;
-  const Millis covered = std::min(m_start + m_step, m_range.until) - std::max(m_start, m_range.since);
-  const Stats stats = m_values.finish(covered > 0 ? covered : m_step);
-  Bucket bucket;
-  bucket.at = m_start;
-  bucket.count = stats.count;
-  bucket.min = stats.min;
-  bucket.max = stats.max;
-  bucket.avg = stats.avg;
-  bucket.p95 = stats.p95;
-  switch (m_type) {
-  case MetricType::counter: bucket.value = stats.rate_per_s; break;
-  case MetricType::gauge: bucket.value = stats.avg; break;
-  case MetricType::timer:
-  case MetricType::rolling: bucket.value = stats.p95; break;
-  }
-  bucket.partial = bucket.at < m_range.since || bucket.at + m_step > m_range.until;
-  if (m_type == MetricType::counter && !m_done.empty())
-    for (Millis at = m_done.back().at + m_step; at < bucket.at; at += m_step) {
-      Bucket empty;
-      empty.at = at;
-      m_done.push_back(empty);
-    }
-  m_done.push_back(bucket);
-}
-
-std::vector<Bucket> Bucketer::finish() {
-  close_bucket();
-  return std::exchange(m_done, {});
-}
-
 std::vector<Anomaly> find_anomalies(const SeriesInfo& series, const std::vector<Bucket>& baseline,
                                     const std::vector<Bucket>& window, Millis step_ms) {
   const auto before = judged(series, baseline);
