@@ -147,12 +147,16 @@ TEST_CASE("bucketer: day buckets start at local midnight across a daylight savin
   CHECK(days[2].stats.count == 24);
   CHECK(days[3].stats.count == 2);
 
-  // A counter's empty days between two with samples are kept at local midnight too.
+  // A counter's empty days between two with samples are kept, at local
+  // midnight too: the short day is 23 hours long.
+  const Millis april1_local = march31_local + k_day_ms;
   const auto counter = kept(health::Bucketer(health::MetricType::counter, k_day_ms, range, berlin),
-                            {{march29, 1}, {march31_local + k_hour_ms, 1}});
-  REQUIRE(counter.size() == 3);
+                            {{march29, 1}, {april1_local + k_hour_ms, 1}});
+  REQUIRE(counter.size() == 4);
   CHECK(counter[1].at == march30_local);
   CHECK(counter[1].count == 0);
   CHECK(counter[2].at == march31_local);
+  CHECK(counter[2].count == 0);
+  CHECK(counter[3].at == april1_local);
   health::set_local_zone("UTC");
 }
