@@ -1,6 +1,6 @@
 #pragma once
 // Aggregates over samples: the statistics of a range or a bucket, exact
-// percentiles, bucket alignment, and the trend of a series.
+// percentiles, bucket alignment, the buckets of a series, and its trend.
 
 #include <health/series.hpp>
 #include <health/time.hpp>
@@ -11,6 +11,12 @@
 #include <vector>
 
 namespace health {
+
+// A half-open range of instants [since, until).
+struct TimeRange {
+  Millis since = 0;
+  Millis until = 0;
+};
 
 enum class Agg { count, sum, min, max, avg, last, rate, p50, p95, p99 };
 
@@ -69,6 +75,80 @@ double quantile(const std::vector<double>& sorted, double p);
 // since the epoch, shifted by `offset_ms` (a time zone's UTC offset, for
 // day-sized buckets at local midnight).
 Millis bucket_start(Millis t, Millis step_ms, Millis offset_ms = 0);
+
+// The start of the bucket of `step` holding `t` in `zone`: multiples of the
+// step in local time, so day buckets start at local midnight (daylight
+// saving days included).
+Millis zoned_bucket_start(Millis t, Millis step, const Zone& zone);
+
+// The start of the bucket after the one starting at `start`.
+Millis next_bucket_start(Millis start, Millis step, const Zone& zone);
+
+// One bucket of a series, as Bucketer keeps it.
+struct Bucket {
+  Millis at = 0; // start
+  std::size_t count = 0;
+  double min = 0;
+  double max = 0;
+  double avg = 0;
+  double p95 = 0;
+  double value = 0; // the measure: rate per second, average or p95 by type
+  bool partial = false; // only part of it lies in the range (the bucket in progress, say)
+};
+
+// Groups the samples of one series of `type`, given in time order, into
+// buckets of `step_ms` that start at whole multiples of the step in `zone`'s
+// local time (zoned_bucket_start: 10:45, 10:50, ...; day buckets at local
+// midnight), and computes the Stats of each. A bucket's rate is over the part
+// of it inside `range` (over the whole bucket when none of it is). Buckets
+// without samples are left out, except as kept below.
+//
+// Two ways to take the buckets; use one per Bucketer:
+// - streamed: add(ts, value, emit) and finish(emit) call
+//   `emit(Millis start, const Stats& stats)` for each bucket as it closes,
+//   so memory does not grow with the buckets;
+// - kept: add(ts, value), then finish() returns every bucket as a Bucket in
+//   time order. A counter's buckets without samples between its first and
+//   last bucket are kept too, with count 0 and value 0 (no increments is a
+//   rate of 0).
+class Bucketer {
+public:
+  Bucketer(MetricType type, Millis step_ms, TimeRange range, const Zone& zone = Zone::utc());
+
+  // Adds a sample at or after the previous one; one past the open bucket
+  // emits that bucket first.
+  template <typename Emit>
+  void add(Millis ts, double value, Emit&& emit) {
+    if (!m_values.empty() && ts >= m_end) finish(emit);
+    if (m_values.empty()) open(ts);
+    m_values.add(ts, value);
+  }
+
+  // Emits the open bucket, if any; the Bucketer is then empty.
+  template <typename Emit>
+  void finish(Emit&& emit) {
+    if (!m_values.empty()) emit(m_start, m_values.finish(covered()));
+  }
+
+  // As above, keeping the buckets instead of emitting them.
+  void add(Millis ts, double value);
+  // The kept buckets in time order; the Bucketer is then empty.
+  std::vector<Bucket> finish();
+
+private:
+  void open(Millis ts);
+  Millis covered() const;
+  void keep(Millis start, const Stats& stats);
+
+  MetricType m_type;
+  Millis m_step;
+  TimeRange m_range;
+  Zone m_zone;
+  Millis m_start = 0; // the open bucket, when m_values has samples
+  Millis m_end = 0;
+  StatsBuilder m_values;
+  std::vector<Bucket> m_kept;
+};
 
 // The smallest step from the ladder 1s 2s 5s 10s 15s 30s 1m 2m 5m 10m 15m 30m
 // 1h 2h 3h 6h 12h 1d 2d 7d 14d 28d ... that splits `range` into at most

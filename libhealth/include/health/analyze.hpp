@@ -52,18 +52,6 @@ struct AnalyzeOptions {
   bool history = false;                // keep each series' coarse bucketed history
 };
 
-// One bucket of a series.
-struct Bucket {
-  Millis at = 0; // start
-  std::size_t count = 0;
-  double min = 0;
-  double max = 0;
-  double avg = 0;
-  double p95 = 0;
-  double value = 0; // the measure: rate per second, average or p95 by type
-  bool partial = false; // only part of it lies in the range (the bucket in progress, say)
-};
-
 struct Anomaly {
   SeriesInfo series;
   Millis at = 0;    // start of the first anomalous bucket
@@ -129,26 +117,6 @@ struct Analysis {
 // Analyzes the file at `options.now`. Throws Error(not_found) when a
 // component of `options.components` is unknown.
 Analysis analyze(Store& store, const AnalyzeOptions& options);
-
-// The value of each bucket of `step_ms` (starting at multiples of the step
-// since the epoch) of samples given in time order, for a series of `type`
-// (see above). A counter's rate is over the part of its bucket inside `range`.
-class Bucketer {
-public:
-  Bucketer(MetricType type, Millis step_ms, TimeRange range);
-  void add(Millis ts, double value);
-  // The buckets in time order; the builder is emptied.
-  std::vector<Bucket> finish();
-
-private:
-  void close_bucket();
-  MetricType m_type;
-  Millis m_step;
-  TimeRange m_range;
-  Millis m_start = 0; // of the open bucket, when m_values has samples
-  StatsBuilder m_values;
-  std::vector<Bucket> m_done;
-};
 
 // The anomalies of `window` buckets against `baseline` buckets (see above).
 std::vector<Anomaly> find_anomalies(const SeriesInfo& series, const std::vector<Bucket>& baseline,

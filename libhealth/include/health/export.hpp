@@ -56,12 +56,4 @@ using TextSink = std::function<void(std::string_view)>;
 ExportTotals write_export(Store& store, const ExportOptions& options, Millis generated_at,
                           const TextSink& out);
 
-// The start of the bucket of `step` holding `t` in `zone`: multiples of the
-// step in local time, so day buckets start at local midnight (daylight
-// saving days included).
-Millis zoned_bucket_start(Millis t, Millis step, const Zone& zone);
-
-// The start of the bucket after the one starting at `start`.
-Millis next_bucket_start(Millis start, Millis step, const Zone& zone);
-
 } // namespace health

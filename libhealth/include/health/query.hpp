@@ -2,6 +2,7 @@
 // Read queries: the component and series listings, and sample scans over a
 // time range.
 
+#include <health/aggregate.hpp>
 #include <health/series.hpp>
 #include <health/store.hpp>
 
@@ -13,12 +14,6 @@
 #include <vector>
 
 namespace health {
-
-// A half-open range of instants [since, until).
-struct TimeRange {
-  Millis since = 0;
-  Millis until = 0;
-};
 
 // Which series a query covers. Empty lists match everything; each label must
 // be present with that value.

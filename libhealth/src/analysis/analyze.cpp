@@ -119,6 +119,10 @@ bool overlaps(const Issue& issue, TimeRange range) {
   return issue.first_detected < range.until && (issue.open() || !issue.resolved_at || *issue.resolved_at >= range.since);
 }
 
+bool resolved_in(const Issue& issue, TimeRange range) {
+  return !issue.open() && issue.resolved_at && *issue.resolved_at >= range.since && *issue.resolved_at < range.until;
+}
+
 std::vector<Uptime> uptime_of(const std::vector<std::string>& components, const std::vector<Issue>& issues,
                               TimeRange window) {
   std::vector<Uptime> out;
@@ -134,7 +138,7 @@ std::vector<Uptime> uptime_of(const std::vector<std::string>& components, const 
       ++uptime.incidents;
       const auto spans = critical_spans(issue, window);
       down.insert(down.end(), spans.begin(), spans.end());
-      if (!issue.open() && issue.resolved_at && *issue.resolved_at >= window.since && *issue.resolved_at < window.until) {
+      if (resolved_in(issue, window)) {
         repair_ms += static_cast<double>(*issue.resolved_at - issue.first_detected);
         ++repaired;
       }
@@ -274,48 +278,185 @@ void add_actions(Analysis& a) {
   }
 }
 
-} // namespace
-
-Bucketer::Bucketer(MetricType type, Millis step_ms, TimeRange range) : m_type(type), m_step(step_ms), m_range(range) {}
-
-void Bucketer::add(Millis ts, double value) {
-  const Millis start = bucket_start(ts, m_step);
-  if (!m_values.empty() && start != m_start) close_bucket();
-  m_start = start;
-  m_values.add(ts, value);
+// An analysis with the periods and the anomaly step of `options`, and
+// nothing found yet. Throws Error(usage) for an empty window or a negative
+// baseline.
+Analysis periods_of(const AnalyzeOptions& options) {
+  if (options.window_ms <= 0) throw Error(ErrorKind::usage, "the window must be longer than zero");
+  if (options.baseline_ms < 0) throw Error(ErrorKind::usage, "the baseline must not be negative");
+  Analysis a;
+  a.generated_at = options.now;
+  a.window = {options.now - options.window_ms, options.now};
+  a.baseline = {a.window.since - options.baseline_ms, a.window.since};
+  a.step_ms = std::max(step_for_points(options.window_ms, k_window_buckets),
+                       step_for_points(options.window_ms + options.baseline_ms, k_total_buckets));
+  return a;
 }
 
-void Bucketer::close_bucket() {
-  if (m_values.empty()) return;
-  const Millis covered = std::min(m_start + m_step, m_range.until) - std::max(m_start, m_range.since);
-  const Stats stats = m_values.finish(covered > 0 ? covered : m_step);
-  Bucket bucket;
-  bucket.at = m_start;
-  bucket.count = stats.count;
-  bucket.min = stats.min;
-  bucket.max = stats.max;
-  bucket.avg = stats.avg;
-  bucket.p95 = stats.p95;
-  switch (m_type) {
-  case MetricType::counter: bucket.value = stats.rate_per_s; break;
-  case MetricType::gauge: bucket.value = stats.avg; break;
-  case MetricType::timer:
-  case MetricType::rolling: bucket.value = stats.p95; break;
+// Throws Error(not_found) for the first of `components` that `report` does
+// not hold.
+void require_components(const HealthReport& report, const std::vector<std::string>& components) {
+  for (const auto& c : components)
+    if (std::none_of(report.components.begin(), report.components.end(),
+                     [&c](const ComponentHealth& h) { return h.component == c; }))
+      throw Error(ErrorKind::not_found, "no component '" + c + "' in the database", "see 'healthctl components'");
+}
+
+std::vector<std::string> component_names(const HealthReport& report) {
+  std::vector<std::string> out;
+  for (const auto& c : report.components) out.push_back(c.component);
+  return out;
+}
+
+// The issues of `components` that are open or were open at some time in the
+// window, with their events. The open ones also go to `a.active_issues` and
+// those resolved in the window to `a.recently_resolved`.
+std::vector<Issue> read_issues(Store& store, const std::vector<std::string>& components, Analysis& a) {
+  IssueFilter filter;
+  filter.which = IssueFilter::Which::all;
+  filter.components = components;
+  std::vector<Issue> issues;
+  for (const auto& listed : list_issues(store, filter)) {
+    if (!overlaps(listed, a.window) && !listed.open()) continue;
+    issues.push_back(get_issue(store, listed.id));
+    const auto& issue = issues.back();
+    if (issue.open())
+      a.active_issues.push_back(issue);
+    else if (resolved_in(issue, a.window))
+      a.recently_resolved.push_back(issue);
   }
-  bucket.partial = bucket.at < m_range.since || bucket.at + m_step > m_range.until;
-  if (m_type == MetricType::counter && !m_done.empty())
-    for (Millis at = m_done.back().at + m_step; at < bucket.at; at += m_step) {
-      Bucket empty;
-      empty.at = at;
-      m_done.push_back(empty);
-    }
-  m_done.push_back(bucket);
+  return issues;
 }
 
-std::vector<Bucket> Bucketer::finish() {
-  close_bucket();
-  return std::exchange(m_done, {});
+// The latest k_kept_intervals intervals between the samples of a series
+// given in time order, and the time of the last sample.
+class RecentIntervals {
+public:
+  void add(Millis ts) {
+    if (m_last_seen) {
+      m_intervals.push_back(ts - *m_last_seen);
+      // Trimmed by halves: constant time per sample, however many there are.
+      if (m_intervals.size() >= 2 * k_kept_intervals)
+        m_intervals.erase(m_intervals.begin(), m_intervals.begin() + static_cast<std::ptrdiff_t>(k_kept_intervals));
+    }
+    m_last_seen = ts;
+  }
+  std::optional<Millis> last_seen() const { return m_last_seen; }
+  // At most k_kept_intervals, oldest first.
+  std::vector<Millis> latest() const {
+    const auto kept = static_cast<std::ptrdiff_t>(std::min(m_intervals.size(), k_kept_intervals));
+    return {m_intervals.end() - kept, m_intervals.end()};
+  }
+
+private:
+  std::vector<Millis> m_intervals;
+  std::optional<Millis> m_last_seen;
+};
+
+// What one pass over a series' samples in the baseline and the window
+// collects: the statistics of both periods, the window's trend and (when
+// asked for) history, the anomaly buckets over both, and the intervals
+// between samples.
+struct SeriesScan {
+  SeriesScan(MetricType type, const Analysis& a, std::optional<Millis> history_step)
+      : window_since(a.window.since), trend(type, a.window.since, a.window.until),
+        // Buckets start at whole multiples of the step (10:45, 10:50, ...).
+        buckets(type, a.step_ms, {a.baseline.since, a.window.until}),
+        history(type, history_step.value_or(a.step_ms), a.window), keep_history(history_step.has_value()) {}
+
+  void add(Millis ts, double value) {
+    if (ts < window_since) {
+      before.add(ts, value);
+    } else {
+      current.add(ts, value);
+      trend.add(ts, value);
+      if (keep_history) history.add(ts, value);
+    }
+    buckets.add(ts, value);
+    intervals.add(ts);
+  }
+
+  Millis window_since;
+  StatsBuilder before;
+  StatsBuilder current;
+  TrendBuilder trend;
+  Bucketer buckets;
+  Bucketer history;
+  bool keep_history;
+  RecentIntervals intervals;
+};
+
+// The length of `period` a rate is over: the part from the series' `first`
+// sample on (a series born yesterday has no quiet week before it), and one
+// bucket of `step_ms` at least (one sample a moment old is not a rate of
+// thousands).
+Millis rate_span(TimeRange period, Millis first, Millis step_ms) {
+  return std::min(period.until - period.since, std::max(period.until - std::max(period.since, first), step_ms));
 }
+
+// The window's level against the baseline's in percent; nullopt without a
+// baseline level, or for a series other than a counter without samples in
+// the window.
+std::optional<double> change_pct(const SeriesAnalysis& s) {
+  if (!s.baseline || level(s.series, *s.baseline) == 0 || (s.current.count == 0 && !is_counter(s.series)))
+    return std::nullopt;
+  return (level(s.series, s.current) - level(s.series, *s.baseline)) / std::abs(level(s.series, *s.baseline)) *
+         100.0;
+}
+
+// The statistics, trend, history and change of a scanned series.
+SeriesAnalysis measure_series(SeriesInfo info, SeriesScan& scan, const Analysis& a) {
+  SeriesAnalysis s;
+  s.series = std::move(info);
+  const Millis first = *s.series.first;
+  if (!scan.before.empty()) s.baseline = scan.before.finish(rate_span(a.baseline, first, a.step_ms));
+  s.current = scan.current.finish(rate_span(a.window, first, a.step_ms));
+  s.trend = scan.trend.finish();
+  if (scan.keep_history) s.history = scan.history.finish();
+  s.change_pct = change_pct(s);
+  return s;
+}
+
+// Judges the buckets of series `s` over the baseline and the window: its
+// anomalies go to `a`, and its trend is stable when it ends inside what the
+// baseline held.
+void judge_buckets(SeriesAnalysis& s, const std::vector<Bucket>& buckets, Analysis& a) {
+  const auto split = std::partition_point(buckets.begin(), buckets.end(),
+                                          [&](const Bucket& b) { return b.at + a.step_ms <= a.window.since; });
+  const std::vector<Bucket> before(buckets.begin(), split);
+  const std::vector<Bucket> window(split, buckets.end());
+  if (!ends_outside_baseline(s.series, s.trend, before, window, a.step_ms)) s.trend.direction = TrendDirection::stable;
+  const auto found = find_anomalies(s.series, before, window, a.step_ms);
+  a.anomalies.insert(a.anomalies.end(), found.begin(), found.end());
+}
+
+// Scans each series of `options.components` with samples in the baseline or
+// the window once, and adds its analysis, anomalies and staleness to `a`:
+// the strongest anomaly and the longest silent series first.
+void analyze_series(Store& store, const AnalyzeOptions& options, Analysis& a) {
+  SeriesFilter filter;
+  filter.components = options.components;
+  std::optional<Millis> history_step;
+  if (options.history) history_step = step_for_points(options.window_ms, k_history_buckets);
+  SampleScanner scanner(store, WithContext::no);
+  for (auto& info : list_series(store, filter, WithStats::yes)) {
+    if (!info.last || *info.last < a.baseline.since || !info.first || *info.first >= a.window.until) continue;
+    SeriesScan scan(info.type, a, history_step);
+    scanner.scan(info, {a.baseline.since, a.window.until}, [&](const SampleRow& row) { scan.add(row.ts, row.value); });
+    const auto last_seen = scan.intervals.last_seen();
+    if (!last_seen) continue;
+    SeriesAnalysis s = measure_series(std::move(info), scan, a);
+    judge_buckets(s, scan.buckets.finish(), a);
+    if (auto stale = stale_check(s.series, scan.intervals.latest(), last_seen, options.now)) a.stale.push_back(*stale);
+    a.series.push_back(std::move(s));
+  }
+  std::stable_sort(a.anomalies.begin(), a.anomalies.end(),
+                   [](const Anomaly& x, const Anomaly& y) { return std::abs(x.score) > std::abs(y.score); });
+  std::stable_sort(a.stale.begin(), a.stale.end(),
+                   [](const StaleSeries& x, const StaleSeries& y) { return x.last_seen < y.last_seen; });
+}
+
+} // namespace
 
 std::vector<Anomaly> find_anomalies(const SeriesInfo& series, const std::vector<Bucket>& baseline,
                                     const std::vector<Bucket>& window, Millis step_ms) {
@@ -365,111 +506,18 @@ std::vector<Anomaly> find_anomalies(const SeriesInfo& series, const std::vector<
 }
 
 Analysis analyze(Store& store, const AnalyzeOptions& options) {
-  if (options.window_ms <= 0) throw Error(ErrorKind::usage, "the window must be longer than zero");
-  if (options.baseline_ms < 0) throw Error(ErrorKind::usage, "the baseline must not be negative");
-  Analysis a;
-  a.generated_at = options.now;
-  a.window = {options.now - options.window_ms, options.now};
-  a.baseline = {a.window.since - options.baseline_ms, a.window.since};
-  a.step_ms = std::max(step_for_points(options.window_ms, k_window_buckets),
-                       step_for_points(options.window_ms + options.baseline_ms, k_total_buckets));
-  const Millis history_step = step_for_points(options.window_ms, k_history_buckets);
-
+  Analysis a = periods_of(options);
   ReadSnapshot snapshot(store);
   a.status = health_report(store, options.components, options.now);
-  for (const auto& c : options.components)
-    if (std::none_of(a.status.components.begin(), a.status.components.end(),
-                     [&c](const ComponentHealth& h) { return h.component == c; }))
-      throw Error(ErrorKind::not_found, "no component '" + c + "' in the database", "see 'healthctl components'");
-
-  IssueFilter issue_filter;
-  issue_filter.which = IssueFilter::Which::all;
-  issue_filter.components = options.components;
-  std::vector<Issue> issues;
-  for (const auto& listed : list_issues(store, issue_filter)) {
-    if (!overlaps(listed, a.window) && !listed.open()) continue;
-    issues.push_back(get_issue(store, listed.id));
-    const auto& issue = issues.back();
-    if (issue.open())
-      a.active_issues.push_back(issue);
-    else if (issue.resolved_at && *issue.resolved_at >= a.window.since && *issue.resolved_at < a.window.until)
-      a.recently_resolved.push_back(issue);
-  }
-
-  SeriesFilter filter;
-  filter.components = options.components;
-  SampleScanner scanner(store, WithContext::no);
-  for (auto& info : list_series(store, filter, WithStats::yes)) {
-    if (!info.last || *info.last < a.baseline.since || !info.first || *info.first >= a.window.until) continue;
-    SeriesAnalysis s;
-    s.series = std::move(info);
-    StatsBuilder current;
-    StatsBuilder before;
-    TrendBuilder trend(s.series.type, a.window.since, a.window.until);
-    // Buckets start at whole multiples of the step (10:45, 10:50, ...).
-    Bucketer buckets(s.series.type, a.step_ms, {a.baseline.since, a.window.until});
-    Bucketer history(s.series.type, history_step, a.window);
-    std::vector<Millis> intervals;
-    std::optional<Millis> last_seen;
-    scanner.scan(s.series, {a.baseline.since, a.window.until}, [&](const SampleRow& row) {
-      if (row.ts < a.window.since) {
-        before.add(row.ts, row.value);
-      } else {
-        current.add(row.ts, row.value);
-        trend.add(row.ts, row.value);
-        if (options.history) history.add(row.ts, row.value);
-      }
-      buckets.add(row.ts, row.value);
-      if (last_seen) {
-        intervals.push_back(row.ts - *last_seen);
-        if (intervals.size() >= 2 * k_kept_intervals)
-          intervals.erase(intervals.begin(), intervals.begin() + static_cast<std::ptrdiff_t>(k_kept_intervals));
-      }
-      last_seen = row.ts;
-    });
-    if (!last_seen) continue;
-    // Rates are over the part of each period the series existed in (a
-    // series born yesterday has no quiet week before it), and over one
-    // bucket at least (one sample a moment old is not a rate of thousands).
-    const auto span = [&](TimeRange period) {
-      return std::min(period.until - period.since,
-                      std::max(period.until - std::max(period.since, *s.series.first), a.step_ms));
-    };
-    if (!before.empty()) s.baseline = before.finish(span(a.baseline));
-    s.current = current.finish(span(a.window));
-    s.trend = trend.finish();
-    if (options.history) s.history = history.finish();
-    if (s.baseline && level(s.series, *s.baseline) != 0 && (s.current.count > 0 || is_counter(s.series)))
-      s.change_pct = (level(s.series, s.current) - level(s.series, *s.baseline)) /
-                     std::abs(level(s.series, *s.baseline)) * 100.0;
-
-    auto all = buckets.finish();
-    const auto split = std::partition_point(all.begin(), all.end(), [&](const Bucket& b) { return b.at + a.step_ms <= a.window.since; });
-    const std::vector<Bucket> before_buckets(all.begin(), split);
-    const std::vector<Bucket> window_buckets(split, all.end());
-    if (!ends_outside_baseline(s.series, s.trend, before_buckets, window_buckets, a.step_ms))
-      s.trend.direction = TrendDirection::stable;
-    const auto found = find_anomalies(s.series, before_buckets, window_buckets, a.step_ms);
-    a.anomalies.insert(a.anomalies.end(), found.begin(), found.end());
-    if (intervals.size() > k_kept_intervals)
-      intervals.erase(intervals.begin(), intervals.end() - static_cast<std::ptrdiff_t>(k_kept_intervals));
-    if (auto stale = stale_check(s.series, intervals, last_seen, options.now)) a.stale.push_back(*stale);
-    a.series.push_back(std::move(s));
-  }
-  std::stable_sort(a.anomalies.begin(), a.anomalies.end(),
-                   [](const Anomaly& x, const Anomaly& y) { return std::abs(x.score) > std::abs(y.score); });
-  std::stable_sort(a.stale.begin(), a.stale.end(),
-                   [](const StaleSeries& x, const StaleSeries& y) { return x.last_seen < y.last_seen; });
-
+  require_components(a.status, options.components);
+  const auto issues = read_issues(store, options.components, a);
+  analyze_series(store, options, a);
   add_recent_changes(a, issues);
   a.backup = backup_status(store);
   add_backup_changes(a, store);
   std::stable_sort(a.recent_changes.begin(), a.recent_changes.end(),
                    [](const RecentChange& x, const RecentChange& y) { return x.at < y.at; });
-
-  std::vector<std::string> components;
-  for (const auto& c : a.status.components) components.push_back(c.component);
-  a.uptime = uptime_of(components, issues, a.window);
+  a.uptime = uptime_of(component_names(a.status), issues, a.window);
   add_actions(a);
   return a;
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 namespace health {
 
@@ -156,6 +157,70 @@ Millis bucket_start(Millis t, Millis step_ms, Millis offset_ms) {
   Millis bucket = shifted / step_ms;
   if (shifted % step_ms != 0 && shifted < 0) --bucket;
   return bucket * step_ms - offset_ms;
+}
+
+Millis zoned_bucket_start(Millis t, Millis step, const Zone& zone) {
+  if (zone.is_utc()) return bucket_start(t, step);
+  Millis start = bucket_start(t, step, zone.offset_at(t));
+  // Across a daylight saving change the offset at the bucket's start differs
+  // from the one at `t`: align to local time at the start itself.
+  const Millis local_start = start + zone.offset_at(t);
+  const Millis corrected = local_start - zone.offset_at(start);
+  if (corrected <= t) start = corrected;
+  return start;
+}
+
+Millis next_bucket_start(Millis start, Millis step, const Zone& zone) {
+  if (zone.is_utc() || step < k_day_ms) return start + step;
+  // Local days are 23 to 25 hours long: land inside the next one, then align.
+  return zoned_bucket_start(start + step + 2 * k_hour_ms, step, zone);
+}
+
+Bucketer::Bucketer(MetricType type, Millis step_ms, TimeRange range, const Zone& zone)
+    : m_type(type), m_step(step_ms), m_range(range), m_zone(zone) {}
+
+void Bucketer::open(Millis ts) {
+  m_start = zoned_bucket_start(ts, m_step, m_zone);
+  m_end = next_bucket_start(m_start, m_step, m_zone);
+}
+
+Millis Bucketer::covered() const {
+  const Millis covered = std::min(m_end, m_range.until) - std::max(m_start, m_range.since);
+  return covered > 0 ? covered : m_end - m_start;
+}
+
+void Bucketer::add(Millis ts, double value) {
+  add(ts, value, [this](Millis start, const Stats& stats) { keep(start, stats); });
+}
+
+std::vector<Bucket> Bucketer::finish() {
+  finish([this](Millis start, const Stats& stats) { keep(start, stats); });
+  return std::exchange(m_kept, {});
+}
+
+void Bucketer::keep(Millis start, const Stats& stats) {
+  if (m_type == MetricType::counter && !m_kept.empty())
+    for (Millis at = next_bucket_start(m_kept.back().at, m_step, m_zone); at < start;
+         at = next_bucket_start(at, m_step, m_zone)) {
+      Bucket empty;
+      empty.at = at;
+      m_kept.push_back(empty);
+    }
+  Bucket bucket;
+  bucket.at = start;
+  bucket.count = stats.count;
+  bucket.min = stats.min;
+  bucket.max = stats.max;
+  bucket.avg = stats.avg;
+  bucket.p95 = stats.p95;
+  switch (m_type) {
+  case MetricType::counter: bucket.value = stats.rate_per_s; break;
+  case MetricType::gauge: bucket.value = stats.avg; break;
+  case MetricType::timer:
+  case MetricType::rolling: bucket.value = stats.p95; break;
+  }
+  bucket.partial = start < m_range.since || next_bucket_start(start, m_step, m_zone) > m_range.until;
+  m_kept.push_back(bucket);
 }
 
 Millis step_for_points(Millis range_ms, std::size_t max_points) {

@@ -3,7 +3,6 @@
 #include <health/error.hpp>
 #include <health/format.hpp>
 
-#include <algorithm>
 #include <array>
 #include <charconv>
 #include <set>
@@ -108,39 +107,6 @@ void append_stats_json(std::string& out, const Stats& stats) {
   out += '}';
 }
 
-// Groups samples of one series into buckets in time order and calls `emit`
-// for each bucket that holds samples.
-class Bucketer {
-public:
-  Bucketer(const ExportOptions& options, Millis step) : m_options(options), m_step(step) {}
-
-  template <typename Emit>
-  void add(Millis ts, double value, Emit&& emit) {
-    if (!m_builder.empty() && ts >= m_end) finish(emit);
-    if (m_builder.empty()) {
-      m_start = zoned_bucket_start(ts, m_step, m_options.zone);
-      m_end = next_bucket_start(m_start, m_step, m_options.zone);
-    }
-    m_builder.add(ts, value);
-  }
-
-  // Emits the open bucket, if any. The rate of a bucket is over the part of
-  // it inside the range.
-  template <typename Emit>
-  void finish(Emit&& emit) {
-    if (m_builder.empty()) return;
-    const Millis span = std::min(m_end, m_options.range.until) - std::max(m_start, m_options.range.since);
-    emit(m_start, m_builder.finish(span));
-  }
-
-private:
-  const ExportOptions& m_options;
-  Millis m_step;
-  StatsBuilder m_builder;
-  Millis m_start = 0;
-  Millis m_end = 0;
-};
-
 class Exporter {
 public:
   Exporter(Store& store, const ExportOptions& options, const TextSink& sink, Millis step,
@@ -236,7 +202,7 @@ private:
         ++m_totals.rows;
         m_out.maybe_flush();
       };
-      Bucketer bucketer(m_options, m_step);
+      Bucketer bucketer(info.type, m_step, m_options.range, m_options.zone);
       m_scanner.scan(info, m_options.range, [&](const SampleRow& row) {
         bucketer.add(row.ts, row.value, emit);
         ++m_totals.samples;
@@ -364,7 +330,7 @@ private:
         ++m_totals.rows;
         m_out.maybe_flush();
       };
-      Bucketer bucketer(m_options, m_step);
+      Bucketer bucketer(info.type, m_step, m_options.range, m_options.zone);
       m_scanner.scan(info, m_options.range,
                      [&](const SampleRow& row) { bucketer.add(row.ts, row.value, emit); });
       bucketer.finish(emit);
@@ -388,23 +354,6 @@ std::optional<ExportFormat> parse_export_format(std::string_view text) {
   if (text == "csv") return ExportFormat::csv;
   if (text == "tsv") return ExportFormat::tsv;
   return std::nullopt;
-}
-
-Millis zoned_bucket_start(Millis t, Millis step, const Zone& zone) {
-  if (zone.is_utc()) return bucket_start(t, step);
-  Millis start = bucket_start(t, step, zone.offset_at(t));
-  // Across a daylight saving change the offset at the bucket's start differs
-  // from the one at `t`: align to local time at the start itself.
-  const Millis local_start = start + zone.offset_at(t);
-  const Millis corrected = local_start - zone.offset_at(start);
-  if (corrected <= t) start = corrected;
-  return start;
-}
-
-Millis next_bucket_start(Millis start, Millis step, const Zone& zone) {
-  if (zone.is_utc() || step < k_day_ms) return start + step;
-  // Local days are 23 to 25 hours long: land inside the next one, then align.
-  return zoned_bucket_start(start + step + 2 * k_hour_ms, step, zone);
 }
 
 ExportTotals write_export(Store& store, const ExportOptions& options, Millis generated_at,
