@@ -22,9 +22,11 @@ struct HookOutcome {
 
 std::string_view to_string(HookOutcome::Kind kind);
 
-// Runs `command` with /bin/sh -c in a process group of its own, `input` on
-// its stdin, its stdout and stderr on this process's stderr. Past `timeout`
-// the group is killed. Throws only when the process cannot be started.
+// Runs `command` with run_process: /bin/sh -c in a process group of its
+// own, `input` on its stdin, its stdout and stderr on this process's stderr.
+// Past `timeout`, counted from the start (a hook that never reads its input
+// times out too), the group is killed. Throws Error(runtime) only when the
+// process cannot be started.
 HookOutcome run_hook(const std::string& command, const std::string& input, Millis timeout);
 
 // What a hook receives: {"event":{...},"issue":{...}} (the issue without

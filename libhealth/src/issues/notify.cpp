@@ -1,46 +1,13 @@
 #include <health/notify.hpp>
 
 #include <health/error.hpp>
+#include <health/process.hpp>
 
 #include "store/sqlite.hpp"
-
-#include <cerrno>
-#include <csignal>
-#include <cstring>
-#include <ctime>
-
-#include <fcntl.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 namespace health {
 
 namespace {
-
-void sleep_ms(long ms) {
-  timespec pause{0, ms * 1000000L};
-  ::nanosleep(&pause, nullptr);
-}
-
-// Writes all of `input` to `fd`, giving up quietly when the hook closed its
-// stdin (EPIPE, with SIGPIPE ignored for the duration).
-void feed(int fd, const std::string& input) {
-  struct sigaction ignore {};
-  struct sigaction previous {};
-  ignore.sa_handler = SIG_IGN;
-  ::sigaction(SIGPIPE, &ignore, &previous);
-  std::size_t done = 0;
-  while (done < input.size()) {
-    const ssize_t written = ::write(fd, input.data() + done, input.size() - done);
-    if (written < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    done += static_cast<std::size_t>(written);
-  }
-  ::close(fd);
-  ::sigaction(SIGPIPE, &previous, nullptr);
-}
 
 std::optional<Issue> load_issue(Store& store, std::int64_t id) {
   try {
@@ -74,44 +41,24 @@ std::string_view to_string(HookOutcome::Kind kind) {
 }
 
 HookOutcome run_hook(const std::string& command, const std::string& input, Millis timeout) {
-  int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0)
-    throw Error(ErrorKind::runtime, std::string("cannot start the notify hook: ") + std::strerror(errno));
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    ::close(pipe_fds[0]);
-    ::close(pipe_fds[1]);
-    throw Error(ErrorKind::runtime, std::string("cannot start the notify hook: ") + std::strerror(errno));
+  ProcessSpec spec;
+  spec.command = command;
+  spec.input = input;
+  spec.timeout = timeout;
+  spec.child_stdout = ChildStdout::to_stderr; // stdout belongs to healthctl's own output
+  const ProcessOutcome outcome = run_process(spec);
+  switch (outcome.kind) {
+  case ProcessOutcome::Kind::exited:
+    if (outcome.exit_status == 0) return {HookOutcome::Kind::delivered, ""};
+    return {HookOutcome::Kind::failed, "exit status " + std::to_string(outcome.exit_status)};
+  case ProcessOutcome::Kind::signaled:
+    return {HookOutcome::Kind::failed, "killed by signal " + std::to_string(outcome.signal_number)};
+  case ProcessOutcome::Kind::timed_out:
+    return {HookOutcome::Kind::timeout, "timed out after " + format_duration(timeout)};
+  case ProcessOutcome::Kind::lost: return {HookOutcome::Kind::failed, outcome.error};
+  case ProcessOutcome::Kind::not_started: break;
   }
-  if (pid == 0) {
-    ::setpgid(0, 0);
-    ::dup2(pipe_fds[0], STDIN_FILENO);
-    ::dup2(STDERR_FILENO, STDOUT_FILENO); // stdout belongs to healthctl's own output
-    ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  ::setpgid(pid, pid);
-  ::close(pipe_fds[0]);
-  feed(pipe_fds[1], input);
-
-  const Millis deadline = now_ms() + timeout;
-  int status = 0;
-  for (;;) {
-    const pid_t done = ::waitpid(pid, &status, WNOHANG);
-    if (done == pid) break;
-    if (done < 0 && errno != EINTR) return {HookOutcome::Kind::failed, std::strerror(errno)};
-    if (now_ms() >= deadline) {
-      ::kill(-pid, SIGTERM);
-      sleep_ms(100);
-      ::kill(-pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      return {HookOutcome::Kind::timeout, "timed out after " + format_duration(timeout)};
-    }
-    sleep_ms(5);
-  }
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {HookOutcome::Kind::delivered, ""};
-  if (WIFEXITED(status)) return {HookOutcome::Kind::failed, "exit status " + std::to_string(WEXITSTATUS(status))};
-  return {HookOutcome::Kind::failed, "killed by signal " + std::to_string(WTERMSIG(status))};
+  throw Error(ErrorKind::runtime, "cannot start the notify hook: " + outcome.error);
 }
 
 std::string event_payload(const Issue& issue, const IssueEvent& event, Millis now) {

@@ -304,6 +304,9 @@ TEST_CASE("notify: hooks get the event as JSON, failures and hangs are recorded 
   const auto failing = health::run_hook("exit 3", "{}", 5 * k_second_ms);
   CHECK(failing.kind == health::HookOutcome::Kind::failed);
   CHECK(failing.detail == "exit status 3");
+  const auto killed = health::run_hook("kill -9 $$", "{}", 5 * k_second_ms);
+  CHECK(killed.kind == health::HookOutcome::Kind::failed);
+  CHECK(killed.detail == "killed by signal 9");
   const auto hanging = health::run_hook("sleep 30", "{}", 300);
   CHECK(hanging.kind == health::HookOutcome::Kind::timeout);
   CHECK(hanging.detail == "timed out after 300ms");

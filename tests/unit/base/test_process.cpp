@@ -1,0 +1,267 @@
+#include <health/process.hpp>
+
+#include "temp_dir.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+
+using health::ProcessOutcome;
+using health::ProcessSpec;
+using Kind = ProcessOutcome::Kind;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Long enough for a loaded two-core machine, short enough that a runner
+// which hangs fails the test instead of hanging it.
+constexpr auto k_bound = 20s;
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string quoted(const std::string& path) { return "'" + path + "'"; }
+
+// Every byte value, NUL included, in a pattern that does not repeat every 256.
+std::string binary_input(std::size_t size) {
+  std::string out(size, '\0');
+  for (std::size_t i = 0; i < size; ++i) out[i] = static_cast<char>((i * 7 + i / 251) & 0xff);
+  return out;
+}
+
+ProcessSpec spec_for(std::string command, std::string input = {}, health::Millis timeout = 10'000) {
+  ProcessSpec spec;
+  spec.command = std::move(command);
+  spec.input = std::move(input);
+  spec.timeout = timeout;
+  return spec;
+}
+
+// Starts run_process(`spec`) on a thread of its own.
+std::future<ProcessOutcome> start(ProcessSpec spec) {
+  auto promise = std::make_shared<std::promise<ProcessOutcome>>();
+  auto future = promise->get_future();
+  std::thread([promise, spec = std::move(spec)] { promise->set_value(health::run_process(spec)); }).detach();
+  return future;
+}
+
+// The outcome of `future`, or nullopt when it is not there within `bound`
+// (its thread is then left behind, stuck).
+std::optional<ProcessOutcome> within(std::future<ProcessOutcome>& future, std::chrono::milliseconds bound) {
+  if (future.wait_for(bound) != std::future_status::ready) return std::nullopt;
+  return future.get();
+}
+
+std::optional<ProcessOutcome> run_within(ProcessSpec spec, std::chrono::milliseconds bound = k_bound) {
+  auto future = start(std::move(spec));
+  return within(future, bound);
+}
+
+// Whether a process of group `pgid` still runs. A member that is already a
+// zombie does not count: the system's init reaps orphans when it will.
+bool group_runs(pid_t pgid) {
+  if (::kill(-pgid, 0) != 0 && errno == ESRCH) return false;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue; // not a process
+    const std::string stat = slurp(entry.path().string() + "/stat");
+    const auto close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    char state = 0;
+    int ppid = 0;
+    int group = 0;
+    if (std::sscanf(stat.c_str() + close + 1, " %c %d %d", &state, &ppid, &group) != 3) continue;
+    if (group == pgid && state != 'Z' && state != 'X') return true;
+  }
+  return false;
+}
+
+bool group_ends_within(pid_t pgid, std::chrono::milliseconds bound) {
+  const auto until = std::chrono::steady_clock::now() + bound;
+  while (group_runs(pgid)) {
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+  return true;
+}
+
+} // namespace
+
+TEST_CASE("process: the exit status comes back and stdin arrives intact", "[process]") {
+  const test::TempDir dir;
+  const std::string input = binary_input(1 << 20);
+  const auto copied = run_within(spec_for("cat > " + quoted(dir.file("copy")) + "; exit 3", input));
+  REQUIRE(copied);
+  CHECK(copied->kind == Kind::exited);
+  CHECK(copied->exit_status == 3);
+  CHECK(copied->elapsed >= 0);
+  CHECK(slurp(dir.file("copy")) == input);
+
+  const auto empty = run_within(spec_for("cat > " + quoted(dir.file("empty"))));
+  REQUIRE(empty);
+  CHECK(empty->kind == Kind::exited);
+  CHECK(empty->exit_status == 0);
+  CHECK(std::filesystem::file_size(dir.file("empty")) == 0);
+}
+
+TEST_CASE("process: a command that never reads its stdin is timed out at the deadline", "[process]") {
+  const test::TempDir dir;
+  // 4 MiB is far more than a socket buffer: feeding it blocks until the
+  // deadline, which must cover the feeding too.
+  const auto outcome = run_within(spec_for("sleep 30", std::string(4 << 20, 'x'), 300), 5s);
+  REQUIRE(outcome);
+  CHECK(outcome->kind == Kind::timed_out);
+  CHECK(outcome->elapsed >= 300);
+  CHECK(outcome->elapsed < 5000);
+}
+
+TEST_CASE("process: a command that closes its stdin at once exits without SIGPIPE here", "[process]") {
+  const test::TempDir dir;
+  // SIGPIPE at its default would end this test process, were the runner to
+  // raise it.
+  struct sigaction before {};
+  REQUIRE(::sigaction(SIGPIPE, nullptr, &before) == 0);
+  const auto outcome = run_within(spec_for("exec 0<&-; sleep 0.1", std::string(4 << 20, 'x')));
+  REQUIRE(outcome);
+  CHECK(outcome->kind == Kind::exited);
+  CHECK(outcome->exit_status == 0);
+  struct sigaction after {};
+  REQUIRE(::sigaction(SIGPIPE, nullptr, &after) == 0);
+  CHECK(after.sa_handler == before.sa_handler);
+}
+
+TEST_CASE("process: the SIGPIPE disposition and the signal mask are left as they were", "[process]") {
+  const test::TempDir dir;
+  struct sigaction before {};
+  REQUIRE(::sigaction(SIGPIPE, nullptr, &before) == 0);
+  sigset_t mask_before;
+  REQUIRE(::pthread_sigmask(SIG_BLOCK, nullptr, &mask_before) == 0);
+
+  REQUIRE(run_within(spec_for("exec 0<&-; exit 0", std::string(1 << 20, 'x'))));
+  REQUIRE(run_within(spec_for("sleep 30", std::string(1 << 20, 'x'), 200)));
+  REQUIRE(run_within(spec_for("cat > /dev/null", std::string(1 << 20, 'x'))));
+
+  struct sigaction after {};
+  REQUIRE(::sigaction(SIGPIPE, nullptr, &after) == 0);
+  CHECK(after.sa_handler == before.sa_handler);
+  CHECK(after.sa_flags == before.sa_flags);
+  sigset_t mask_after;
+  REQUIRE(::pthread_sigmask(SIG_BLOCK, nullptr, &mask_after) == 0);
+  for (int number = 1; number < SIGRTMIN; ++number) {
+    INFO("signal " << number);
+    CHECK(sigismember(&mask_after, number) == sigismember(&mask_before, number));
+  }
+}
+
+TEST_CASE("process: at the deadline the whole process group is ended", "[process]") {
+  const test::TempDir dir;
+  const std::string pid_file = dir.file("pid");
+  // $$ is the shell's pid, which is also the id of its process group.
+  const auto outcome = run_within(spec_for("echo $$ > " + quoted(pid_file) + "; sleep 30 & sleep 30", {}, 1000));
+  REQUIRE(outcome);
+  CHECK(outcome->kind == Kind::timed_out);
+  CHECK(outcome->elapsed < 5000);
+  const std::string pid_text = slurp(pid_file);
+  REQUIRE(!pid_text.empty());
+  const pid_t pgid = std::stoi(pid_text);
+  REQUIRE(pgid > 1);
+  CHECK(group_ends_within(pgid, 10s));
+}
+
+TEST_CASE("process: a missing command exits with status 127, a killed one reports the signal", "[process]") {
+  const test::TempDir dir;
+  const auto missing = run_within(spec_for("healthctl-test-no-such-command 2>/dev/null"));
+  REQUIRE(missing);
+  CHECK(missing->kind == Kind::exited);
+  CHECK(missing->exit_status == 127);
+
+  const auto killed = run_within(spec_for("kill -9 $$"));
+  REQUIRE(killed);
+  CHECK(killed->kind == Kind::signaled);
+  CHECK(killed->signal_number == SIGKILL);
+}
+
+TEST_CASE("process: the child's stdout goes where the spec says, and it gets no other descriptor of ours",
+          "[process]") {
+  const test::TempDir dir;
+  const auto target = [](const std::string& pid, const std::string& fd) {
+    return std::filesystem::read_symlink("/proc/" + pid + "/fd/" + fd).string();
+  };
+  // Descriptors this process lets every child inherit anyway (from whoever
+  // started the tests): not ours to close.
+  std::set<std::string> inheritable{"0", "1", "2"};
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    const std::string name = entry.path().filename().string();
+    const int flags = ::fcntl(std::stoi(name), F_GETFD);
+    if (flags >= 0 && (flags & FD_CLOEXEC) == 0) inheritable.insert(name);
+  }
+
+  for (const auto where : {health::ChildStdout::to_stderr, health::ChildStdout::inherit}) {
+    // The child tells its pid and waits to be looked at, its stdin unread.
+    const std::string pid_file = dir.file(where == health::ChildStdout::inherit ? "inherit" : "to_stderr");
+    auto spec = spec_for("echo $$ > " + quoted(pid_file) + "; exec sleep 30", "unread input");
+    spec.child_stdout = where;
+    auto running = start(spec);
+    std::string pid = slurp(pid_file);
+    for (int tries = 0; tries < 1000 && (pid.empty() || pid.back() != '\n'); ++tries) {
+      std::this_thread::sleep_for(10ms);
+      pid = slurp(pid_file);
+    }
+    REQUIRE(!pid.empty());
+    pid.pop_back();
+
+    CHECK(target(pid, "1") == target("self", where == health::ChildStdout::inherit ? "1" : "2"));
+    CHECK(target(pid, "0").rfind("socket:", 0) == 0);
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/" + pid + "/fd")) {
+      INFO("descriptor " << entry.path().filename().string() << " of the child");
+      CHECK(inheritable.count(entry.path().filename().string()) == 1);
+    }
+    ::kill(std::stoi(pid), SIGTERM);
+    const auto outcome = within(running, k_bound);
+    REQUIRE(outcome);
+    CHECK(outcome->kind == Kind::signaled);
+    CHECK(outcome->signal_number == SIGTERM);
+  }
+}
+
+TEST_CASE("process: four threads running processes at once each get their own outcome", "[process]") {
+  const test::TempDir dir;
+  std::vector<std::future<ProcessOutcome>> running;
+  for (int i = 0; i < 3; ++i)
+    running.push_back(start(spec_for("cat > " + quoted(dir.file("copy" + std::to_string(i))) + "; exit " +
+                                         std::to_string(10 + i),
+                                     binary_input((256 << 10) + static_cast<std::size_t>(i)))));
+  running.push_back(start(spec_for("sleep 30", std::string(1 << 20, 'x'), 500)));
+
+  std::vector<std::optional<ProcessOutcome>> outcomes;
+  for (auto& future : running) outcomes.push_back(within(future, k_bound));
+  for (int i = 0; i < 3; ++i) {
+    INFO("process " << i);
+    const auto& outcome = outcomes[static_cast<std::size_t>(i)];
+    REQUIRE(outcome);
+    CHECK(outcome->kind == Kind::exited);
+    CHECK(outcome->exit_status == 10 + i);
+    CHECK(slurp(dir.file("copy" + std::to_string(i))) == binary_input((256 << 10) + static_cast<std::size_t>(i)));
+  }
+  REQUIRE(outcomes[3]);
+  CHECK(outcomes[3]->kind == Kind::timed_out);
+}
