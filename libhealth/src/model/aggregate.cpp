@@ -10,8 +10,10 @@ namespace health {
 
 namespace {
 
-constexpr Agg k_aggs[] = {Agg::count, Agg::sum, Agg::min, Agg::max, Agg::avg,
-                          Agg::last,  Agg::rate, Agg::p50, Agg::p95, Agg::p99};
+// Every aggregate with its name: one table for printing and parsing.
+constexpr std::pair<Agg, std::string_view> k_agg_names[] = {
+    {Agg::count, "count"}, {Agg::sum, "sum"},   {Agg::min, "min"}, {Agg::max, "max"}, {Agg::avg, "avg"},
+    {Agg::last, "last"},   {Agg::rate, "rate"}, {Agg::p50, "p50"}, {Agg::p95, "p95"}, {Agg::p99, "p99"}};
 constexpr std::size_t k_trend_buckets = 24;
 constexpr double k_material_change = 0.10;
 constexpr double k_consistent_fit = 0.5;
@@ -20,24 +22,14 @@ constexpr double k_volatile_variation = 0.5;
 } // namespace
 
 std::string_view to_string(Agg agg) {
-  switch (agg) {
-  case Agg::count: return "count";
-  case Agg::sum: return "sum";
-  case Agg::min: return "min";
-  case Agg::max: return "max";
-  case Agg::avg: return "avg";
-  case Agg::last: return "last";
-  case Agg::rate: return "rate";
-  case Agg::p50: return "p50";
-  case Agg::p95: return "p95";
-  case Agg::p99: return "p99";
-  }
+  for (const auto& [each, name] : k_agg_names)
+    if (each == agg) return name;
   return "count";
 }
 
 std::optional<Agg> parse_agg(std::string_view text) {
-  for (const auto agg : k_aggs)
-    if (to_string(agg) == text) return agg;
+  for (const auto& [agg, name] : k_agg_names)
+    if (name == text) return agg;
   return std::nullopt;
 }
 

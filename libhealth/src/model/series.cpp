@@ -8,21 +8,24 @@
 
 namespace health {
 
+namespace {
+
+// Every metric type with its name: one table for printing and parsing.
+constexpr std::pair<MetricType, std::string_view> k_type_names[] = {
+    {MetricType::counter, "counter"}, {MetricType::gauge, "gauge"},
+    {MetricType::timer, "timer"},     {MetricType::rolling, "rolling"}};
+
+} // namespace
+
 std::string_view to_string(MetricType type) {
-  switch (type) {
-  case MetricType::counter: return "counter";
-  case MetricType::gauge: return "gauge";
-  case MetricType::timer: return "timer";
-  case MetricType::rolling: return "rolling";
-  }
+  for (const auto& [each, name] : k_type_names)
+    if (each == type) return name;
   return "counter";
 }
 
 std::optional<MetricType> parse_metric_type(std::string_view text) {
-  for (const auto type : {MetricType::counter, MetricType::gauge, MetricType::timer,
-                          MetricType::rolling}) {
-    if (text == to_string(type)) return type;
-  }
+  for (const auto& [type, name] : k_type_names)
+    if (name == text) return type;
   return std::nullopt;
 }
 

@@ -326,21 +326,7 @@ public:
 
   bool read() {
     skip_space();
-    if (!take('{')) return false;
-    skip_space();
-    if (!take('}')) {
-      do {
-        skip_space();
-        std::string_view key;
-        if (!string(key)) return false;
-        skip_space();
-        if (!take(':')) return false;
-        skip_space();
-        if (!field(key)) return false;
-        skip_space();
-      } while (take(','));
-      if (!take('}')) return false;
-    }
+    if (!object([this](std::string_view key) { return field(key); })) return false;
     skip_space();
     return m_pos == m_text.size();
   }
@@ -372,25 +358,33 @@ private:
     return false;
   }
 
-  bool labels() {
+  // An object `{"key": value, ...}` whose values `member(key)` reads.
+  template <typename Member> bool object(Member member) {
     if (!take('{')) return false;
-    Labels labels;
     skip_space();
-    if (!take('}')) {
-      do {
-        skip_space();
-        std::string_view label;
-        std::string_view value;
-        if (!string(label)) return false;
-        skip_space();
-        if (!take(':')) return false;
-        skip_space();
-        if (!string(value)) return false;
-        labels.emplace_back(label, value);
-        skip_space();
-      } while (take(','));
-      if (!take('}')) return false;
-    }
+    if (take('}')) return true;
+    do {
+      skip_space();
+      std::string_view key;
+      if (!string(key)) return false;
+      skip_space();
+      if (!take(':')) return false;
+      skip_space();
+      if (!member(key)) return false;
+      skip_space();
+    } while (take(','));
+    return take('}');
+  }
+
+  bool labels() {
+    Labels labels;
+    const bool read = object([&](std::string_view label) {
+      std::string_view value;
+      if (!string(value)) return false;
+      labels.emplace_back(label, value);
+      return true;
+    });
+    if (!read) return false;
     m_scratch.labels = format_labels(labels);
     m_row.labels = m_scratch.labels;
     return true;
