@@ -2,6 +2,8 @@
 
 #include <health/error.hpp>
 
+#include "base/enum_names.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <utility>
@@ -11,7 +13,7 @@ namespace health {
 namespace {
 
 // Every aggregate with its name: one table for printing and parsing.
-constexpr std::pair<Agg, std::string_view> k_agg_names[] = {
+constexpr EnumName<Agg> k_agg_names[] = {
     {Agg::count, "count"}, {Agg::sum, "sum"},   {Agg::min, "min"}, {Agg::max, "max"}, {Agg::avg, "avg"},
     {Agg::last, "last"},   {Agg::rate, "rate"}, {Agg::p50, "p50"}, {Agg::p95, "p95"}, {Agg::p99, "p99"}};
 constexpr std::size_t k_trend_buckets = 24;
@@ -21,17 +23,9 @@ constexpr double k_volatile_variation = 0.5;
 
 } // namespace
 
-std::string_view to_string(Agg agg) {
-  for (const auto& [each, name] : k_agg_names)
-    if (each == agg) return name;
-  return "count";
-}
+std::string_view to_string(Agg agg) { return name_of(k_agg_names, agg); }
 
-std::optional<Agg> parse_agg(std::string_view text) {
-  for (const auto& [agg, name] : k_agg_names)
-    if (name == text) return agg;
-  return std::nullopt;
-}
+std::optional<Agg> parse_agg(std::string_view text) { return value_named(k_agg_names, text); }
 
 std::vector<Agg> parse_agg_list(const std::vector<std::string>& texts) {
   std::vector<Agg> out;

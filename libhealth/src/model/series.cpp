@@ -1,5 +1,7 @@
 #include <health/series.hpp>
 
+#include "base/enum_names.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -11,23 +13,15 @@ namespace health {
 namespace {
 
 // Every metric type with its name: one table for printing and parsing.
-constexpr std::pair<MetricType, std::string_view> k_type_names[] = {
+constexpr EnumName<MetricType> k_type_names[] = {
     {MetricType::counter, "counter"}, {MetricType::gauge, "gauge"},
     {MetricType::timer, "timer"},     {MetricType::rolling, "rolling"}};
 
 } // namespace
 
-std::string_view to_string(MetricType type) {
-  for (const auto& [each, name] : k_type_names)
-    if (each == type) return name;
-  return "counter";
-}
+std::string_view to_string(MetricType type) { return name_of(k_type_names, type); }
 
-std::optional<MetricType> parse_metric_type(std::string_view text) {
-  for (const auto& [type, name] : k_type_names)
-    if (name == text) return type;
-  return std::nullopt;
-}
+std::optional<MetricType> parse_metric_type(std::string_view text) { return value_named(k_type_names, text); }
 
 std::optional<std::string> value_problem(MetricType type, double value) {
   if (!std::isfinite(value)) return "the value must be a finite number";
