@@ -1,13 +1,21 @@
-// Offsets from UTC read from the system's compiled zoneinfo (TZif, RFC 8536)
-// and POSIX TZ rules, without the C library's process-wide zone.
+// Zone: offsets from UTC read from the system's compiled zoneinfo (TZif,
+// RFC 8536) and POSIX TZ rules, without the C library's process-wide zone.
 
 #include "base/zone.hpp"
+
+#include <health/error.hpp>
 
 #include <date/date.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstdlib>
 #include <limits>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace health {
 
@@ -25,6 +33,9 @@ constexpr int k_table_end_year = 2200;
 // The seconds that fit in milliseconds; TZif times beyond (zic once wrote
 // -2^59 for "the beginning of time") are clamped.
 constexpr std::int64_t k_max_seconds = std::numeric_limits<Millis>::max() / 1000;
+// Zone files are a few kilobytes: a larger file is not one.
+constexpr std::size_t k_max_zone_file = std::size_t{1} << 20;
+constexpr std::string_view k_default_zoneinfo = "/usr/share/zoneinfo";
 // The `from` of a rule that holds at every instant.
 constexpr std::int64_t k_always = std::numeric_limits<std::int64_t>::min();
 
@@ -447,5 +458,95 @@ bool ZoneTable::is_always_utc() const {
   return m_at.empty() && m_initial == 0 &&
          (!m_rule || (!m_rule->has_dst && m_rule->std_offset == 0));
 }
+
+std::optional<std::string> zone_file_path(std::string_view name) {
+  const bool safe =
+      !name.empty() && name.front() != '/' && name.find("..") == std::string_view::npos &&
+      std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '/' || c == '_' ||
+               c == '-' || c == '+';
+      });
+  if (!safe) return std::nullopt;
+  const char* dir = std::getenv("TZDIR");
+  std::string path(dir != nullptr && dir[0] != '\0' ? std::string_view(dir) : k_default_zoneinfo);
+  path += '/';
+  path += name;
+  return path;
+}
+
+namespace {
+
+// The bytes of the regular file at `path`, or nullopt when it cannot be read,
+// is not a regular file or is too large to be a zone file.
+std::optional<std::string> read_zone_file(const std::string& path) {
+  // O_NONBLOCK: a FIFO must not hang the open; fstat then refuses it.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return std::nullopt;
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat info {};
+  if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) return std::nullopt;
+  std::string bytes;
+  char buffer[4096];
+  for (;;) {
+    const ssize_t got = ::read(fd, buffer, sizeof buffer);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return std::nullopt;
+    if (got == 0) return bytes;
+    bytes.append(buffer, static_cast<std::size_t>(got));
+    if (bytes.size() > k_max_zone_file) return std::nullopt;
+  }
+}
+
+// The table of the zone file at `path`, or nullopt (with `problem` set when
+// the file is there but is not a zone file).
+std::optional<ZoneTable> load_zone_file(const std::string& path, std::string& problem) {
+  const auto bytes = read_zone_file(path);
+  if (!bytes) return std::nullopt;
+  auto table = ZoneTable::from_tzif(*bytes, problem);
+  if (!table) problem = path + ": " + problem;
+  return table;
+}
+
+std::shared_ptr<const ZoneTable> shared(ZoneTable table) {
+  if (table.is_always_utc()) return nullptr;
+  return std::make_shared<const ZoneTable>(std::move(table));
+}
+
+} // namespace
+
+Zone Zone::named(std::string_view name) {
+  if (name == "UTC") return utc();
+  std::string problem;
+  std::optional<ZoneTable> table;
+  if (const auto path = zone_file_path(name)) table = load_zone_file(*path, problem);
+  if (!table)
+    throw Error(ErrorKind::usage, "unknown time zone '" + std::string(name) + "'",
+                "use an IANA name such as Europe/Berlin, UTC or local", problem);
+  return Zone(shared(std::move(*table)));
+}
+
+Zone Zone::local() {
+  const char* variable = std::getenv("TZ");
+  std::string problem;
+  if (variable == nullptr) {
+    auto table = load_zone_file("/etc/localtime", problem);
+    return table ? Zone(shared(std::move(*table))) : utc();
+  }
+  const std::string tz(variable);
+  std::string_view spec(tz);
+  if (!spec.empty() && spec.front() == ':') spec.remove_prefix(1);
+  if (spec.empty()) return utc();
+  const auto path = spec.front() == '/' ? std::optional<std::string>(spec) : zone_file_path(spec);
+  if (path) {
+    if (auto table = load_zone_file(*path, problem)) return Zone(shared(std::move(*table)));
+  }
+  if (const auto rule = parse_zone_rule(spec)) return Zone(shared(ZoneTable::from_rule(*rule)));
+  return utc();
+}
+
+Millis Zone::offset_at(Millis t) const { return m_table == nullptr ? 0 : m_table->offset_at(t); }
 
 } // namespace health

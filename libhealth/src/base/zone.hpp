@@ -102,4 +102,8 @@ private:
   Millis m_table_until = 0;
 };
 
+// The installed zone file of an IANA `name` ($TZDIR, else /usr/share/zoneinfo),
+// or nothing for a name that could step outside that folder.
+std::optional<std::string> zone_file_path(std::string_view name);
+
 } // namespace health

@@ -1,18 +1,26 @@
+#include <health/error.hpp>
 #include <health/time.hpp>
 
 #include "base/zone.hpp"
 
 #include <catch2/catch.hpp>
 
+#include "temp_dir.hpp"
+
+#include <atomic>
 #include <cstdlib>
 #include <ctime>
+#include <filesystem>
+#include <fstream>
 #include <iterator>
 #include <limits>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 using health::Millis;
+using health::Zone;
 
 namespace {
 
@@ -50,6 +58,11 @@ private:
   const char* m_name;
   std::optional<std::string> m_old;
 };
+
+std::optional<std::string> environment(const char* name) {
+  const char* value = std::getenv(name);
+  return value == nullptr ? std::nullopt : std::optional<std::string>(value);
+}
 
 // The C library's offset in milliseconds at `t`, in the zone TZ names.
 Millis libc_offset(Millis t) {
@@ -97,6 +110,13 @@ std::vector<std::string> differences(OffsetAt&& offset_at, const char* from_text
   return found;
 }
 
+// As differences, for the zone `name` every 6 hours.
+std::vector<std::string> zone_differences(const char* name, const char* from, const char* until) {
+  ScopedEnv tz("TZ", name);
+  const Zone zone = Zone::named(name);
+  return differences([&](Millis t) { return zone.offset_at(t); }, from, until, 6 * k_hour_s);
+}
+
 // The first instant, every `step` seconds from `from` to `until`, at which
 // the offsets `a` and `b` disagree, or "" when they agree throughout.
 template <typename A, typename B>
@@ -115,6 +135,20 @@ auto offset_of(const health::ZoneRule& rule) {
 template <typename HasOffset>
 auto offset_of(const HasOffset& zone) {
   return [&zone](Millis t) { return zone.offset_at(t); };
+}
+
+const char* const k_zones[] = {"Europe/Berlin",     "America/New_York", "Australia/Lord_Howe",
+                               "Asia/Kolkata",      "America/Sao_Paulo", "Pacific/Apia",
+                               "Africa/Casablanca", "Europe/Dublin",    "UTC"};
+
+health::Error zone_error(std::string_view name) {
+  try {
+    Zone::named(name);
+  } catch (const health::Error& error) {
+    return error;
+  }
+  FAIL("Zone::named accepted '" << name << "'");
+  return health::Error(health::ErrorKind::runtime, "unreachable");
 }
 
 // A TZif file of `version` ('\0' for 1) with local time types of `offsets`
@@ -165,6 +199,113 @@ std::string tzif_problem(const std::string& bytes) {
 }
 
 } // namespace
+
+TEST_CASE("zone: offsets agree with the C library every 6 hours from 1900 to 2100", "[zone]") {
+  for (const char* name : k_zones) {
+    INFO(name);
+    CHECK(zone_differences(name, "1900-01-01", "2100-01-01") == k_none);
+  }
+}
+
+TEST_CASE("zone: offsets agree with the C library long after the last transition", "[zone]") {
+  // Past 2200 the footer rule is asked directly instead of through the table.
+  for (const char* name : k_zones) {
+    INFO(name);
+    CHECK(zone_differences(name, "2190-01-01", "2215-01-01") == k_none);
+    CHECK(zone_differences(name, "2398-06-01", "2402-06-01") == k_none);
+    CHECK(zone_differences(name, "9996-01-01", "9999-12-31") == k_none);
+  }
+}
+
+TEST_CASE("zone: UTC and fixed zones", "[zone]") {
+  CHECK(Zone::utc().is_utc());
+  CHECK(Zone::utc().offset_at(0) == 0);
+  CHECK(Zone::named("UTC").is_utc());
+  CHECK(Zone::named("Etc/UTC").is_utc());
+  CHECK_FALSE(Zone::named("Europe/Berlin").is_utc());
+  const Zone kolkata = Zone::named("Asia/Kolkata");
+  CHECK(kolkata.offset_at(seconds_of("2025-06-01") * 1000) == (5 * 60 + 30) * 60 * 1000);
+  CHECK(Zone::named("Etc/GMT+5").offset_at(0) == -5 * k_hour_s * 1000);
+}
+
+TEST_CASE("zone: unknown names and paths are usage errors", "[zone]") {
+  for (const char* name : {"Mars/Olympus", "../../etc/passwd", "../etc/passwd", "/etc/passwd",
+                           "Europe/../../../etc/passwd", "", "Europe", "europe berlin", "zone.tab",
+                           "local"}) {
+    INFO(name);
+    const auto error = zone_error(name);
+    CHECK(error.kind() == health::ErrorKind::usage);
+    CHECK(std::string(error.what()) == "unknown time zone '" + std::string(name) + "'");
+    CHECK(error.hint() == "use an IANA name such as Europe/Berlin, UTC or local");
+  }
+}
+
+TEST_CASE("zone: TZDIR names the zoneinfo folder and a broken file is refused", "[zone]") {
+  test::TempDir dir;
+  std::string berlin;
+  {
+    std::ifstream in("/usr/share/zoneinfo/Europe/Berlin", std::ios::binary);
+    berlin.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  REQUIRE(berlin.size() > 100);
+  std::filesystem::create_directories(dir.path() / "Test");
+  std::ofstream(dir.file("Test/Berlin"), std::ios::binary) << berlin;
+  std::ofstream(dir.file("Test/Broken"), std::ios::binary) << berlin.substr(0, berlin.size() / 2);
+  ScopedEnv tzdir("TZDIR", dir.path().c_str());
+  const Millis summer = seconds_of("2025-07-01") * 1000;
+  CHECK(Zone::named("Test/Berlin").offset_at(summer) == 2 * k_hour_s * 1000);
+  const auto broken = zone_error("Test/Broken");
+  CHECK(std::string(broken.what()) == "unknown time zone 'Test/Broken'");
+  CHECK(broken.detail() == dir.file("Test/Broken") + ": truncated");
+  CHECK(std::string(zone_error("Europe/Berlin").what()) == "unknown time zone 'Europe/Berlin'");
+}
+
+TEST_CASE("zone: building a zone leaves TZ and the C library's zone alone", "[zone]") {
+  ScopedEnv tz("TZ", "America/New_York");
+  const Millis summer = seconds_of("2025-07-01") * 1000;
+  REQUIRE(libc_offset(summer) == -4 * k_hour_s * 1000);
+  const Zone berlin = Zone::named("Europe/Berlin");
+  const Zone dublin = Zone::named("Europe/Dublin");
+  CHECK_THROWS_AS(Zone::named("Mars/Olympus"), health::Error);
+  CHECK(berlin.offset_at(summer) == 2 * k_hour_s * 1000);
+  CHECK(dublin.offset_at(summer) == k_hour_s * 1000);
+  CHECK(environment("TZ") == std::optional<std::string>("America/New_York"));
+  CHECK(libc_offset(summer) == -4 * k_hour_s * 1000);
+
+  tz.set(nullptr);
+  Zone::named("Australia/Lord_Howe");
+  Zone::local();
+  CHECK(environment("TZ") == std::nullopt);
+}
+
+TEST_CASE("zone: local follows TZ as the C library reads it", "[zone]") {
+  const Millis winter = seconds_of("2025-01-15") * 1000;
+  const Millis summer = seconds_of("2025-07-01") * 1000;
+  ScopedEnv tz("TZ", "Europe/Berlin");
+  CHECK(Zone::local().offset_at(summer) == 2 * k_hour_s * 1000);
+  tz.set(":America/New_York");
+  CHECK(Zone::local().offset_at(summer) == -4 * k_hour_s * 1000);
+  tz.set("/usr/share/zoneinfo/Asia/Kolkata");
+  CHECK(Zone::local().offset_at(winter) == (5 * 60 + 30) * 60 * 1000);
+  tz.set("<+0330>-3:30");
+  CHECK(Zone::local().offset_at(winter) == (3 * 60 + 30) * 60 * 1000);
+  tz.set("");
+  CHECK(Zone::local().is_utc());
+  tz.set("Nowhere/Special");
+  CHECK(Zone::local().is_utc());
+  tz.set("../../etc/passwd");
+  CHECK(Zone::local().is_utc());
+  // Unset: /etc/localtime, as the C library reads it.
+  tz.set(nullptr);
+  const Zone system = Zone::local();
+  CHECK(differences(offset_of(system), "2020-01-01", "2030-01-01", 6 * k_hour_s) == k_none);
+  // A POSIX rule in TZ: Berlin's since 1996.
+  tz.set("CET-1CEST,M3.5.0,M10.5.0/3");
+  const Zone rule = Zone::local();
+  const Zone berlin = Zone::named("Europe/Berlin");
+  CHECK(first_disagreement(offset_of(rule), offset_of(berlin), "1997-01-01", "2300-01-01",
+                           7 * k_hour_s) == "");
+}
 
 TEST_CASE("zone: POSIX rules agree with the C library", "[zone]") {
   // Quoted names, half hours, daylight time across the new year, negative
@@ -281,4 +422,31 @@ TEST_CASE("zone: TZif versions 1 to 3, with and without transitions", "[zone]") 
     file[4] = '5';
     CHECK(tzif_problem(file) == "unknown TZif version");
   }
+}
+
+TEST_CASE("zone: threads share one zone and agree with one thread", "[zone]") {
+  const Zone zone = Zone::named("Australia/Lord_Howe");
+  std::vector<Millis> instants;
+  for (std::int64_t s = seconds_of("2015-01-01"), end = seconds_of("2215-01-01"); s < end;
+       s += 13 * k_hour_s + 11)
+    instants.push_back(s * 1000);
+  std::vector<Millis> expected;
+  for (const Millis t : instants) expected.push_back(zone.offset_at(t));
+
+  std::atomic<int> disagreements{0};
+  std::vector<std::thread> threads;
+  for (std::size_t n = 0; n < 4; ++n) {
+    threads.emplace_back([&, n] {
+      const Zone copy = zone; // copies share the table
+      for (std::size_t round = 0; round < 3; ++round) {
+        for (std::size_t i = 0; i < instants.size(); ++i) {
+          const std::size_t at = (i * 7 + n * 101) % instants.size();
+          const Zone& used = i % 2 == 0 ? zone : copy;
+          if (used.offset_at(instants[at]) != expected[at]) ++disagreements;
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  CHECK(disagreements == 0);
 }
