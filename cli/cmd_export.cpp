@@ -38,10 +38,8 @@ void run_export(const Globals& globals, const ExportArgs& args) {
   }
   options.max_points = args.max_points;
   options.aggs = health::parse_agg_list(split_commas(args.aggs));
-  if (!args.tz.empty() && args.tz != "UTC") {
-    health::set_local_zone(args.tz);
-    options.zone = health::Zone::local();
-  }
+  if (!args.tz.empty())
+    options.zone = args.tz == "local" ? health::Zone::local() : health::Zone::named(args.tz);
 
   auto store = open_store(globals, health::OpenMode::read_only);
   if (args.output.empty() || args.output == "-") {

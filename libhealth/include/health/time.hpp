@@ -4,6 +4,7 @@
 // healthctl(1) TIME SYNTAX; formatting is RFC 3339 UTC with milliseconds.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -51,30 +52,38 @@ Millis parse_time(std::string_view text, Millis now);
 void append_time(std::string& out, Millis t);
 std::string format_time(Millis t);
 
-// The zone times are shown in and day-sized buckets are aligned to: UTC, or
-// the process's local time zone (the TZ variable, see set_local_zone).
+class ZoneTable;
+
+// The zone times are shown in and day-sized buckets are aligned to. A Zone
+// is cheap to copy and immutable: its offsets are read once from the
+// system's compiled zoneinfo and shared by every copy, so any number of
+// threads may use one at once. Building one never changes the process's
+// environment or the C library's time zone.
 class Zone {
 public:
-  static Zone utc() { return Zone(false); }
-  static Zone local() { return Zone(true); }
-  bool is_utc() const { return !m_local; }
-  // Local time minus UTC at instant `t`, in milliseconds. Cached per quarter
-  // hour, the finest granularity of any zone's transitions.
+  static Zone utc() { return Zone(nullptr); }
+  // The installed zone `name`: an IANA name such as Europe/Berlin, read from
+  // $TZDIR (else /usr/share/zoneinfo), or UTC. Throws Error(usage) for a name
+  // that is not an installed zone, including any name that is a path
+  // reaching outside that folder.
+  static Zone named(std::string_view name);
+  // The system's zone as the C library would pick it, read at the call: the
+  // TZ variable when set (a zone name, `:name`, a file path or a POSIX rule
+  // such as CET-1CEST,M3.5.0,M10.5.0/3; empty means UTC), else
+  // /etc/localtime. Falls back to UTC when none of them can be read; never
+  // throws.
+  static Zone local();
+
+  // True when the zone's offset is zero at every instant.
+  bool is_utc() const { return m_table == nullptr; }
+  // Local time minus UTC at instant `t`, in milliseconds. A binary search
+  // over the zone's transitions; no cache, so safe from any thread.
   Millis offset_at(Millis t) const;
 
 private:
-  explicit Zone(bool local) : m_local(local) {}
-  bool m_local;
-  mutable Millis m_slot = -1;
-  mutable bool m_cached = false;
-  mutable Millis m_offset = 0;
+  explicit Zone(std::shared_ptr<const ZoneTable> table) : m_table(std::move(table)) {}
+  std::shared_ptr<const ZoneTable> m_table; // null for UTC
 };
-
-// Makes `name` the process's local time zone by setting TZ: an IANA name such
-// as Europe/Berlin (found under $TZDIR or /usr/share/zoneinfo), UTC, or
-// `local` for the system's own zone (TZ left as it is). Throws Error(usage)
-// for a name that is not an installed zone. Call it before starting threads.
-void set_local_zone(std::string_view name);
 
 // Appends `t` as RFC 3339 in `zone` with milliseconds: the Z form for UTC
 // and a zero offset, else 2025-01-15T11:30:00.123+01:00.

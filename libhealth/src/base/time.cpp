@@ -2,17 +2,14 @@
 
 #include <health/error.hpp>
 
+#include "base/zone.hpp"
+
 #include <date/date.h>
 
 #include <algorithm>
 #include <cctype>
 #include <chrono>
-#include <cstdlib>
-#include <ctime>
 #include <limits>
-
-#include <sys/stat.h>
-#include <time.h>
 
 namespace health {
 
@@ -143,12 +140,6 @@ std::optional<Millis> parse_epoch(std::string_view text) {
   if (!in.done()) return std::nullopt;
   const Millis total = seconds * k_second_ms + ms;
   return negative ? -total : total;
-}
-
-Millis floor_div(Millis a, Millis b) {
-  Millis q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-  return q;
 }
 
 bool names_months_or_years(std::string_view text) {
@@ -293,14 +284,6 @@ void append_wall_time(std::string& out, Millis t) {
   append_digits(out, static_cast<long>(in_day % k_second_ms), 3);
 }
 
-bool is_zone_name(std::string_view name) {
-  if (name.empty() || name.front() == '/' || name.find("..") != std::string_view::npos) return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '/' || c == '_' || c == '-' ||
-           c == '+';
-  });
-}
-
 } // namespace
 
 void append_time(std::string& out, Millis t) {
@@ -313,35 +296,6 @@ std::string format_time(Millis t) {
   out.reserve(24);
   append_time(out, t);
   return out;
-}
-
-Millis Zone::offset_at(Millis t) const {
-  if (!m_local) return 0;
-  const Millis slot = floor_div(t, 15 * k_minute_ms);
-  if (m_cached && slot == m_slot) return m_offset;
-  const auto seconds = static_cast<std::time_t>(floor_div(t, k_second_ms));
-  std::tm local{};
-  m_offset = ::localtime_r(&seconds, &local) != nullptr ? local.tm_gmtoff * k_second_ms : 0;
-  m_slot = slot;
-  m_cached = true;
-  return m_offset;
-}
-
-void set_local_zone(std::string_view name) {
-  if (name == "local") {
-    ::tzset();
-    return;
-  }
-  const std::string zone(name);
-  const char* dir = std::getenv("TZDIR");
-  const std::string path =
-      std::string(dir != nullptr && dir[0] != '\0' ? dir : "/usr/share/zoneinfo") + "/" + zone;
-  struct stat info {};
-  if (name != "UTC" && (!is_zone_name(name) || ::stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode)))
-    throw Error(ErrorKind::usage, "unknown time zone '" + zone + "'",
-                "use an IANA name such as Europe/Berlin, UTC or local");
-  ::setenv("TZ", zone.c_str(), 1);
-  ::tzset();
 }
 
 void append_time(std::string& out, Millis t, const Zone& zone) {
