@@ -301,6 +301,44 @@ std::optional<ZoneRule> parse_zone_rule(std::string_view text) {
   return rule;
 }
 
+namespace {
+
+// The UT offset of each local time type (only the offset matters here), or
+// nullopt with `problem` set for an invalid type.
+std::optional<std::vector<std::int64_t>> read_type_offsets(TzifReader& in, const TzifHeader& header,
+                                                           std::string& problem) {
+  std::vector<std::int64_t> offsets(static_cast<std::size_t>(header.typecnt));
+  for (auto& type_offset : offsets) {
+    const std::int64_t offset = in.signed_field(4);
+    const std::uint64_t is_dst = in.unsigned_field(1);
+    const std::uint64_t designation = in.unsigned_field(1);
+    if (offset == std::numeric_limits<std::int32_t>::min() || is_dst > 1 || designation >= header.charcnt) {
+      problem = "invalid local time type";
+      return std::nullopt;
+    }
+    type_offset = offset;
+  }
+  return offsets;
+}
+
+// The footer of a version 2+ file: a POSIX TZ rule between newlines, perhaps
+// empty (then `rule` stays empty). False with `problem` set when malformed.
+bool read_footer(TzifReader& in, std::optional<ZoneRule>& rule, std::string& problem) {
+  const std::string_view rest = in.rest();
+  const std::size_t end = rest.find('\n', 1);
+  if (rest.empty() || rest.front() != '\n' || end == std::string_view::npos) {
+    problem = "no footer";
+    return false;
+  }
+  const std::string_view footer = rest.substr(1, end - 1);
+  if (footer.empty()) return true;
+  rule = parse_zone_rule(footer);
+  if (!rule) problem = "footer '" + std::string(footer) + "' is not a TZ rule";
+  return rule.has_value();
+}
+
+} // namespace
+
 std::optional<ZoneTable> ZoneTable::from_tzif(std::string_view bytes, std::string& problem) {
   TzifReader in(bytes);
   auto header = read_header(in, problem);
@@ -328,55 +366,28 @@ std::optional<ZoneTable> ZoneTable::from_tzif(std::string_view bytes, std::strin
   for (auto& time : times) time = in.signed_field(time_size);
   std::vector<std::size_t> type_of(times.size());
   for (auto& type : type_of) type = static_cast<std::size_t>(in.unsigned_field(1));
-  // Of each local time type only its offset matters here.
-  std::vector<std::int64_t> offsets(static_cast<std::size_t>(header->typecnt));
-  for (auto& type_offset : offsets) {
-    const std::int64_t offset = in.signed_field(4);
-    const std::uint64_t is_dst = in.unsigned_field(1);
-    const std::uint64_t designation = in.unsigned_field(1);
-    if (offset == std::numeric_limits<std::int32_t>::min() || is_dst > 1 ||
-        designation >= header->charcnt) {
-      problem = "invalid local time type";
-      return std::nullopt;
-    }
-    type_offset = offset;
-  }
+  const auto offsets = read_type_offsets(in, *header, problem);
+  if (!offsets) return std::nullopt;
   // Designations, leap seconds and the standard/UT indicators: offset_at
   // compares instants with the transitions as they are, as the C library does.
   in.take(static_cast<std::size_t>(header->charcnt + header->leapcnt * (time_size + 4) +
                                    header->isstdcnt + header->isutcnt));
   for (std::size_t i = 0; i < times.size(); ++i) {
-    if (type_of[i] >= offsets.size() || (i > 0 && times[i] <= times[i - 1])) {
+    if (type_of[i] >= offsets->size() || (i > 0 && times[i] <= times[i - 1])) {
       problem = "invalid transitions";
       return std::nullopt;
     }
   }
 
   std::optional<ZoneRule> rule;
-  if (time_size == 8) {
-    // The footer: a POSIX TZ rule between newlines, perhaps empty.
-    const std::string_view rest = in.rest();
-    const std::size_t end = rest.find('\n', 1);
-    if (rest.empty() || rest.front() != '\n' || end == std::string_view::npos) {
-      problem = "no footer";
-      return std::nullopt;
-    }
-    const std::string_view footer = rest.substr(1, end - 1);
-    if (!footer.empty()) {
-      rule = parse_zone_rule(footer);
-      if (!rule) {
-        problem = "footer '" + std::string(footer) + "' is not a TZ rule";
-        return std::nullopt;
-      }
-    }
-  }
+  if (time_size == 8 && !read_footer(in, rule, problem)) return std::nullopt;
 
   // Before the first transition the first type holds (RFC 8536).
   ZoneTable table;
-  table.m_initial = to_ms(offsets[0]);
+  table.m_initial = to_ms((*offsets)[0]);
   for (std::size_t i = 0; i < times.size(); ++i) {
     const Millis at = to_ms(times[i]);
-    const Millis offset = to_ms(offsets[type_of[i]]);
+    const Millis offset = to_ms((*offsets)[type_of[i]]);
     if (!table.m_at.empty() && table.m_at.back() == at) {
       table.m_offset.back() = offset; // two times clamped to one
     } else if (offset != (table.m_offset.empty() ? table.m_initial : table.m_offset.back())) {

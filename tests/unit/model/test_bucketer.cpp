@@ -128,8 +128,7 @@ TEST_CASE("bucketer: day buckets start at local midnight across a daylight savin
   const Millis march29_local = march29 - k_hour_ms;
   const Millis march30_local = march29_local + k_day_ms;
   const Millis march31_local = march30_local + k_day_ms - k_hour_ms; // 2025-03-30T22:00:00Z
-  health::set_local_zone("Europe/Berlin");
-  const health::Zone berlin = health::Zone::local();
+  const health::Zone berlin = health::Zone::named("Europe/Berlin");
   CHECK(health::zoned_bucket_start(march29, k_day_ms, berlin) == march29_local);
   CHECK(health::next_bucket_start(march29_local, k_day_ms, berlin) == march30_local);
   CHECK(health::next_bucket_start(march30_local, k_day_ms, berlin) == march31_local);
@@ -158,5 +157,4 @@ TEST_CASE("bucketer: day buckets start at local midnight across a daylight savin
   CHECK(counter[2].at == march31_local);
   CHECK(counter[2].count == 0);
   CHECK(counter[3].at == april1_local);
-  health::set_local_zone("UTC");
 }
