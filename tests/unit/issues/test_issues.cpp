@@ -1,6 +1,5 @@
 #include <health/error.hpp>
 #include <health/issues.hpp>
-#include <health/notify.hpp>
 #include <health/recorder.hpp>
 #include <health/status.hpp>
 #include <health/thresholds.hpp>
@@ -9,9 +8,6 @@
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
-
-#include <fstream>
-#include <iterator>
 
 using health::k_minute_ms;
 using health::k_second_ms;
@@ -285,41 +281,6 @@ TEST_CASE("status: the worst component wins, and the plugin line carries perfdat
   CHECK_THAT(health::status_nagios(report), Catch::Contains("web: users   complain loudly |"));
   report = health::health_report(f.store, {"web"}, k_t0 + 4);
   CHECK(report.status == health::HealthStatus::degraded);
-}
-
-TEST_CASE("notify: hooks get the event as JSON, failures and hangs are recorded and retried", "[notify]") {
-  Fixture f;
-  const auto change = f.report(Severity::critical, k_t0);
-  const std::string out = f.dir.file("event.json");
-  auto deliveries = health::deliver_events(f.store, "cat > '" + out + "'", {change}, 5 * k_second_ms, k_t0);
-  REQUIRE(deliveries.size() == 1);
-  CHECK(deliveries[0].outcome.kind == health::HookOutcome::Kind::delivered);
-  std::ifstream in(out);
-  const auto payload = json::parse(std::string(std::istreambuf_iterator<char>(in), {}));
-  CHECK(payload["event"]["kind"] == "opened");
-  CHECK(payload["event"]["severity"] == "critical");
-  CHECK(payload["issue"]["id"] == change.issue.id);
-  CHECK(payload["issue"]["component"] == "database");
-
-  const auto failing = health::run_hook("exit 3", "{}", 5 * k_second_ms);
-  CHECK(failing.kind == health::HookOutcome::Kind::failed);
-  CHECK(failing.detail == "exit status 3");
-  const auto hanging = health::run_hook("sleep 30", "{}", 300);
-  CHECK(hanging.kind == health::HookOutcome::Kind::timeout);
-  CHECK(hanging.detail == "timed out after 300ms");
-  CHECK(health::run_hook("exec <&-; sleep 0.1", std::string(1 << 20, 'x'), 5 * k_second_ms).kind ==
-        health::HookOutcome::Kind::delivered); // a hook that reads nothing
-
-  // A failed delivery is tried again by the next run, up to the limit.
-  const auto second = f.report(Severity::warning, k_t0 + 1, "other", "errors");
-  deliveries = health::deliver_events(f.store, "false", {second}, k_second_ms, k_t0 + 2);
-  REQUIRE(deliveries.size() == 1);
-  deliveries = health::deliver_events(f.store, "false", {}, k_second_ms, k_t0 + 3);
-  REQUIRE(deliveries.size() == 1); // the retry
-  CHECK(deliveries[0].change.event->id == second.event->id);
-  health::deliver_events(f.store, "false", {}, k_second_ms, k_t0 + 4);
-  CHECK(health::deliver_events(f.store, "false", {}, k_second_ms, k_t0 + 5).empty()); // 3 attempts made
-  CHECK(health::deliver_events(f.store, "true", {}, k_second_ms, k_t0 + 6).empty());  // given up
 }
 
 TEST_CASE("thresholds: import is all or nothing and round-trips export", "[thresholds]") {
