@@ -4,6 +4,7 @@
 
 #include <health/error.hpp>
 #include <health/format.hpp>
+#include <health/render.hpp>
 #include <health/sql.hpp>
 
 namespace healthctl {

@@ -1,6 +1,7 @@
 #include <health/error.hpp>
 #include <health/issues.hpp>
 #include <health/recorder.hpp>
+#include <health/render.hpp>
 #include <health/status.hpp>
 #include <health/thresholds.hpp>
 
@@ -245,7 +246,7 @@ TEST_CASE("check: every aggregate, and no data", "[check]") {
   CHECK(health::list_issues(f.store, {}).size() == 1); // kept open
   const auto report = health::health_report(f.store, {}, now);
   CHECK(report.status == health::HealthStatus::degraded);
-  CHECK_THAT(health::status_json(report), Catch::Contains(R"("no_data":[{"component":"database","metric":"latency")"));
+  CHECK_THAT(health::render_status(report, health::Format::json), Catch::Contains(R"("no_data":[{"component":"database","metric":"latency")"));
 }
 
 TEST_CASE("status: the worst component wins, and the plugin line carries perfdata", "[status]") {
@@ -255,15 +256,15 @@ TEST_CASE("status: the worst component wins, and the plugin line carries perfdat
   auto report = health::health_report(f.store, {}, k_t0);
   CHECK(report.status == health::HealthStatus::healthy);
   CHECK(health::plugin_exit_code(report.status) == 0);
-  CHECK(health::status_nagios(report) == "HEALTH OK - 1 components healthy\n");
+  CHECK(health::render_status(report, health::Format::nagios) == "HEALTH OK - 1 components healthy\n");
   f.check(k_t0 + 1);
   report = health::health_report(f.store, {}, k_t0 + 2);
   CHECK(report.status == health::HealthStatus::critical);
   CHECK(health::plugin_exit_code(report.status) == 2);
-  CHECK(health::status_nagios(report) ==
+  CHECK(health::render_status(report, health::Format::nagios) ==
         "HEALTH CRITICAL - database: p95 query_ms 2500 ms outside 0..1000 | "
         "'database.query_ms'=2500ms;500;1000;;\n");
-  const auto doc = json::parse(health::status_json(report));
+  const auto doc = json::parse(health::render_status(report, health::Format::json));
   CHECK(doc["status"] == "critical");
   CHECK(doc["active_issue_count"] == 1);
   CHECK(doc["critical_issue_count"] == 1);
@@ -278,7 +279,7 @@ TEST_CASE("status: the worst component wins, and the plugin line carries perfdat
   health::report_issue(f.store, manual);
   report = health::health_report(f.store, {}, k_t0 + 4);
   CHECK(report.status == health::HealthStatus::critical);
-  CHECK_THAT(health::status_nagios(report), Catch::Contains("web: users   complain loudly |"));
+  CHECK_THAT(health::render_status(report, health::Format::nagios), Catch::Contains("web: users   complain loudly |"));
   report = health::health_report(f.store, {"web"}, k_t0 + 4);
   CHECK(report.status == health::HealthStatus::degraded);
 }
@@ -296,9 +297,9 @@ TEST_CASE("thresholds: import is all or nothing and round-trips export", "[thres
   CHECK(listed[0].for_ms == 2 * k_minute_ms);
   CHECK(listed[1].key.labels == health::Labels{{"route", "/api"}});
   CHECK_FALSE(listed[1].enabled);
-  CHECK(health::parse_thresholds_json(health::thresholds_json(listed), "x").size() == 2);
-  CHECK(health::thresholds_json(health::parse_thresholds_json(health::thresholds_json(listed), "x")) ==
-        health::thresholds_json(listed));
+  const auto exported = health::render_thresholds(listed, health::Format::json);
+  CHECK(health::parse_thresholds_json(exported, "x").size() == 2);
+  CHECK(health::render_thresholds(health::parse_thresholds_json(exported, "x"), health::Format::json) == exported);
 
   for (const auto& [text, message] : std::vector<std::pair<std::string, std::string>>{
            {R"({"thresholds":[{"component":"a","metric":"b","warn":"1"},{"component":"a","metric":"c","warn":"10:5"}]})",
