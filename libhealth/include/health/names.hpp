@@ -40,7 +40,4 @@ std::string format_labels(const Labels& labels);
 // nullopt and sets `problem` when it is malformed.
 std::optional<Labels> parse_labels(std::string_view text, std::string* problem = nullptr);
 
-// Labels as a JSON object: {"k":"v",...}.
-void append_labels_json(std::string& out, const Labels& labels);
-
 } // namespace health

@@ -9,6 +9,7 @@
 #include <health/analyze.hpp>
 #include <health/backup.hpp>
 #include <health/cleanup.hpp>
+#include <health/export.hpp>
 #include <health/ingest.hpp>
 #include <health/issues.hpp>
 #include <health/query.hpp>
@@ -73,6 +74,12 @@ std::string render_metrics(const std::vector<SeriesInfo>& series, Format format)
 // column unless `sparklines` is none), json, csv or markdown.
 std::string render_summary(const std::vector<SeriesSummary>& summaries, TimeRange range, Format format,
                            Sparklines sparklines = Sparklines::none);
+
+// The export of `options` in json, ndjson, csv or tsv (healthctl-export(1)),
+// written to `out` as it is read from one snapshot; the errors are those of
+// write_export in export.hpp.
+ExportTotals write_export(Store& store, const ExportOptions& options, Format format, Millis generated_at,
+                          const TextSink& out);
 
 // ---- thresholds, check, issues, status
 
