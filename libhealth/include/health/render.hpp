@@ -13,6 +13,7 @@
 #include <health/ingest.hpp>
 #include <health/issues.hpp>
 #include <health/query.hpp>
+#include <health/sql.hpp>
 #include <health/status.hpp>
 #include <health/store.hpp>
 #include <health/summary.hpp>
@@ -21,6 +22,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -80,6 +82,26 @@ std::string render_summary(const std::vector<SeriesSummary>& summaries, TimeRang
 // write_export in export.hpp.
 ExportTotals write_export(Store& store, const ExportOptions& options, Format format, Millis generated_at,
                           const TextSink& out);
+
+// The result of one read-only SQL statement as table, json, ndjson or csv,
+// row by row: `columns` once, then `row` for each row, then `finish`. Text
+// goes to `out` in pieces of about 64 KiB (the table, which aligns its
+// columns, all at the end).
+class SqlWriter {
+public:
+  SqlWriter(Format format, TextSink out);
+  ~SqlWriter();
+  SqlWriter(const SqlWriter&) = delete;
+  SqlWriter& operator=(const SqlWriter&) = delete;
+
+  void columns(const std::vector<std::string>& names);
+  void row(const std::vector<SqlValue>& values);
+  void finish();
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> m_impl;
+};
 
 // ---- thresholds, check, issues, status
 
