@@ -5,6 +5,7 @@
 
 #include <health/analyze.hpp>
 #include <health/error.hpp>
+#include <health/render.hpp>
 
 #include <charconv>
 #include <memory>
@@ -23,9 +24,8 @@ struct AnalyzeArgs {
   std::string current = "24h"; // compare
 };
 
-health::AnalyzeFormat format_of(const Globals& globals) {
-  return choose_format(globals, "analyze", {"json", "markdown"}, "json") == "json" ? health::AnalyzeFormat::json
-                                                                                   : health::AnalyzeFormat::markdown;
+health::Format format_of(const Globals& globals) {
+  return health::parse_format(choose_format(globals, "analyze", {"json", "markdown"}, "json"));
 }
 
 // `text` as a whole number above zero, or nullopt.

@@ -4,7 +4,7 @@
 
 #include <health/backup.hpp>
 #include <health/error.hpp>
-#include <health/format.hpp>
+#include <health/render.hpp>
 
 #include <cstdio>
 #include <iostream>
@@ -24,58 +24,20 @@ struct BackupArgs {
   bool yes = false;
 };
 
-std::string megabytes(std::uint64_t bytes) {
-  return health::display_number(static_cast<double>(bytes) / (1024.0 * 1024.0)) + " MB";
+health::Format format_of(const Globals& globals, std::string_view command, std::string_view fallback) {
+  return health::parse_format(choose_format(globals, command, {fallback, "json"}, fallback));
 }
 
 void run_create(const Globals& globals, const BackupArgs& args) {
-  const auto format = choose_format(globals, "backup create", {"text", "json"}, "text");
+  const auto format = format_of(globals, "backup create", "text");
   auto store = open_store(globals, health::OpenMode::read_write);
   const auto result = health::create_backup(store, backup_dir(globals, args.dir), health::now_ms(), node_name(globals));
-  if (format == "json") {
-    std::string out = "{";
-    health::append_json_member(out, "path", result.file.path);
-    health::append_json_member(out, "bytes", static_cast<double>(result.file.bytes));
-    health::append_json_member(out, "samples", static_cast<double>(result.check.samples));
-    health::append_json_member(out, "schema_version", static_cast<double>(result.check.schema_version));
-    health::append_json_member(out, "duration_ms", static_cast<double>(result.duration_ms));
-    write_out(out + "}\n");
-  } else if (!globals.quiet) {
-    write_out("created " + result.file.path + " (" + megabytes(result.file.bytes) + ", " +
-              std::to_string(result.check.samples) + " samples) in " + std::to_string(result.duration_ms) + " ms\n");
-  }
+  if (format == health::Format::json || !globals.quiet) write_out(health::render_backup(result, format));
 }
 
 void run_list(const Globals& globals, const BackupArgs& args) {
-  const auto format = choose_format(globals, "backup list", {"table", "json"}, "table");
-  const auto files = health::list_backups(backup_dir(globals, args.dir));
-  std::vector<std::vector<std::string>> rows;
-  std::string json = "[";
-  for (const auto& file : files) {
-    const auto check = health::check_backup(file.path);
-    if (format == "json") {
-      json += json.size() > 1 ? ",{" : "{";
-      health::append_json_member(json, "name", file.name);
-      health::append_json_member(json, "path", file.path);
-      health::append_json_member(json, "taken_at", health::format_time(file.taken_at));
-      health::append_json_member(json, "bytes", static_cast<double>(file.bytes));
-      health::append_json_member(json, "schema_version", static_cast<double>(check.schema_version));
-      health::append_json_member(json, "samples", check.ok ? std::optional<double>(static_cast<double>(check.samples))
-                                                          : std::nullopt);
-      health::append_json_key(json, "ok");
-      json += check.ok ? "true" : "false";
-      health::append_json_member(json, "problem", check.problem);
-      json += '}';
-      continue;
-    }
-    rows.push_back({file.name, health::format_time(file.taken_at), megabytes(file.bytes),
-                    check.ok ? std::to_string(check.schema_version) : "-",
-                    check.ok ? std::to_string(check.samples) : "-", check.ok ? "ok" : check.problem});
-  }
-  if (format == "json")
-    write_out(json + "]\n");
-  else
-    write_out(health::format_table({"NAME", "TAKEN_AT", "SIZE", "SCHEMA", "SAMPLES", "CHECK"}, rows));
+  const auto format = format_of(globals, "backup list", "table");
+  write_out(health::render_backups(health::check_backups(backup_dir(globals, args.dir)), format));
 }
 
 void run_verify(const Globals& globals, const BackupArgs& args) {
@@ -85,9 +47,7 @@ void run_verify(const Globals& globals, const BackupArgs& args) {
   const auto check = health::verify_backup(store ? &*store : nullptr, args.target, health::now_ms());
   if (!check.ok)
     throw health::Error(health::ErrorKind::bad_data, args.target + ": " + check.problem, "do not restore from it");
-  if (!globals.quiet)
-    write_out("ok: " + args.target + " (schema " + std::to_string(check.schema_version) + ", " +
-              std::to_string(check.samples) + " samples)\n");
+  if (!globals.quiet) write_out(health::render_backup_check(args.target, check));
 }
 
 void run_prune(const Globals& globals, const BackupArgs& args) {
@@ -95,38 +55,16 @@ void run_prune(const Globals& globals, const BackupArgs& args) {
       args.keep_days > 0 ? static_cast<health::Millis>(args.keep_days) * health::k_day_ms : backup_retention();
   const auto result =
       health::prune_backups(backup_dir(globals, args.dir), keep, args.keep_last, health::now_ms(), args.dry_run);
-  if (globals.quiet) return;
-  std::string out;
-  for (const auto& file : result.removed) out += (args.dry_run ? "would remove " : "removed ") + file.path + "\n";
-  out += std::string(args.dry_run ? "would keep " : "kept ") + std::to_string(result.kept.size()) + " backup" +
-         (result.kept.size() == 1 ? "" : "s") + "\n";
-  write_out(out);
+  if (!globals.quiet)
+    write_out(health::render_prune(result, args.dry_run ? health::DryRun::yes : health::DryRun::no));
 }
 
 void run_status(const Globals& globals, const BackupArgs& args) {
-  const auto format = choose_format(globals, "backup status", {"text", "json"}, "text");
+  const auto format = format_of(globals, "backup status", "text");
   auto store = open_store(globals, health::OpenMode::read_only);
   const auto status = health::backup_status(store);
   const auto dir = backup_dir(globals, args.dir);
-  if (format == "json") {
-    std::string out = "{";
-    health::append_json_member(out, "backup_dir", dir);
-    health::append_backup_status_members(out, status);
-    health::append_json_member(out, "backups", static_cast<double>(health::list_backups(dir).size()));
-    write_out(out + "}\n");
-    return;
-  }
-  const auto when = [](const std::optional<health::BackupLogEntry>& e) {
-    if (!e) return std::string("never");
-    return health::format_time(e->at) + " " + e->path + (e->ok ? "" : " (failed: " + e->detail + ")");
-  };
-  std::string out = "backup folder:  " + dir + " (" + std::to_string(health::list_backups(dir).size()) + " backups)\n";
-  out += "last backup:    " + when(status.last_backup) + "\n";
-  out += "last success:   " + when(status.last_success) + "\n";
-  out += "last verified:  " + when(status.last_verified) + "\n";
-  out += "last 30 days:   " + std::to_string(status.successes) + " of " + std::to_string(status.attempts) +
-         " backups succeeded\n";
-  write_out(out);
+  write_out(health::render_backup_status(status, dir, health::list_backups(dir).size(), format));
 }
 
 void run_restore(const Globals& globals, const BackupArgs& args) {
@@ -154,9 +92,7 @@ void run_restore(const Globals& globals, const BackupArgs& args) {
   }
   const auto live = store_options(globals, health::OpenMode::read_write);
   const auto result = health::restore_backup(live, path, dir, health::now_ms(), node_name(globals));
-  if (!globals.quiet)
-    write_out("restored " + path + " (schema " + std::to_string(result.schema_version) +
-              (result.migrated ? ", migrated" : "") + "); the previous database is in " + result.safety_copy + "\n");
+  if (!globals.quiet) write_out(health::render_restore(path, result));
 }
 
 } // namespace

@@ -3,10 +3,8 @@
 
 #include "commands.hpp"
 
-#include <health/error.hpp>
-#include <health/format.hpp>
-#include <health/names.hpp>
 #include <health/notify.hpp>
+#include <health/render.hpp>
 #include <health/status.hpp>
 #include <health/thresholds.hpp>
 
@@ -22,82 +20,17 @@ struct CheckArgs {
   std::string notify_timeout = "10s";
 };
 
-} // namespace
-
-std::string describe_change(const health::IssueChange& change) {
-  const auto& issue = change.issue;
-  const auto& event = *change.event;
-  std::string out = event.kind + " issue " + std::to_string(issue.id) + ": " + issue.key.component + " " +
-                    issue.key.metric;
-  if (!issue.key.labels.empty()) out += " {" + health::format_labels(issue.key.labels) + "}";
-  out += " ";
-  if (event.previous_severity && event.previous_severity != event.severity)
-    out += std::string(health::to_string(*event.previous_severity)) + " -> ";
-  out += std::string(health::to_string(issue.severity)) + ": ";
-  out += event.kind == "resolved" ? event.note : issue.reason;
-  return out + "\n";
-}
-
-namespace {
-
-// Appends `{"component","metric","labels"` of a series, the object left open.
-void open_series_object(std::string& out, const health::IssueKey& key) {
-  out += '{';
-  health::append_json_member(out, "component", key.component);
-  health::append_json_member(out, "metric", key.metric);
-  health::append_json_key(out, "labels");
-  health::append_labels_json(out, key.labels);
-}
-
-std::string check_json(const health::CheckResult& result, health::HealthStatus status,
-                       const std::vector<health::Delivery>& deliveries) {
-  std::string out = "{";
-  health::append_json_member(out, "checked_at", health::format_time(result.checked_at));
-  health::append_json_member(out, "status", health::to_string(status));
-  health::append_json_key(out, "changes");
-  out += '[';
-  for (std::size_t i = 0; i < result.changes.size(); ++i) {
-    const auto& change = result.changes[i];
-    if (i > 0) out += ',';
-    open_series_object(out, change.issue.key);
-    health::append_json_member(out, "issue_id", static_cast<double>(change.issue.id));
-    health::append_json_key(out, "event");
-    health::append_event_json(out, *change.event);
-    health::append_json_member(out, "reason", change.issue.reason);
-    out += '}';
-  }
-  out += ']';
-  health::append_json_key(out, "evaluations");
-  out += '[';
-  for (std::size_t i = 0; i < result.evaluations.size(); ++i) {
-    const auto& evaluation = result.evaluations[i];
-    if (i > 0) out += ',';
-    open_series_object(out, evaluation.threshold.key);
-    health::append_json_member(out, "agg", health::to_string(evaluation.threshold.agg));
-    health::append_json_member(out, "value", evaluation.value);
-    health::append_json_member(out, "state", health::to_string(evaluation.state));
-    health::append_json_key(out, "pending");
-    out += evaluation.pending ? "true" : "false";
-    health::append_json_member(out, "reason", evaluation.reason);
-    out += '}';
-  }
-  out += ']';
-  health::append_json_key(out, "notifications");
-  out += '[';
-  for (std::size_t i = 0; i < deliveries.size(); ++i) {
-    if (i > 0) out += ',';
-    out += '{';
-    health::append_json_member(out, "issue_id", static_cast<double>(deliveries[i].change.issue.id));
-    health::append_json_member(out, "event_id", static_cast<double>(deliveries[i].change.event->id));
-    health::append_json_member(out, "outcome", health::to_string(deliveries[i].outcome.kind));
-    health::append_json_member(out, "detail", deliveries[i].outcome.detail);
-    out += '}';
-  }
-  return out + "]}\n";
+// The hook runs as check's json reports them.
+std::vector<health::HookRun> hook_runs(const std::vector<health::Delivery>& deliveries) {
+  std::vector<health::HookRun> out;
+  for (const auto& delivery : deliveries)
+    out.push_back({delivery.change.issue.id, delivery.change.event->id,
+                   std::string(health::to_string(delivery.outcome.kind)), delivery.outcome.detail});
+  return out;
 }
 
 void run_check(const Globals& globals, const CheckArgs& args) {
-  const auto format = choose_format(globals, "check", {"text", "json"}, "text");
+  const auto format = health::parse_format(choose_format(globals, "check", {"text", "json"}, "text"));
   const std::string notify = notify_command(args.notify);
   const health::Millis timeout = health::parse_duration(args.notify_timeout);
   auto store = open_store(globals, health::OpenMode::create);
@@ -116,17 +49,14 @@ void run_check(const Globals& globals, const CheckArgs& args) {
                      delivery.outcome.detail.c_str());
   }
   const auto report = health::health_report(store, {}, now);
-  if (format == "json") {
-    write_out(check_json(result, report.status, deliveries));
-  } else if (!globals.quiet) {
-    std::string out;
-    for (const auto& change : result.changes) out += describe_change(change);
-    write_out(out);
-  }
+  if (format == health::Format::json || !globals.quiet)
+    write_out(health::render_check(result, report.status, hook_runs(deliveries), format));
   set_exit_status(health::plugin_exit_code(report.status));
 }
 
 } // namespace
+
+std::string describe_change(const health::IssueChange& change) { return health::render_check_change(change); }
 
 void setup_check(CLI::App& app, const Globals& globals) {
   auto args = std::make_shared<CheckArgs>();

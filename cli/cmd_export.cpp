@@ -7,6 +7,7 @@
 #include <health/error.hpp>
 #include <health/export.hpp>
 #include <health/names.hpp>
+#include <health/render.hpp>
 
 #include <cstdio>
 #include <memory>
@@ -25,9 +26,9 @@ struct ExportArgs : RangeArgs {
 };
 
 void run_export(const Globals& globals, const ExportArgs& args) {
-  const auto format_name = choose_format(globals, "export", {"json", "ndjson", "csv", "tsv"}, "ndjson");
+  const auto format =
+      health::parse_format(choose_format(globals, "export", {"json", "ndjson", "csv", "tsv"}, "ndjson"));
   health::ExportOptions options;
-  options.format = *health::parse_export_format(format_name);
   const health::Millis now = health::now_ms();
   options.range = parse_range(args, now, true);
   options.filter = series_filter(globals, args);
@@ -43,13 +44,13 @@ void run_export(const Globals& globals, const ExportArgs& args) {
 
   auto store = open_store(globals, health::OpenMode::read_only);
   if (args.output.empty() || args.output == "-") {
-    health::write_export(store, options, now, [](std::string_view text) { write_out(text); });
+    health::write_export(store, options, format, now, [](std::string_view text) { write_out(text); });
     flush_out();
     return;
   }
   health::AtomicFile file(args.output);
   const auto totals =
-      health::write_export(store, options, now, [&](std::string_view text) { file.write(text); });
+      health::write_export(store, options, format, now, [&](std::string_view text) { file.write(text); });
   file.commit();
   if (!globals.quiet && ::isatty(STDERR_FILENO) == 1)
     std::fprintf(stderr, "wrote %zu rows (%zu samples of %zu series) to %s\n", totals.rows,

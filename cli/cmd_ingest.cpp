@@ -4,6 +4,7 @@
 
 #include <health/error.hpp>
 #include <health/ingest.hpp>
+#include <health/render.hpp>
 
 #include <cstdio>
 #include <fstream>
@@ -79,16 +80,7 @@ void run_ingest(const Globals& globals, IngestArgs args) {
     report = health::ingest(&store, sources, options);
   }
   if (options.progress) std::fprintf(stderr, "\r\033[K");
-  if (globals.quiet) return;
-  const std::string samples = std::to_string(report.samples) + " samples";
-  const std::string series = std::to_string(report.series) + " series";
-  if (options.dry_run == health::DryRun::yes)
-    write_out("checked " + samples + " in " + series + " from " + std::to_string(report.lines) +
-              " lines (dry run: nothing written)\n");
-  else
-    write_out("ingested " + samples + " into " + series + " (" + std::to_string(report.new_series) +
-              " new) from " + std::to_string(report.lines) + " lines in " +
-              std::to_string(report.batches) + (report.batches == 1 ? " batch\n" : " batches\n"));
+  if (!globals.quiet) write_out(health::render_ingest(report, options.dry_run));
 }
 
 } // namespace

@@ -4,9 +4,9 @@
 #include "commands.hpp"
 
 #include <health/error.hpp>
-#include <health/format.hpp>
 #include <health/issues.hpp>
 #include <health/names.hpp>
+#include <health/render.hpp>
 
 #include <charconv>
 #include <cmath>
@@ -45,35 +45,18 @@ health::IssueKey key_of(const std::string& component, const std::string& metric,
   return {component, metric, health::parse_label_args(args.labels)};
 }
 
-std::string series_text(const health::IssueKey& key) {
-  std::string out = key.component + " " + key.metric;
-  if (!key.labels.empty()) out += " {" + health::format_labels(key.labels) + "}";
-  return out;
+// What a command changed: one line, or the issue as JSON.
+void print_change(const Globals& globals, health::Format format, const health::IssueChange& change) {
+  if (format == health::Format::json || !globals.quiet)
+    write_out(health::render_issue_change(change, health::now_ms(), format));
 }
 
-std::string optional_number(const std::optional<double>& value) {
-  if (!value) return "-";
-  return health::display_number(*value);
-}
-
-// One line saying what a command changed, or the issue as JSON.
-void print_change(const Globals& globals, const std::string& format, const health::IssueChange& change) {
-  const auto& issue = change.issue;
-  if (format == "json") {
-    std::string out;
-    health::append_issue_json(out, issue, health::now_ms());
-    write_out(out + "\n");
-    return;
-  }
-  if (globals.quiet) return;
-  const std::string what = change.event ? change.event->kind : "unchanged";
-  write_out(what + " issue " + std::to_string(issue.id) + " (" + series_text(issue.key) + ", " +
-            std::string(health::to_string(issue.severity)) + ", " + std::string(health::to_string(issue.status)) +
-            ")\n");
+health::Format format_of(const Globals& globals, std::string_view command) {
+  return health::parse_format(choose_format(globals, command, {"text", "json"}, "text"));
 }
 
 void run_report(const Globals& globals, const IssueArgs& args) {
-  const auto format = choose_format(globals, "issue report", {"text", "json"}, "text");
+  const auto format = format_of(globals, "issue report");
   health::IssueReport report;
   report.key = key_of(args.positionals.at(0), args.positionals.at(1), args);
   report.severity = health::parse_severity(args.severity);
@@ -93,7 +76,7 @@ void run_report(const Globals& globals, const IssueArgs& args) {
 }
 
 void run_list(const Globals& globals, const IssueArgs& args) {
-  const auto format = choose_format(globals, "issue list", {"table", "json"}, "table");
+  const auto format = health::parse_format(choose_format(globals, "issue list", {"table", "json"}, "table"));
   health::IssueFilter filter;
   if (args.status == "active")
     filter.which = health::IssueFilter::Which::open;
@@ -109,76 +92,25 @@ void run_list(const Globals& globals, const IssueArgs& args) {
   const health::Millis now = health::now_ms();
   if (!args.since.empty()) filter.since = health::parse_time(args.since, now);
   auto store = open_store(globals, health::OpenMode::read_only);
-  const auto issues = health::list_issues(store, filter);
-  if (format == "json") {
-    std::string out = "[";
-    for (std::size_t i = 0; i < issues.size(); ++i) {
-      if (i > 0) out += ",\n";
-      health::append_issue_json(out, issues[i], now);
-    }
-    write_out(out + "]\n");
-    return;
-  }
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& issue : issues)
-    rows.push_back({std::to_string(issue.id), issue.key.component, issue.key.metric,
-                    issue.key.labels.empty() ? "-" : health::format_labels(issue.key.labels),
-                    std::string(health::to_string(issue.severity)), std::string(health::to_string(issue.status)),
-                    std::to_string(issue.occurrences), health::format_time(issue.first_detected),
-                    health::display_number(std::round(issue.duration_minutes(now))), issue.reason});
-  write_out(health::format_table({"ID", "COMPONENT", "METRIC", "LABELS", "SEVERITY", "STATUS", "SEEN",
-                                  "FIRST_DETECTED", "MINUTES", "REASON"},
-                                 rows));
+  write_out(health::render_issues(health::list_issues(store, filter), now, format));
 }
 
 void run_show(const Globals& globals, const IssueArgs& args) {
-  const auto format = choose_format(globals, "issue show", {"text", "json"}, "text");
+  const auto format = format_of(globals, "issue show");
   const auto id = parse_id(args.positionals.at(0));
   auto store = open_store(globals, health::OpenMode::read_only);
-  const auto issue = health::get_issue(store, id);
-  const health::Millis now = health::now_ms();
-  if (format == "json") {
-    std::string out;
-    health::append_issue_json(out, issue, now);
-    write_out(out + "\n");
-    return;
-  }
-  std::string out = "issue " + std::to_string(issue.id) + ": " + series_text(issue.key) + "\n";
-  const std::vector<std::pair<std::string, std::string>> fields = {
-      {"severity", std::string(health::to_string(issue.severity))},
-      {"status", std::string(health::to_string(issue.status))},
-      {"reason", issue.reason},
-      {"value", optional_number(issue.current_value)},
-      {"threshold", optional_number(issue.threshold_value)},
-      {"first detected", health::format_time(issue.first_detected)},
-      {"last updated", health::format_time(issue.last_updated)},
-      {"resolved", issue.resolved_at ? health::format_time(*issue.resolved_at) : "-"},
-      {"duration", health::display_number(std::round(issue.duration_minutes(now))) + " minutes"},
-      {"occurrences", std::to_string(issue.occurrences)},
-      {"source", std::string(health::to_string(issue.source))}};
-  for (const auto& [name, value] : fields) out += "  " + name + ":" + std::string(16 - name.size(), ' ') + value + "\n";
-  out += "events:\n";
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& event : issue.events) {
-    std::string severity = event.severity ? std::string(health::to_string(*event.severity)) : "-";
-    if (event.previous_severity && event.previous_severity != event.severity)
-      severity = std::string(health::to_string(*event.previous_severity)) + " -> " + severity;
-    rows.push_back({"  " + health::format_time(event.at), event.kind, severity,
-                    event.actor.empty() ? "-" : event.actor, event.note.empty() ? "-" : event.note});
-  }
-  out += health::format_table({"  AT", "EVENT", "SEVERITY", "BY", "NOTE"}, rows);
-  write_out(out);
+  write_out(health::render_issue(health::get_issue(store, id), health::now_ms(), format));
 }
 
 void run_ack(const Globals& globals, const IssueArgs& args) {
-  const auto format = choose_format(globals, "issue ack", {"text", "json"}, "text");
+  const auto format = format_of(globals, "issue ack");
   const auto id = parse_id(args.positionals.at(0));
   auto store = open_store(globals, health::OpenMode::read_write);
   print_change(globals, format, health::acknowledge_issue(store, id, args.note, actor(args), health::now_ms()));
 }
 
 void run_resolve(const Globals& globals, const IssueArgs& args) {
-  const auto format = choose_format(globals, "issue resolve", {"text", "json"}, "text");
+  const auto format = format_of(globals, "issue resolve");
   if (args.positionals.size() > 2)
     throw health::Error(health::ErrorKind::usage, "issue resolve takes ID or COMPONENT METRIC");
   auto store = open_store(globals, health::OpenMode::read_write);
@@ -194,7 +126,7 @@ void run_resolve(const Globals& globals, const IssueArgs& args) {
 }
 
 void run_escalate(const Globals& globals, const IssueArgs& args) {
-  const auto format = choose_format(globals, "issue escalate", {"text", "json"}, "text");
+  const auto format = format_of(globals, "issue escalate");
   const auto id = parse_id(args.positionals.at(0));
   const auto severity = health::parse_severity(args.severity.empty() ? "critical" : args.severity);
   auto store = open_store(globals, health::OpenMode::read_write);

@@ -4,6 +4,7 @@
 #include "commands.hpp"
 
 #include <health/error.hpp>
+#include <health/render.hpp>
 #include <health/status.hpp>
 
 namespace healthctl {
@@ -15,22 +16,17 @@ struct StatusArgs {
 };
 
 void run_status(const Globals& globals, const StatusArgs& args) {
-  const auto format = choose_format(globals, "status", {"text", "json", "nagios"}, "text");
+  const auto format = health::parse_format(choose_format(globals, "status", {"text", "json", "nagios"}, "text"));
   try {
     auto store = open_store(globals, health::OpenMode::read_only);
     std::vector<std::string> only;
     if (!args.component.empty()) only.push_back(args.component);
     const auto report = health::health_report(store, only, health::now_ms());
-    if (format == "json")
-      write_out(health::status_json(report));
-    else if (format == "nagios")
-      write_out(health::status_nagios(report));
-    else
-      write_out(health::status_text(report));
+    write_out(health::render_status(report, format));
     set_exit_status(health::plugin_exit_code(report.status));
   } catch (const health::Error& error) {
     // A monitoring system reads stdout: say UNKNOWN there too.
-    if (format == "nagios") write_out(std::string("HEALTH UNKNOWN - ") + error.what() + "\n");
+    if (format == health::Format::nagios) write_out(health::render_status_unknown(error.what()));
     throw;
   }
 }

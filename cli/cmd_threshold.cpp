@@ -3,8 +3,8 @@
 #include "commands.hpp"
 
 #include <health/error.hpp>
-#include <health/format.hpp>
 #include <health/names.hpp>
+#include <health/render.hpp>
 #include <health/thresholds.hpp>
 
 #include <fstream>
@@ -47,30 +47,10 @@ void run_set(const Globals& globals, const ThresholdArgs& args) {
 }
 
 void run_list(const Globals& globals) {
-  const auto format = choose_format(globals, "threshold list", {"table", "json"}, "table");
+  const auto format =
+      health::parse_format(choose_format(globals, "threshold list", {"table", "json"}, "table"));
   auto store = open_store(globals, health::OpenMode::read_only);
-  const auto thresholds = health::list_thresholds(store);
-  if (format == "json") {
-    write_out(health::thresholds_json(thresholds));
-    return;
-  }
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& t : thresholds) {
-    std::string last = "-";
-    if (t.last_state) {
-      last = std::string(health::to_string(*t.last_state));
-      if (t.last_value) last += " " + health::display_number(*t.last_value);
-      if (t.pending_since && *t.last_state != health::CheckState::ok) last += " (pending)";
-    }
-    rows.push_back({t.key.component, t.key.metric, t.key.labels.empty() ? "-" : health::format_labels(t.key.labels),
-                    std::string(health::to_string(t.agg)), t.warn ? t.warn->text() : "-",
-                    t.crit ? t.crit->text() : "-", health::format_duration(t.window_ms),
-                    health::format_duration(t.for_ms), t.enabled ? "yes" : "no", last,
-                    t.description.empty() ? "-" : t.description});
-  }
-  write_out(health::format_table({"COMPONENT", "METRIC", "LABELS", "AGG", "WARN", "CRIT", "WINDOW", "FOR",
-                                  "ENABLED", "LAST", "DESCRIPTION"},
-                                 rows));
+  write_out(health::render_thresholds(health::list_thresholds(store), format));
 }
 
 void run_remove(const Globals& globals, const ThresholdArgs& args) {
@@ -101,7 +81,7 @@ void run_import(const Globals& globals, const ThresholdArgs& args) {
 
 void run_export(const Globals& globals) {
   auto store = open_store(globals, health::OpenMode::read_only);
-  write_out(health::thresholds_json(health::list_thresholds(store)));
+  write_out(health::render_thresholds(health::list_thresholds(store), health::Format::json));
 }
 
 } // namespace

@@ -2,8 +2,8 @@
 // analyze: the context document of DESIGN.md section 7. From one consistent
 // snapshot of the file it finds what is wrong (issues, anomalies, stale
 // series), since when, how bad, and what changed (trends, baseline
-// comparison, recent changes), and renders it as JSON or a Markdown brief.
-// Nothing in it is invented: every finding carries its evidence.
+// comparison, recent changes); render.hpp renders it as JSON or a Markdown
+// brief. Nothing in it is invented: every finding carries its evidence.
 //
 // The algorithms, in short (healthctl-analyze(1) says it in full):
 // - Each series is bucketed over the baseline and the window at one step
@@ -121,31 +121,5 @@ Analysis analyze(Store& store, const AnalyzeOptions& options);
 // The anomalies of `window` buckets against `baseline` buckets (see above).
 std::vector<Anomaly> find_anomalies(const SeriesInfo& series, const std::vector<Bucket>& baseline,
                                     const std::vector<Bucket>& window, Millis step_ms);
-
-enum class AnalyzeFormat { json, markdown };
-
-// The document of DESIGN.md section 7. With `max_bytes`, the lowest-signal
-// detail is left out first until the JSON fits, and `notes` says what was
-// left out; active issues, stale series and the strongest anomaly go last.
-std::string analysis_document(const Analysis& analysis, AnalyzeFormat format,
-                              std::optional<std::size_t> max_bytes = std::nullopt);
-// The same facts for one component, with each series' history and the
-// issues' events (`analysis` made with that component and history).
-std::string diagnose_document(const Analysis& analysis, const std::string& component, AnalyzeFormat format,
-                              std::optional<std::size_t> max_bytes = std::nullopt);
-// The trend of every series in the window, strongest change first.
-std::string trends_document(const Analysis& analysis, AnalyzeFormat format,
-                            std::optional<std::size_t> max_bytes = std::nullopt);
-// Every series' window against its baseline (avg, p95, rate, change_pct),
-// the largest change first.
-std::string compare_document(const Analysis& analysis, AnalyzeFormat format,
-                             std::optional<std::size_t> max_bytes = std::nullopt);
-// The suggested actions alone.
-std::string recommendations_document(const Analysis& analysis, AnalyzeFormat format,
-                                     std::optional<std::size_t> max_bytes = std::nullopt);
-// One issue, its events and its metric from an hour before it opened to its
-// resolution (or `now`). Throws Error(not_found) for an unknown id.
-std::string incident_document(Store& store, std::int64_t issue_id, Millis now, AnalyzeFormat format,
-                              std::optional<std::size_t> max_bytes = std::nullopt);
 
 } // namespace health

@@ -58,6 +58,15 @@ std::vector<BackupFile> list_backups(const std::string& dir);
 // Checks a backup file without changing it. Error(not_found) when missing.
 BackupCheck check_backup(const std::string& path);
 
+// A backup file and what check_backup found in it.
+struct CheckedBackup {
+  BackupFile file;
+  BackupCheck check;
+};
+
+// list_backups(dir), each file checked.
+std::vector<CheckedBackup> check_backups(const std::string& dir);
+
 // Checks `path` and logs the verification in `store` (when given).
 BackupCheck verify_backup(Store* store, const std::string& path, Millis now);
 
@@ -93,11 +102,6 @@ BackupStatus backup_status(Store& store);
 
 // The logged backup work (create, verify, restore) in [since, until), oldest first.
 std::vector<BackupLogEntry> backup_history(Store& store, Millis since, Millis until);
-
-// The members of the backup status json, without the braces: last_backup,
-// last_success, last_verified (each null or {at, path, ok, duration_ms,
-// bytes, detail}), attempts_30d, successes_30d, success_rate.
-void append_backup_status_members(std::string& out, const BackupStatus& status);
 
 // The newest of our backups in `dir` taken at or before `at`.
 // Error(not_found) when there is none.

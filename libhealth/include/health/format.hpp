@@ -1,24 +1,17 @@
 #pragma once
 // Text building blocks shared by every output format: JSON strings, CSV
-// fields, numbers in shortest round-trip form, aligned tables.
+// fields, numbers in shortest round-trip form, rounding. Whole renderings
+// (tables, documents) are in render.hpp.
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace health {
 
 // Appends `text` as a JSON string literal, quotes included.
 void append_json_string(std::string& out, std::string_view text);
-
-// Appends the start of a JSON object member, `"name":`, after a comma unless
-// it is the first member (`out` ends with `{`).
-void append_json_key(std::string& out, std::string_view name);
-// A member whose value is a string, or a statistic (null when absent).
-void append_json_member(std::string& out, std::string_view name, std::string_view text);
-void append_json_member(std::string& out, std::string_view name, std::optional<double> value);
 
 // Appends `value` in the shortest form that reads back to the same double
 // ("45.7", "1", "1e+21").
@@ -50,20 +43,5 @@ std::string display_number(double value);
 // use, without float noise. 0, infinities and NaN are returned as they are.
 double round_decimals(double value, int decimals);
 double round_significant(double value, int digits);
-
-// A sparkline of `values`, one character per value scaled from the smallest
-// to the largest, a space where a value is missing. Unicode block
-// characters, or with `ascii` the characters _.-~^ (lowest to highest).
-std::string sparkline(const std::vector<std::optional<double>>& values, bool ascii);
-
-// An aligned text table: the header row, then each row, columns separated by
-// two spaces, the last column not padded.
-std::string format_table(const std::vector<std::string>& header,
-                         const std::vector<std::vector<std::string>>& rows);
-
-// A Markdown table: the header row, the `| --- |` row, then each row, with
-// `|` in a cell escaped.
-std::string format_markdown_table(const std::vector<std::string>& header,
-                                  const std::vector<std::vector<std::string>>& rows);
 
 } // namespace health

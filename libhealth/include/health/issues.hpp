@@ -118,9 +118,4 @@ std::vector<Issue> list_issues(Store& store, const IssueFilter& filter);
 // One issue with its events, oldest first. Error(not_found) for an unknown id.
 Issue get_issue(Store& store, std::int64_t id);
 
-// The issue as JSON (DESIGN.md section 3 and 5 field names, times RFC 3339,
-// duration_minutes computed at `now`), with its events when it has them.
-void append_issue_json(std::string& out, const Issue& issue, Millis now);
-void append_event_json(std::string& out, const IssueEvent& event);
-
 } // namespace health

@@ -40,9 +40,6 @@ std::string format_labels(const Labels& labels);
 // nullopt and sets `problem` when it is malformed.
 std::optional<Labels> parse_labels(std::string_view text, std::string* problem = nullptr);
 
-// Labels as a JSON object: {"k":"v",...}.
-void append_labels_json(std::string& out, const Labels& labels);
-
 // How a series is named for people, in one of two spellings:
 //   path   component/metric{k=v,k=v}   (analyze's findings)
 //   words  component metric {k=v,k=v} (command lines: check, issue, errors)

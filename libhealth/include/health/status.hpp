@@ -44,13 +44,4 @@ HealthReport health_report(Store& store, const std::vector<std::string>& compone
 // healthy), from the open issues alone.
 std::map<std::string, HealthStatus> component_statuses(Store& store);
 
-// The status json of DESIGN.md section 5.
-std::string status_json(const HealthReport& report);
-// One monitoring-plugin line: `HEALTH CRITICAL - database: p95 query_ms 2500
-// ms outside 0..1000 | 'database.query_ms'=2500ms;500;1000;;` with perfdata
-// for each threshold check has evaluated.
-std::string status_nagios(const HealthReport& report);
-// For people: the overall status, then each component and its issues.
-std::string status_text(const HealthReport& report);
-
 } // namespace health

@@ -44,12 +44,9 @@ void remove_threshold(Store& store, const IssueKey& key);
 // Every threshold, by component, metric and labels.
 std::vector<Threshold> list_thresholds(Store& store);
 
-// The JSON form used by `threshold export` and `threshold import`:
-// {"thresholds":[{"component","metric","labels","warn","crit","agg","window",
-// "for","enabled","description"}]}.
-std::string thresholds_json(const std::vector<Threshold>& thresholds);
-// Parses and validates every entry; Error(bad_data) naming `source` and the
-// entry (`rules.json: threshold 3: ...`) on the first problem.
+// Parses the JSON form of `threshold import` (what render_thresholds
+// writes) and validates every entry; Error(bad_data) naming `source` and
+// the entry (`rules.json: threshold 3: ...`) on the first problem.
 std::vector<Threshold> parse_thresholds_json(std::string_view text, const std::string& source);
 // Sets every threshold in one transaction: all or nothing.
 void import_thresholds(Store& store, const std::vector<Threshold>& thresholds);

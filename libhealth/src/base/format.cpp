@@ -4,7 +4,6 @@
 #include <array>
 #include <charconv>
 #include <cmath>
-#include <iterator>
 
 namespace health {
 
@@ -31,25 +30,6 @@ void append_json_string(std::string& out, std::string_view text) {
   }
   out.append(text.substr(plain));
   out += '"';
-}
-
-void append_json_key(std::string& out, std::string_view name) {
-  if (!out.empty() && out.back() != '{') out += ',';
-  append_json_string(out, name);
-  out += ':';
-}
-
-void append_json_member(std::string& out, std::string_view name, std::string_view text) {
-  append_json_key(out, name);
-  append_json_string(out, text);
-}
-
-void append_json_member(std::string& out, std::string_view name, std::optional<double> value) {
-  append_json_key(out, name);
-  if (value)
-    append_statistic(out, *value);
-  else
-    out += "null";
 }
 
 void append_number(std::string& out, double value) {
@@ -129,95 +109,6 @@ double round_significant(double value, int digits) {
 std::string display_number(double value) {
   std::string out;
   append_display_number(out, value);
-  return out;
-}
-
-std::string sparkline(const std::vector<std::optional<double>>& values, bool ascii) {
-  static constexpr const char* k_blocks[] = {"\u2581", "\u2582", "\u2583", "\u2584",
-                                             "\u2585", "\u2586", "\u2587", "\u2588"};
-  static constexpr char k_ascii[] = {'_', '.', '-', '~', '^'};
-  double low = 0;
-  double high = 0;
-  bool any = false;
-  for (const auto& value : values) {
-    if (!value) continue;
-    low = any ? std::min(low, *value) : *value;
-    high = any ? std::max(high, *value) : *value;
-    any = true;
-  }
-  const std::size_t levels = ascii ? std::size(k_ascii) : std::size(k_blocks);
-  std::string out;
-  for (const auto& value : values) {
-    if (!value) {
-      out += ' ';
-      continue;
-    }
-    // A flat line sits in the middle.
-    const std::size_t level =
-        high > low ? static_cast<std::size_t>(std::lround((*value - low) / (high - low) *
-                                                          static_cast<double>(levels - 1)))
-                   : (levels - 1) / 2;
-    if (ascii)
-      out += k_ascii[level];
-    else
-      out += k_blocks[level];
-  }
-  return out;
-}
-
-namespace {
-
-// Display width of UTF-8 text: code points, not bytes.
-std::size_t display_width(std::string_view text) {
-  std::size_t width = 0;
-  for (const char c : text) width += (static_cast<unsigned char>(c) & 0xc0) != 0x80 ? 1 : 0;
-  return width;
-}
-
-} // namespace
-
-std::string format_markdown_table(const std::vector<std::string>& header,
-                                  const std::vector<std::vector<std::string>>& rows) {
-  std::string out;
-  const auto append_row = [&out](const std::vector<std::string>& cells) {
-    out += '|';
-    for (const auto& cell : cells) {
-      out += ' ';
-      for (const char c : cell) {
-        if (c == '|') out += '\\';
-        out += c;
-      }
-      out += " |";
-    }
-    out += '\n';
-  };
-  append_row(header);
-  append_row(std::vector<std::string>(header.size(), "---"));
-  for (const auto& row : rows) append_row(row);
-  return out;
-}
-
-std::string format_table(const std::vector<std::string>& header,
-                         const std::vector<std::vector<std::string>>& rows) {
-  std::vector<std::size_t> widths(header.size(), 0);
-  const auto measure = [&](const std::vector<std::string>& row) {
-    for (std::size_t i = 0; i < row.size() && i < widths.size(); ++i)
-      widths[i] = std::max(widths[i], display_width(row[i]));
-  };
-  measure(header);
-  for (const auto& row : rows) measure(row);
-  std::string out;
-  const auto append_row = [&](const std::vector<std::string>& row) {
-    for (std::size_t i = 0; i < row.size() && i < widths.size(); ++i) {
-      out += row[i];
-      if (i + 1 < row.size()) out.append(widths[i] - display_width(row[i]) + 2, ' ');
-    }
-    // Empty last cells leave no trailing blanks.
-    while (!out.empty() && out.back() == ' ') out.pop_back();
-    out += '\n';
-  };
-  append_row(header);
-  for (const auto& row : rows) append_row(row);
   return out;
 }
 

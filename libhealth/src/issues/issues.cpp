@@ -1,7 +1,6 @@
 #include <health/issues.hpp>
 
 #include <health/error.hpp>
-#include <health/format.hpp>
 #include <health/names.hpp>
 #include <health/query.hpp>
 
@@ -9,7 +8,6 @@
 #include "store/sqlite.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <limits>
 
 namespace health {
@@ -372,66 +370,6 @@ Issue get_issue(Store& store, std::int64_t id) {
     issue.events.push_back(std::move(event));
   }
   return issue;
-}
-
-namespace {
-
-std::optional<std::string_view> severity_text(const std::optional<Severity>& severity) {
-  if (!severity) return std::nullopt;
-  return to_string(*severity);
-}
-
-void append_optional_member(std::string& out, std::string_view name, std::optional<std::string_view> text) {
-  if (text)
-    append_json_member(out, name, *text);
-  else
-    append_json_member(out, name, std::optional<double>());
-}
-
-void append_time_member(std::string& out, std::string_view name, const std::optional<Millis>& t) {
-  append_optional_member(out, name, t ? std::optional<std::string_view>(format_time(*t)) : std::nullopt);
-}
-
-} // namespace
-
-void append_event_json(std::string& out, const IssueEvent& event) {
-  out += '{';
-  append_json_member(out, "id", static_cast<double>(event.id));
-  append_time_member(out, "at", event.at);
-  append_json_member(out, "kind", event.kind);
-  append_json_member(out, "actor", event.actor);
-  append_json_member(out, "note", event.note);
-  append_optional_member(out, "previous_severity", severity_text(event.previous_severity));
-  append_optional_member(out, "severity", severity_text(event.severity));
-  append_json_member(out, "value", event.value);
-  out += '}';
-}
-
-void append_issue_json(std::string& out, const Issue& issue, Millis now) {
-  out += '{';
-  append_json_member(out, "id", static_cast<double>(issue.id));
-  append_json_member(out, "component", issue.key.component);
-  append_json_member(out, "metric", issue.key.metric);
-  append_json_key(out, "labels");
-  append_labels_json(out, issue.key.labels);
-  append_json_member(out, "severity", to_string(issue.severity));
-  append_json_member(out, "status", to_string(issue.status));
-  append_json_member(out, "reason", issue.reason);
-  append_json_member(out, "current_value", issue.current_value);
-  append_json_member(out, "threshold_value", issue.threshold_value);
-  append_time_member(out, "first_detected", issue.first_detected);
-  append_time_member(out, "last_updated", issue.last_updated);
-  append_time_member(out, "resolved_at", issue.resolved_at);
-  append_json_member(out, "occurrences", static_cast<double>(issue.occurrences));
-  append_json_member(out, "source", to_string(issue.source));
-  append_json_member(out, "duration_minutes", std::round(issue.duration_minutes(now) * 10) / 10);
-  append_json_key(out, "events");
-  out += '[';
-  for (std::size_t i = 0; i < issue.events.size(); ++i) {
-    if (i > 0) out += ',';
-    append_event_json(out, issue.events[i]);
-  }
-  out += "]}";
 }
 
 } // namespace health

@@ -145,25 +145,6 @@ void remove_threshold(Store& store, const IssueKey& key) {
 
 std::vector<Threshold> list_thresholds(Store& store) { return read_thresholds(store.handle()); }
 
-std::string thresholds_json(const std::vector<Threshold>& thresholds) {
-  auto list = nlohmann::ordered_json::array();
-  for (const auto& t : thresholds) {
-    nlohmann::ordered_json labels = nlohmann::ordered_json::object();
-    for (const auto& [key, value] : t.key.labels) labels[key] = value;
-    list.push_back({{"component", t.key.component},
-                    {"metric", t.key.metric},
-                    {"labels", labels},
-                    {"warn", t.warn ? nlohmann::ordered_json(t.warn->text()) : nlohmann::ordered_json(nullptr)},
-                    {"crit", t.crit ? nlohmann::ordered_json(t.crit->text()) : nlohmann::ordered_json(nullptr)},
-                    {"agg", to_string(t.agg)},
-                    {"window", format_duration(t.window_ms)},
-                    {"for", format_duration(t.for_ms)},
-                    {"enabled", t.enabled},
-                    {"description", t.description}});
-  }
-  return nlohmann::ordered_json{{"thresholds", list}}.dump(2) + "\n";
-}
-
 std::vector<Threshold> parse_thresholds_json(std::string_view text, const std::string& source) {
   nlohmann::json doc;
   try {

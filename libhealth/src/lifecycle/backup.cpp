@@ -1,7 +1,6 @@
 #include <health/backup.hpp>
 
 #include <health/error.hpp>
-#include <health/format.hpp>
 #include <health/recorder.hpp>
 
 #include "store/schema.hpp"
@@ -276,6 +275,15 @@ std::vector<BackupFile> list_backups(const std::string& dir) {
   return out;
 }
 
+std::vector<CheckedBackup> check_backups(const std::string& dir) {
+  std::vector<CheckedBackup> out;
+  for (auto& file : list_backups(dir)) {
+    auto check = check_backup(file.path);
+    out.push_back({std::move(file), std::move(check)});
+  }
+  return out;
+}
+
 PruneResult prune_backups(const std::string& dir, Millis keep_ms, std::size_t keep_last, Millis now,
                           bool dry_run) {
   PruneResult result;
@@ -314,34 +322,6 @@ std::vector<BackupLogEntry> backup_history(Store& store, Millis since, Millis un
   std::vector<BackupLogEntry> out;
   while (query.step()) out.push_back(log_entry(query));
   return out;
-}
-
-void append_backup_status_members(std::string& out, const BackupStatus& status) {
-  const auto entry = [&out](const char* name, const std::optional<BackupLogEntry>& e) {
-    append_json_key(out, name);
-    if (!e) {
-      out += "null";
-      return;
-    }
-    out += '{';
-    append_json_member(out, "at", format_time(e->at));
-    append_json_member(out, "path", e->path);
-    append_json_key(out, "ok");
-    out += e->ok ? "true" : "false";
-    append_json_member(out, "duration_ms", static_cast<double>(e->duration_ms));
-    append_json_member(out, "bytes", e->bytes ? std::optional<double>(static_cast<double>(*e->bytes)) : std::nullopt);
-    append_json_member(out, "detail", e->detail);
-    out += '}';
-  };
-  entry("last_backup", status.last_backup);
-  entry("last_success", status.last_success);
-  entry("last_verified", status.last_verified);
-  append_json_member(out, "attempts_30d", static_cast<double>(status.attempts));
-  append_json_member(out, "successes_30d", static_cast<double>(status.successes));
-  append_json_member(out, "success_rate",
-                     status.attempts > 0 ? std::optional<double>(static_cast<double>(status.successes) /
-                                                                 static_cast<double>(status.attempts))
-                                         : std::nullopt);
 }
 
 BackupFile find_backup(const std::string& dir, Millis at) {

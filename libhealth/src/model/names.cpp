@@ -1,7 +1,6 @@
 #include <health/names.hpp>
 
 #include <health/error.hpp>
-#include <health/format.hpp>
 
 #include <algorithm>
 
@@ -148,19 +147,6 @@ std::optional<Labels> parse_labels(std::string_view text, std::string* problem) 
   }
   if (auto message = normalize_labels(labels)) return failed(*message);
   return labels;
-}
-
-void append_labels_json(std::string& out, const Labels& labels) {
-  out += '{';
-  bool first = true;
-  for (const auto& [key, value] : labels) {
-    if (!first) out += ',';
-    first = false;
-    append_json_string(out, key);
-    out += ':';
-    append_json_string(out, value);
-  }
-  out += '}';
 }
 
 std::string series_display_name(std::string_view component, std::string_view metric, const Labels& labels,

@@ -7,8 +7,10 @@
 #include <health/error.hpp>
 #include <health/format.hpp>
 #include <health/names.hpp>
+#include <health/render.hpp>
 
-#include <nlohmann/json.hpp>
+#include "render/json.hpp"
+#include "render/text.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -17,8 +19,6 @@
 namespace health {
 
 namespace {
-
-using Json = nlohmann::ordered_json;
 
 double one_decimal(double value) { return round_decimals(value, 1); }
 
@@ -30,12 +30,6 @@ Json optional_number(const std::optional<double>& value, double (*round)(double)
 double six(double value) { return round_significant(value, 6); }
 
 Json range_json(TimeRange range) { return Json{{"since", format_time(range.since)}, {"until", format_time(range.until)}}; }
-
-Json labels_json(const Labels& labels) {
-  Json out = Json::object();
-  for (const auto& [key, value] : labels) out[key] = value;
-  return out;
-}
 
 Json series_ref(const SeriesInfo& s) {
   return Json{{"component", s.component}, {"metric", s.name}, {"labels", labels_json(s.labels)}, {"node", s.node}};
@@ -51,12 +45,6 @@ Json stats_json(const SeriesInfo& series, const Stats& stats) {
   out["last"] = six(stats.last);
   if (series.type == MetricType::counter) out["rate_per_s"] = six(stats.rate_per_s);
   return out;
-}
-
-Json issue_json(const Issue& issue, Millis now) {
-  std::string text;
-  append_issue_json(text, issue, now);
-  return Json::parse(text);
 }
 
 Json trend_json(const SeriesInfo& series, const Trend& trend) {
@@ -112,12 +100,6 @@ bool stronger(const Trend& x, const Trend& y) {
   return std::abs(x.change_pct) > std::abs(y.change_pct);
 }
 
-Json backup_json(const BackupStatus& status) {
-  std::string text = "{";
-  append_backup_status_members(text, status);
-  return Json::parse(text + "}");
-}
-
 Json series_json(const SeriesAnalysis& s) {
   Json out{{"metric", s.series.name}, {"labels", labels_json(s.series.labels)}, {"node", s.series.node},
            {"type", to_string(s.series.type)}, {"unit", s.series.unit}};
@@ -165,7 +147,7 @@ Json full_json(const Analysis& a) {
   doc["generated_at"] = format_time(a.generated_at);
   doc["window"] = range_json(a.window);
   doc["baseline"] = range_json(a.baseline);
-  doc["status"] = Json::parse(status_json(a.status));
+  doc["status"] = status_json(a.status);
   Json active = Json::array();
   for (const auto& issue : a.active_issues) active.push_back(issue_json(issue, a.generated_at));
   Json resolved = Json::array();
@@ -195,7 +177,7 @@ Json full_json(const Analysis& a) {
   doc["recent_changes"] = Json::array();
   for (const auto& change : a.recent_changes)
     doc["recent_changes"].push_back(Json{{"at", format_time(change.at)}, {"kind", change.kind}, {"text", change.text}});
-  doc["backup_status"] = backup_json(a.backup);
+  doc["backup_status"] = backup_status_json(a.backup);
   doc["uptime"] = Json::array();
   for (const auto& u : a.uptime)
     doc["uptime"].push_back(Json{{"component", u.component},
@@ -380,6 +362,11 @@ std::vector<Trim> full_trims() {
   };
 }
 
+// Throws Error(usage) for a format the documents do not have.
+void check_format(Format format) {
+  if (format != Format::json && format != Format::markdown) unsupported("an analyze document", format);
+}
+
 // ---- Markdown ----
 
 std::string text_of(const Json& value) {
@@ -397,15 +384,6 @@ std::string name_of(const Json& item) {
     out += "{" + labels + "}";
   }
   return out;
-}
-
-std::string count_of(std::size_t n, const char* one, const char* many) {
-  return std::to_string(n) + " " + (n == 1 ? one : many);
-}
-
-std::string upper(std::string text) {
-  for (auto& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return text;
 }
 
 std::string signed_pct(const Json& value) {
@@ -463,7 +441,7 @@ void md_notes(std::string& out, const Json& doc) {
 std::string history_line(const Json& history) {
   std::vector<std::optional<double>> values;
   for (const auto& b : history) values.push_back(b["value"].get<double>());
-  return sparkline(values, false);
+  return sparkline(values, Sparklines::unicode);
 }
 
 std::string md_brief(const Json& doc, const std::string& title) {
@@ -472,11 +450,11 @@ std::string md_brief(const Json& doc, const std::string& title) {
          text_of(doc["window"]["until"]) + ", against the baseline " + text_of(doc["baseline"]["since"]) + " to " +
          text_of(doc["baseline"]["until"]) + ".\n\n";
   const auto& active = doc["issues"]["active"];
-  out += count_of(active.size(), "active issue", "active issues") + " (" +
+  out += count_text(active.size(), "active issue", "active issues") + " (" +
          text_of(doc["status"]["critical_issue_count"]) + " critical), " +
-         count_of(doc["anomalies"].size(), "anomaly", "anomalies") + ", " +
-         count_of(doc["stale"].size(), "stale series", "stale series") + ", " +
-         count_of(doc["trends"].size(), "trend", "trends") + ".\n";
+         count_text(doc["anomalies"].size(), "anomaly", "anomalies") + ", " +
+         count_text(doc["stale"].size(), "stale series", "stale series") + ", " +
+         count_text(doc["trends"].size(), "trend", "trends") + ".\n";
 
   out += "\n## What is wrong\n\n";
   if (active.empty() && doc["stale"].empty()) out += "No active issues and no stale series.\n";
@@ -547,24 +525,27 @@ std::string md_brief(const Json& doc, const std::string& title) {
 
 } // namespace
 
-std::string analysis_document(const Analysis& analysis, AnalyzeFormat format, std::optional<std::size_t> max_bytes) {
+std::string analysis_document(const Analysis& analysis, Format format, std::optional<std::size_t> max_bytes) {
+  check_format(format);
   const auto render = [format](const Json& doc) {
-    return format == AnalyzeFormat::json ? as_json(doc) : md_brief(doc, "Health brief");
+    return format == Format::json ? as_json(doc) : md_brief(doc, "Health brief");
   };
   return fit(full_json(analysis), full_trims(), max_bytes, render);
 }
 
-std::string diagnose_document(const Analysis& analysis, const std::string& component, AnalyzeFormat format,
+std::string diagnose_document(const Analysis& analysis, const std::string& component, Format format,
                               std::optional<std::size_t> max_bytes) {
+  check_format(format);
   Json doc = full_json(analysis);
   doc["component"] = component;
   const auto render = [format, component](const Json& d) {
-    return format == AnalyzeFormat::json ? as_json(d) : md_brief(d, "Diagnosis of " + component);
+    return format == Format::json ? as_json(d) : md_brief(d, "Diagnosis of " + component);
   };
   return fit(std::move(doc), full_trims(), max_bytes, render);
 }
 
-std::string trends_document(const Analysis& analysis, AnalyzeFormat format, std::optional<std::size_t> max_bytes) {
+std::string trends_document(const Analysis& analysis, Format format, std::optional<std::size_t> max_bytes) {
+  check_format(format);
   std::vector<const SeriesAnalysis*> series;
   for (const auto& s : analysis.series)
     if (s.current.count > 0) series.push_back(&s);
@@ -575,7 +556,7 @@ std::string trends_document(const Analysis& analysis, AnalyzeFormat format, std:
   for (const auto* s : series) doc["trends"].push_back(trend_json(s->series, s->trend));
   doc["notes"] = {base_notes(analysis)[0], base_notes(analysis)[3]};
   const auto render = [format](const Json& d) {
-    if (format == AnalyzeFormat::json) return as_json(d);
+    if (format == Format::json) return as_json(d);
     std::string out = "# Trends from " + text_of(d["period"]["since"]) + " to " + text_of(d["period"]["until"]) + "\n\n";
     std::vector<std::vector<std::string>> rows;
     for (const auto& t : d["trends"])
@@ -589,7 +570,8 @@ std::string trends_document(const Analysis& analysis, AnalyzeFormat format, std:
   return fit(std::move(doc), {drop_last("trends (weakest first)", "/trends"), drop_last("notes", "/notes")}, max_bytes, render);
 }
 
-std::string compare_document(const Analysis& analysis, AnalyzeFormat format, std::optional<std::size_t> max_bytes) {
+std::string compare_document(const Analysis& analysis, Format format, std::optional<std::size_t> max_bytes) {
+  check_format(format);
   std::vector<const SeriesAnalysis*> series;
   for (const auto& s : analysis.series) series.push_back(&s);
   std::stable_sort(series.begin(), series.end(), [](const SeriesAnalysis* x, const SeriesAnalysis* y) {
@@ -611,7 +593,7 @@ std::string compare_document(const Analysis& analysis, AnalyzeFormat format, std
   }
   doc["notes"] = {base_notes(analysis)[0], base_notes(analysis)[1]};
   const auto render = [format](const Json& d) {
-    if (format == AnalyzeFormat::json) return as_json(d);
+    if (format == Format::json) return as_json(d);
     std::string out = "# Current " + text_of(d["current"]["since"]) + " to " + text_of(d["current"]["until"]) +
                       " against the baseline " + text_of(d["baseline"]["since"]) + " to " +
                       text_of(d["baseline"]["until"]) + "\n\n";
@@ -635,15 +617,16 @@ std::string compare_document(const Analysis& analysis, AnalyzeFormat format, std
              max_bytes, render);
 }
 
-std::string recommendations_document(const Analysis& analysis, AnalyzeFormat format,
+std::string recommendations_document(const Analysis& analysis, Format format,
                                      std::optional<std::size_t> max_bytes) {
+  check_format(format);
   Json doc{{"generated_at", format_time(analysis.generated_at)}, {"window", range_json(analysis.window)},
            {"status", to_string(analysis.status.status)}};
   doc["suggested_actions"] = Json::array();
   for (const auto& action : analysis.actions)
     doc["suggested_actions"].push_back(Json{{"text", action.text}, {"because", action.because}});
   const auto render = [format](const Json& d) {
-    if (format == AnalyzeFormat::json) return as_json(d);
+    if (format == Format::json) return as_json(d);
     std::string out = "# Recommendations: " + upper(text_of(d["status"])) + "\n";
     md_actions(out, d["suggested_actions"]);
     md_notes(out, d);
@@ -653,8 +636,9 @@ std::string recommendations_document(const Analysis& analysis, AnalyzeFormat for
              render);
 }
 
-std::string incident_document(Store& store, std::int64_t issue_id, Millis now, AnalyzeFormat format,
+std::string incident_document(Store& store, std::int64_t issue_id, Millis now, Format format,
                               std::optional<std::size_t> max_bytes) {
+  check_format(format);
   ReadSnapshot snapshot(store);
   const Issue issue = get_issue(store, issue_id);
   const TimeRange before{issue.first_detected - k_hour_ms, issue.first_detected};
@@ -697,7 +681,7 @@ std::string incident_document(Store& store, std::int64_t issue_id, Millis now, A
                   "resolution (or now). Each bucket's value is its rate per second for a counter, its average for "
                   "a gauge and its p95 for a timer or rolling series."};
   const auto render = [format](const Json& d) {
-    if (format == AnalyzeFormat::json) return as_json(d);
+    if (format == Format::json) return as_json(d);
     const auto& i = d["issue"];
     std::string out = "# Incident: issue " + text_of(i["id"]) + " " + name_of(i) + "\n\n";
     md_issue_line(out, i);

@@ -8,6 +8,7 @@
 #include <health/ingest.hpp>
 #include <health/issues.hpp>
 #include <health/recorder.hpp>
+#include <health/render.hpp>
 
 #include "scenario.hpp"
 #include "store_fixture.hpp"
@@ -305,7 +306,7 @@ TEST_CASE("analyze: uptime, incidents, MTTR and MTBF from the issue history", "[
 
 TEST_CASE("analyze: the json document has the keys of the design, in order", "[analyze]") {
   Week week("all");
-  const auto doc = nlohmann::ordered_json::parse(health::analysis_document(week.analyze(), health::AnalyzeFormat::json));
+  const auto doc = nlohmann::ordered_json::parse(health::analysis_document(week.analyze(), health::Format::json));
   std::vector<std::string> keys;
   for (const auto& [key, value] : doc.items()) keys.push_back(key);
   CHECK(keys == std::vector<std::string>{"generated_at", "window", "baseline", "status", "issues", "components",
@@ -325,11 +326,11 @@ TEST_CASE("analyze: the json document has the keys of the design, in order", "[a
 TEST_CASE("analyze: --max-bytes keeps valid json, the strongest finding and says what went", "[analyze]") {
   Week week("all");
   const auto a = week.analyze();
-  const auto full = health::analysis_document(a, health::AnalyzeFormat::json);
+  const auto full = health::analysis_document(a, health::Format::json);
   for (const std::size_t budget : {6000u, 3000u}) {
     INFO("budget " << budget);
     REQUIRE(full.size() > budget);
-    const auto text = health::analysis_document(a, health::AnalyzeFormat::json, budget);
+    const auto text = health::analysis_document(a, health::Format::json, budget);
     CHECK(text.size() <= budget);
     const auto doc = json::parse(text);
     REQUIRE(doc["anomalies"].size() >= 1);
@@ -337,16 +338,16 @@ TEST_CASE("analyze: --max-bytes keeps valid json, the strongest finding and says
     CHECK(doc["stale"].size() == 1);
     CHECK_THAT(doc["notes"].back().get<std::string>(), Catch::StartsWith("Left out to fit " + std::to_string(budget) + " bytes:"));
   }
-  const auto tiny = health::analysis_document(a, health::AnalyzeFormat::json, 100);
+  const auto tiny = health::analysis_document(a, health::Format::json, 100);
   const auto doc = json::parse(tiny); // still valid, though it cannot fit
   CHECK_THAT(doc["notes"].back().get<std::string>(), Catch::Contains("still larger: nothing more can go"));
-  CHECK(health::analysis_document(a, health::AnalyzeFormat::json, full.size()) == full);
+  CHECK(health::analysis_document(a, health::Format::json, full.size()) == full);
 }
 
 TEST_CASE("analyze: the markdown brief mentions every finding", "[analyze]") {
   Week week("all");
   const auto a = week.analyze();
-  const auto brief = health::analysis_document(a, health::AnalyzeFormat::markdown);
+  const auto brief = health::analysis_document(a, health::Format::markdown);
   CHECK_THAT(brief, Catch::StartsWith("# Health brief: HEALTHY\n"));
   for (const auto& anomaly : a.anomalies)
     CHECK_THAT(brief, Catch::Contains("Anomaly: " + name_of(anomaly.series)) &&

@@ -34,13 +34,6 @@ TEST_CASE("format: numbers for people", "[format]") {
   CHECK(health::display_number(0.00004) == "4.0e-05");
 }
 
-TEST_CASE("format: sparklines scale from lowest to highest, blank where no data", "[format]") {
-  CHECK(health::sparkline({0.0, 1.0, 2.0, 3.0, 4.0}, true) == "_.-~^");
-  CHECK(health::sparkline({1.0, std::nullopt, 1.0}, true) == "- -"); // flat sits in the middle
-  CHECK(health::sparkline({0.0, 7.0}, false) == "\u2581\u2588");
-  CHECK(health::sparkline({}, false).empty());
-}
-
 TEST_CASE("format: rounding to decimals or significant digits", "[format]") {
   CHECK(health::round_decimals(38.456, 1) == Approx(38.5).margin(1e-12));
   CHECK(health::round_decimals(1234.5, -2) == 1200);
@@ -51,11 +44,6 @@ TEST_CASE("format: rounding to decimals or significant digits", "[format]") {
   CHECK(health::round_significant(0, 6) == 0);
   CHECK(std::isinf(health::round_significant(std::numeric_limits<double>::infinity(), 6)));
 }
-
-TEST_CASE("format: markdown tables escape the cell separator", "[format]") {
-  CHECK(health::format_markdown_table({"a", "b"}, {{"1", "x|y"}}) == "| a | b |\n| --- | --- |\n| 1 | x\\|y |\n");
-}
-
 TEST_CASE("format: parse_whole_number takes all of the text or nothing", "[format]") {
   CHECK(health::parse_whole_number("0") == 0);
   CHECK(health::parse_whole_number("-42") == -42);

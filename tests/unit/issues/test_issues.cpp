@@ -1,7 +1,7 @@
 #include <health/error.hpp>
 #include <health/issues.hpp>
-#include <health/notify.hpp>
 #include <health/recorder.hpp>
+#include <health/render.hpp>
 #include <health/status.hpp>
 #include <health/thresholds.hpp>
 
@@ -9,9 +9,6 @@
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
-
-#include <fstream>
-#include <iterator>
 
 using health::k_minute_ms;
 using health::k_second_ms;
@@ -249,7 +246,7 @@ TEST_CASE("check: every aggregate, and no data", "[check]") {
   CHECK(health::list_issues(f.store, {}).size() == 1); // kept open
   const auto report = health::health_report(f.store, {}, now);
   CHECK(report.status == health::HealthStatus::degraded);
-  CHECK_THAT(health::status_json(report), Catch::Contains(R"("no_data":[{"component":"database","metric":"latency")"));
+  CHECK_THAT(health::render_status(report, health::Format::json), Catch::Contains(R"("no_data":[{"component":"database","metric":"latency")"));
 }
 
 TEST_CASE("status: the worst component wins, and the plugin line carries perfdata", "[status]") {
@@ -259,15 +256,15 @@ TEST_CASE("status: the worst component wins, and the plugin line carries perfdat
   auto report = health::health_report(f.store, {}, k_t0);
   CHECK(report.status == health::HealthStatus::healthy);
   CHECK(health::plugin_exit_code(report.status) == 0);
-  CHECK(health::status_nagios(report) == "HEALTH OK - 1 components healthy\n");
+  CHECK(health::render_status(report, health::Format::nagios) == "HEALTH OK - 1 components healthy\n");
   f.check(k_t0 + 1);
   report = health::health_report(f.store, {}, k_t0 + 2);
   CHECK(report.status == health::HealthStatus::critical);
   CHECK(health::plugin_exit_code(report.status) == 2);
-  CHECK(health::status_nagios(report) ==
+  CHECK(health::render_status(report, health::Format::nagios) ==
         "HEALTH CRITICAL - database: p95 query_ms 2500 ms outside 0..1000 | "
         "'database.query_ms'=2500ms;500;1000;;\n");
-  const auto doc = json::parse(health::status_json(report));
+  const auto doc = json::parse(health::render_status(report, health::Format::json));
   CHECK(doc["status"] == "critical");
   CHECK(doc["active_issue_count"] == 1);
   CHECK(doc["critical_issue_count"] == 1);
@@ -282,47 +279,9 @@ TEST_CASE("status: the worst component wins, and the plugin line carries perfdat
   health::report_issue(f.store, manual);
   report = health::health_report(f.store, {}, k_t0 + 4);
   CHECK(report.status == health::HealthStatus::critical);
-  CHECK_THAT(health::status_nagios(report), Catch::Contains("web: users   complain loudly |"));
+  CHECK_THAT(health::render_status(report, health::Format::nagios), Catch::Contains("web: users   complain loudly |"));
   report = health::health_report(f.store, {"web"}, k_t0 + 4);
   CHECK(report.status == health::HealthStatus::degraded);
-}
-
-TEST_CASE("notify: hooks get the event as JSON, failures and hangs are recorded and retried", "[notify]") {
-  Fixture f;
-  const auto change = f.report(Severity::critical, k_t0);
-  const std::string out = f.dir.file("event.json");
-  auto deliveries = health::deliver_events(f.store, "cat > '" + out + "'", {change}, 5 * k_second_ms, k_t0);
-  REQUIRE(deliveries.size() == 1);
-  CHECK(deliveries[0].outcome.kind == health::HookOutcome::Kind::delivered);
-  std::ifstream in(out);
-  const auto payload = json::parse(std::string(std::istreambuf_iterator<char>(in), {}));
-  CHECK(payload["event"]["kind"] == "opened");
-  CHECK(payload["event"]["severity"] == "critical");
-  CHECK(payload["issue"]["id"] == change.issue.id);
-  CHECK(payload["issue"]["component"] == "database");
-
-  const auto failing = health::run_hook("exit 3", "{}", 5 * k_second_ms);
-  CHECK(failing.kind == health::HookOutcome::Kind::failed);
-  CHECK(failing.detail == "exit status 3");
-  const auto killed = health::run_hook("kill -9 $$", "{}", 5 * k_second_ms);
-  CHECK(killed.kind == health::HookOutcome::Kind::failed);
-  CHECK(killed.detail == "killed by signal 9");
-  const auto hanging = health::run_hook("sleep 30", "{}", 300);
-  CHECK(hanging.kind == health::HookOutcome::Kind::timeout);
-  CHECK(hanging.detail == "timed out after 300ms");
-  CHECK(health::run_hook("exec <&-; sleep 0.1", std::string(1 << 20, 'x'), 5 * k_second_ms).kind ==
-        health::HookOutcome::Kind::delivered); // a hook that reads nothing
-
-  // A failed delivery is tried again by the next run, up to the limit.
-  const auto second = f.report(Severity::warning, k_t0 + 1, "other", "errors");
-  deliveries = health::deliver_events(f.store, "false", {second}, k_second_ms, k_t0 + 2);
-  REQUIRE(deliveries.size() == 1);
-  deliveries = health::deliver_events(f.store, "false", {}, k_second_ms, k_t0 + 3);
-  REQUIRE(deliveries.size() == 1); // the retry
-  CHECK(deliveries[0].change.event->id == second.event->id);
-  health::deliver_events(f.store, "false", {}, k_second_ms, k_t0 + 4);
-  CHECK(health::deliver_events(f.store, "false", {}, k_second_ms, k_t0 + 5).empty()); // 3 attempts made
-  CHECK(health::deliver_events(f.store, "true", {}, k_second_ms, k_t0 + 6).empty());  // given up
 }
 
 TEST_CASE("thresholds: import is all or nothing and round-trips export", "[thresholds]") {
@@ -338,9 +297,9 @@ TEST_CASE("thresholds: import is all or nothing and round-trips export", "[thres
   CHECK(listed[0].for_ms == 2 * k_minute_ms);
   CHECK(listed[1].key.labels == health::Labels{{"route", "/api"}});
   CHECK_FALSE(listed[1].enabled);
-  CHECK(health::parse_thresholds_json(health::thresholds_json(listed), "x").size() == 2);
-  CHECK(health::thresholds_json(health::parse_thresholds_json(health::thresholds_json(listed), "x")) ==
-        health::thresholds_json(listed));
+  const auto exported = health::render_thresholds(listed, health::Format::json);
+  CHECK(health::parse_thresholds_json(exported, "x").size() == 2);
+  CHECK(health::render_thresholds(health::parse_thresholds_json(exported, "x"), health::Format::json) == exported);
 
   for (const auto& [text, message] : std::vector<std::pair<std::string, std::string>>{
            {R"({"thresholds":[{"component":"a","metric":"b","warn":"1"},{"component":"a","metric":"c","warn":"10:5"}]})",

@@ -1,6 +1,7 @@
 #include <health/error.hpp>
 #include <health/export.hpp>
 #include <health/recorder.hpp>
+#include <health/render.hpp>
 #include <health/summary.hpp>
 
 #include "csv.hpp"
@@ -34,21 +35,27 @@ struct Fixture : test::StoreFixture {
     health::record(store, spec, {ts, value, std::move(context)});
   }
 
-  std::string exported(const health::ExportOptions& options) {
+  // The options of an export and its format.
+  struct Options : health::ExportOptions {
+    health::Format format = health::Format::ndjson;
+  };
+
+  std::string exported(const Options& options) {
     std::string out;
-    health::write_export(store, options, k_t0 + k_day_ms, [&](std::string_view text) { out += text; });
+    health::write_export(store, options, options.format, k_t0 + k_day_ms,
+                         [&](std::string_view text) { out += text; });
     return out;
   }
 
-  static health::ExportOptions options(health::ExportFormat format, Millis since, Millis until) {
-    health::ExportOptions out;
+  static Options options(health::Format format, Millis since, Millis until) {
+    Options out;
     out.format = format;
     out.range = {since, until};
     return out;
   }
 
   // Each ndjson line parsed.
-  std::vector<json> lines(const health::ExportOptions& options) {
+  std::vector<json> lines(const Options& options) {
     std::vector<json> out;
     std::istringstream in(exported(options));
     for (std::string line; std::getline(in, line);) out.push_back(json::parse(line));
@@ -74,7 +81,7 @@ TEST_CASE("export: the json document of a timer 1..1000 has its exact stats", "[
   for (int i = 1; i <= 1000; ++i)
     f.add("database", "query_ms", health::MetricType::timer, k_t0 + i * k_second_ms, i);
   f.add("web", "requests", health::MetricType::counter, k_t0 + 5 * k_second_ms, 1, {}, R"({"path":"/a"})");
-  const auto doc = json::parse(f.exported(Fixture::options(health::ExportFormat::json, k_t0, k_t0 + k_hour_ms)));
+  const auto doc = json::parse(f.exported(Fixture::options(health::Format::json, k_t0, k_t0 + k_hour_ms)));
   CHECK(doc["generated_at"] == "2025-01-16T00:00:00.000Z");
   CHECK(doc["range"] == json{{"since", "2025-01-15T00:00:00.000Z"}, {"until", "2025-01-15T01:00:00.000Z"}});
   CHECK(doc["step"].is_null());
@@ -112,13 +119,13 @@ TEST_CASE("export: ranges are half-open and series without samples in them are l
   for (const Millis ts : {since - 1, since, until - 1, until})
     f.add("db", "g", health::MetricType::gauge, ts, static_cast<double>(ts - since));
   f.add("db", "elsewhere", health::MetricType::gauge, until + k_hour_ms, 1);
-  const auto rows = f.lines(Fixture::options(health::ExportFormat::ndjson, since, until));
+  const auto rows = f.lines(Fixture::options(health::Format::ndjson, since, until));
   REQUIRE(rows.size() == 2);
   CHECK(rows[0]["ts_ms"] == since);
   CHECK(rows[1]["ts_ms"] == until - 1);
   CHECK(rows[1]["ts"] == "2025-01-15T00:59:59.999Z");
   CHECK(rows[0]["name"] == "g");
-  CHECK(f.lines(Fixture::options(health::ExportFormat::ndjson, since, since)).empty());
+  CHECK(f.lines(Fixture::options(health::Format::ndjson, since, since)).empty());
 }
 
 TEST_CASE("export: a bucket holds what falls from its start up to, not including, the next", "[export]") {
@@ -126,7 +133,7 @@ TEST_CASE("export: a bucket holds what falls from its start up to, not including
   const Millis step = 5 * k_minute_ms;
   for (const Millis offset : {Millis{0}, step - 1, step, 2 * step - 1, 2 * step})
     f.add("db", "t", health::MetricType::timer, k_t0 + offset, 10);
-  auto options = Fixture::options(health::ExportFormat::ndjson, k_t0, k_t0 + k_hour_ms);
+  auto options = Fixture::options(health::Format::ndjson, k_t0, k_t0 + k_hour_ms);
   options.step = step;
   options.aggs = {health::Agg::count};
   const auto rows = f.lines(options);
@@ -144,7 +151,7 @@ TEST_CASE("export: a counter's bucket sum and rate, over the part of the bucket 
   Fixture f;
   for (int i = 0; i < 12; ++i)
     f.add("web", "requests", health::MetricType::counter, k_t0 + i * 5 * k_second_ms, 5); // 60 a minute
-  auto options = Fixture::options(health::ExportFormat::csv, k_t0, k_t0 + k_minute_ms);
+  auto options = Fixture::options(health::Format::csv, k_t0, k_t0 + k_minute_ms);
   options.step = k_minute_ms;
   options.aggs = {health::Agg::sum, health::Agg::rate, health::Agg::count};
   auto rows = test::parse_csv(f.exported(options));
@@ -170,7 +177,7 @@ TEST_CASE("export: --max-points caps the rows of every series", "[export]") {
     if (i % 3 == 0) f.add("db", "b", health::MetricType::timer, k_t0 + i * 30 * k_second_ms + 7, i);
   }
   for (const std::size_t points : {2U, 10U, 100U, 1000U}) {
-    auto options = Fixture::options(health::ExportFormat::json, k_t0 + 17 * k_second_ms, k_t0 + k_day_ms);
+    auto options = Fixture::options(health::Format::json, k_t0 + 17 * k_second_ms, k_t0 + k_day_ms);
     options.max_points = points;
     const auto doc = json::parse(f.exported(options));
     INFO("max points " << points);
@@ -180,7 +187,7 @@ TEST_CASE("export: --max-points caps the rows of every series", "[export]") {
     }
     CHECK(doc["totals"]["samples"] == 2879 + 959); // the first of each is before the range
   }
-  auto options = Fixture::options(health::ExportFormat::json, k_t0, k_t0 + k_day_ms);
+  auto options = Fixture::options(health::Format::json, k_t0, k_t0 + k_day_ms);
   options.max_points = 100;
   const auto doc = json::parse(f.exported(options));
   CHECK(doc["step"] == "15m"); // 96 buckets (+1 for alignment) fit in 100; 10m would not
@@ -196,7 +203,7 @@ TEST_CASE("export: component, metric, node and label filters", "[export]") {
   f.add("db", "r", health::MetricType::gauge, k_t0, 3);
   f.add("web", "q", health::MetricType::gauge, k_t0, 4, {}, {}, "node-2");
   const auto values = [&](health::SeriesFilter filter) {
-    auto options = Fixture::options(health::ExportFormat::ndjson, k_t0, k_t0 + 1);
+    auto options = Fixture::options(health::Format::ndjson, k_t0, k_t0 + 1);
     options.filter = std::move(filter);
     std::vector<double> out;
     for (const auto& row : f.lines(options)) out.push_back(row["value"]);
@@ -214,8 +221,8 @@ TEST_CASE("export: csv and tsv quote what needs quoting and read back", "[export
   Fixture f;
   f.add("db", "q", health::MetricType::gauge, k_t0, 1.25, {{"path", "/a,b\"c"}},
         R"({"note":"x, y\tz"})");
-  for (const auto format : {health::ExportFormat::csv, health::ExportFormat::tsv}) {
-    const char separator = format == health::ExportFormat::csv ? ',' : '\t';
+  for (const auto format : {health::Format::csv, health::Format::tsv}) {
+    const char separator = format == health::Format::csv ? ',' : '\t';
     const auto text = f.exported(Fixture::options(format, k_t0, k_t0 + 1));
     const auto rows = test::parse_csv(text, separator);
     REQUIRE(rows.size() == 2);
@@ -229,7 +236,7 @@ TEST_CASE("export: csv and tsv quote what needs quoting and read back", "[export
 
 TEST_CASE("export: contradictory options are usage errors", "[export]") {
   Fixture f;
-  auto options = Fixture::options(health::ExportFormat::csv, k_t0, k_t0 + k_hour_ms);
+  auto options = Fixture::options(health::Format::csv, k_t0, k_t0 + k_hour_ms);
   options.aggs = {health::Agg::avg};
   CHECK(usage_error([&] { f.exported(options); }) == "--agg needs --step or --max-points");
   options.step = k_minute_ms;
@@ -238,7 +245,7 @@ TEST_CASE("export: contradictory options are usage errors", "[export]") {
   options.step = 0;
   options.max_points = 1;
   CHECK(usage_error([&] { f.exported(options); }) == "--max-points must be at least 2");
-  options = Fixture::options(health::ExportFormat::csv, k_t0, k_t0 - 1);
+  options = Fixture::options(health::Format::csv, k_t0, k_t0 - 1);
   CHECK(usage_error([&] { f.exported(options); }) == "the range ends before it starts");
 }
 
@@ -248,7 +255,7 @@ TEST_CASE("export: --tz shows local times and starts day buckets at local midnig
   const Millis march29 = 1743206400000; // 2025-03-29T00:00:00Z
   for (int hour = 0; hour < 72; ++hour)
     f.add("db", "g", health::MetricType::gauge, march29 + hour * k_hour_ms, 1);
-  auto options = Fixture::options(health::ExportFormat::ndjson, march29, march29 + 3 * k_day_ms);
+  auto options = Fixture::options(health::Format::ndjson, march29, march29 + 3 * k_day_ms);
   options.step = k_day_ms;
   options.aggs = {health::Agg::count};
   options.zone = health::Zone::named("Europe/Berlin");
@@ -303,8 +310,8 @@ TEST_CASE("export: the whole document is one snapshot, whatever is written meanw
   last.type = health::MetricType::gauge;
   std::string out;
   bool wrote = false;
-  health::write_export(f.store, Fixture::options(health::ExportFormat::json, k_t0, k_t0 + k_hour_ms),
-                       k_t0, [&](std::string_view text) {
+  health::write_export(f.store, Fixture::options(health::Format::json, k_t0, k_t0 + k_hour_ms),
+                       health::Format::json, k_t0, [&](std::string_view text) {
                          out += text;
                          if (!wrote) health::record(writer, last, {k_t0 + 1, 2, {}});
                          wrote = true;
@@ -315,6 +322,6 @@ TEST_CASE("export: the whole document is one snapshot, whatever is written meanw
   CHECK(doc["components"]["z"]["series"][0]["rows"].size() == 1);
   CHECK(doc["totals"]["samples"] == 20001);
   // The write itself went through and the next export sees it.
-  CHECK(json::parse(f.exported(Fixture::options(health::ExportFormat::json, k_t0, k_t0 + k_hour_ms)))
+  CHECK(json::parse(f.exported(Fixture::options(health::Format::json, k_t0, k_t0 + k_hour_ms)))
             ["totals"]["samples"] == 20002);
 }

@@ -3,6 +3,7 @@
 #include <health/ingest.hpp>
 #include <health/query.hpp>
 #include <health/recorder.hpp>
+#include <health/render.hpp>
 
 #include "store_fixture.hpp"
 
@@ -30,12 +31,11 @@ struct Fixture : test::StoreFixture {
   }
 
   // Every sample as an export would write it.
-  std::string dump(health::ExportFormat format = health::ExportFormat::csv) {
+  std::string dump(health::Format format = health::Format::csv) {
     health::ExportOptions options;
-    options.format = format;
     options.range = {-(health::Millis{1} << 60), health::Millis{1} << 60};
     std::string out;
-    health::write_export(store, options, k_now, [&](std::string_view text) { out += text; });
+    health::write_export(store, options, format, k_now, [&](std::string_view text) { out += text; });
     return out;
   }
 };
@@ -82,7 +82,7 @@ TEST_CASE("ingest: NDJSON with the export fields, ts_ms wins over ts", "[ingest]
            "  \n"
            "{\"ts\":\"2025-01-15T10:30:00.123+01:00\",\"component\":\"c\",\"name\":\"n\"}\r\n",
            health::IngestFormat::ndjson);
-  CHECK(f.dump(health::ExportFormat::ndjson) ==
+  CHECK(f.dump(health::Format::ndjson) ==
         "{\"ts\":\"1970-01-01T00:00:01.000Z\",\"ts_ms\":1000,\"node\":\"web-1\",\"component\":\"c\","
         "\"name\":\"g\",\"labels\":{\"a\":\"1\",\"b\":\"2\"},\"type\":\"gauge\",\"unit\":\"\","
         "\"value\":-2.5,\"context\":{\"x\":[1,2]}}\n"
@@ -104,7 +104,7 @@ TEST_CASE("ingest: NDJSON reads the same whatever the JSON style", "[ingest]") {
     Fixture f;
     INFO(line);
     f.ingest(line + "\n", health::IngestFormat::ndjson);
-    const auto dump = f.dump(health::ExportFormat::ndjson);
+    const auto dump = f.dump(health::Format::ndjson);
     CHECK(dump == R"({"ts":"1970-01-01T00:00:01.000Z","ts_ms":1000,"node":"node-1","component":"c","name":"n","labels":{"a":"x"},"type":"gauge","unit":"ms","value":2.5,"context":{"k":"}{"}})"
                   "\n");
   }
@@ -128,12 +128,12 @@ TEST_CASE("ingest: an export ingested into a new file gives the same samples", "
                 "{\"ts_ms\":-5,\"component\":\"a\",\"name\":\"r\",\"type\":\"rolling\",\"unit\":\"%\",\"value\":1e300,"
                 "\"labels\":{\"k\":\"semi;colon\\\\slash\"}}\n",
                 health::IngestFormat::ndjson);
-  for (const auto format : {health::ExportFormat::csv, health::ExportFormat::ndjson}) {
+  for (const auto format : {health::Format::csv, health::Format::ndjson}) {
     Fixture copy;
     copy.ingest(source.dump(format),
-                format == health::ExportFormat::csv ? health::IngestFormat::csv : health::IngestFormat::ndjson);
-    CHECK(copy.dump(health::ExportFormat::csv) == source.dump(health::ExportFormat::csv));
-    CHECK(copy.dump(health::ExportFormat::ndjson) == source.dump(health::ExportFormat::ndjson));
+                format == health::Format::csv ? health::IngestFormat::csv : health::IngestFormat::ndjson);
+    CHECK(copy.dump(health::Format::csv) == source.dump(health::Format::csv));
+    CHECK(copy.dump(health::Format::ndjson) == source.dump(health::Format::ndjson));
   }
 }
 

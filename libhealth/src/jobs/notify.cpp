@@ -2,6 +2,7 @@
 
 #include <health/error.hpp>
 #include <health/process.hpp>
+#include <health/render.hpp>
 
 #include "store/sqlite.hpp"
 
@@ -62,14 +63,7 @@ HookOutcome run_hook(const std::string& command, const std::string& input, Milli
 }
 
 std::string event_payload(const Issue& issue, const IssueEvent& event, Millis now) {
-  Issue without_events = issue;
-  without_events.events.clear();
-  std::string out = "{\"event\":";
-  append_event_json(out, event);
-  out += ",\"issue\":";
-  append_issue_json(out, without_events, now);
-  out += "}\n";
-  return out;
+  return render_event_payload(issue, event, now);
 }
 
 std::vector<Delivery> deliver_events(Store& store, const std::string& command,

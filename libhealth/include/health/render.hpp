@@ -1,0 +1,191 @@
+#pragma once
+// Rendering: every text, JSON, CSV, Markdown and Nagios form of the
+// library's results, so that the CLI and a server print the same bytes from
+// the same structs. A renderer takes results and a Format and returns the
+// text (or writes it to a sink, for streams); it throws Error(usage) for a
+// format it does not offer. Text ends with a newline; JSON is one document
+// and a newline.
+
+#include <health/analyze.hpp>
+#include <health/backup.hpp>
+#include <health/cleanup.hpp>
+#include <health/export.hpp>
+#include <health/ingest.hpp>
+#include <health/issues.hpp>
+#include <health/query.hpp>
+#include <health/sql.hpp>
+#include <health/status.hpp>
+#include <health/store.hpp>
+#include <health/summary.hpp>
+#include <health/thresholds.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace health {
+
+enum class Format { text, table, json, ndjson, csv, tsv, markdown, nagios };
+std::string_view to_string(Format format);
+// Throws Error(usage) for a name that is none of the above.
+Format parse_format(std::string_view name);
+
+// ---- building blocks
+
+// An aligned text table: the header row, then each row, columns separated by
+// two spaces, the last column not padded.
+std::string format_table(const std::vector<std::string>& header,
+                         const std::vector<std::vector<std::string>>& rows);
+
+// A Markdown table: the header row, the `| --- |` row, then each row, with
+// `|` in a cell escaped.
+std::string format_markdown_table(const std::vector<std::string>& header,
+                                  const std::vector<std::vector<std::string>>& rows);
+
+enum class Sparklines { none, unicode, ascii };
+
+// A sparkline of `values`, one character per value scaled from the smallest
+// to the largest, a space where a value is missing. Unicode block
+// characters, or with Sparklines::ascii the characters _.-~^ (lowest to
+// highest). Sparklines::none gives "".
+std::string sparkline(const std::vector<std::optional<double>>& values, Sparklines style);
+
+// ---- the database, recording and series
+
+// The database `store` opened (init): text (its path, its schema version)
+// or json {"path","schema_version","created"}.
+std::string render_database(const Store& store, Format format);
+
+// What ingest read and wrote (text only).
+std::string render_ingest(const IngestReport& report, DryRun dry_run);
+
+// Components with their series and samples: table, json or csv. A
+// component's status is its entry in `statuses`, healthy without one.
+std::string render_components(const std::vector<ComponentInfo>& components,
+                              const std::map<std::string, HealthStatus>& statuses, Format format);
+
+// Series with their type, unit and extent: table, json or csv.
+std::string render_metrics(const std::vector<SeriesInfo>& series, Format format);
+
+// Per series statistics and trend over `range`: table (with a sparkline
+// column unless `sparklines` is none), json, csv or markdown.
+std::string render_summary(const std::vector<SeriesSummary>& summaries, TimeRange range, Format format,
+                           Sparklines sparklines = Sparklines::none);
+
+// The export of `options` in json, ndjson, csv or tsv (healthctl-export(1)),
+// written to `out` as it is read from one snapshot; the errors are those of
+// write_export in export.hpp.
+ExportTotals write_export(Store& store, const ExportOptions& options, Format format, Millis generated_at,
+                          const TextSink& out);
+
+// The result of one read-only SQL statement as table, json, ndjson or csv,
+// row by row: `columns` once, then `row` for each row, then `finish`. Text
+// goes to `out` in pieces of about 64 KiB (the table, which aligns its
+// columns, all at the end).
+class SqlWriter {
+public:
+  SqlWriter(Format format, TextSink out);
+  ~SqlWriter();
+  SqlWriter(const SqlWriter&) = delete;
+  SqlWriter& operator=(const SqlWriter&) = delete;
+
+  void columns(const std::vector<std::string>& names);
+  void row(const std::vector<SqlValue>& values);
+  void finish();
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> m_impl;
+};
+
+// ---- thresholds, check, issues, status
+
+// Thresholds: table (with what the last check saw) or json, the import
+// format {"thresholds":[{"component","metric","labels","warn","crit","agg",
+// "window","for","enabled","description"}]}.
+std::string render_thresholds(const std::vector<Threshold>& thresholds, Format format);
+
+// One notify hook run of a check, as its json reports it.
+struct HookRun {
+  std::int64_t issue_id = 0;
+  std::int64_t event_id = 0;
+  std::string outcome; // delivered, failed or timeout
+  std::string detail;
+};
+
+// What check did: text (a line per issue event, see render_check_change)
+// or json {"checked_at","status","changes","evaluations","notifications"}.
+std::string render_check(const CheckResult& result, HealthStatus status, const std::vector<HookRun>& hooks,
+                         Format format);
+// One line saying what an issue event of check was: `opened issue 3:
+// database query_ms warning: p95 ...`.
+std::string render_check_change(const IssueChange& change);
+
+// One issue: text (its fields and its event timeline) or json (DESIGN.md
+// sections 3 and 5, times RFC 3339, duration_minutes at `now`, its events).
+std::string render_issue(const Issue& issue, Millis now, Format format);
+// Issues: table or json (an array, one issue a line).
+std::string render_issues(const std::vector<Issue>& issues, Millis now, Format format);
+// What an issue command changed: text (one line) or json (the issue).
+std::string render_issue_change(const IssueChange& change, Millis now, Format format);
+// What a notify hook receives: {"event":{...},"issue":{...}} (the issue
+// without its event list).
+std::string render_event_payload(const Issue& issue, const IssueEvent& event, Millis now);
+
+// Health status: text (the overall status, then each component and its
+// issues), json (DESIGN.md section 5) or nagios: one monitoring-plugin line,
+// `HEALTH CRITICAL - database: p95 query_ms 2500 ms outside 0..1000 |
+// 'database.query_ms'=2500ms;500;1000;;`, with perfdata for each threshold
+// check has evaluated.
+std::string render_status(const HealthReport& report, Format format);
+// The monitoring-plugin line when no status could be found: `HEALTH UNKNOWN
+// - <why>`.
+std::string render_status_unknown(std::string_view why);
+
+// ---- lifecycle
+
+std::string render_cleanup(const CleanupReport& report, DryRun dry_run, Format format); // text, json
+std::string render_backup(const BackupResult& result, Format format);                   // text, json
+std::string render_backups(const std::vector<CheckedBackup>& backups, Format format);   // table, json
+// A backup that passed its check (text).
+std::string render_backup_check(const std::string& path, const BackupCheck& check);
+std::string render_prune(const PruneResult& result, DryRun dry_run); // text
+// The backup status of `dir`, which holds `backups` backups: text or json
+// {"backup_dir","last_backup","last_success","last_verified","attempts_30d",
+// "successes_30d","success_rate","backups"}.
+std::string render_backup_status(const BackupStatus& status, const std::string& dir, std::size_t backups,
+                                 Format format);
+std::string render_restore(const std::string& backup, const RestoreResult& result); // text
+
+// ---- analyze: the documents of DESIGN.md section 7, json or markdown
+
+// The whole analysis. With `max_bytes`, the lowest-signal detail is left out
+// first until the JSON fits, and `notes` says what was left out; active
+// issues, stale series and the strongest anomaly go last.
+std::string analysis_document(const Analysis& analysis, Format format,
+                              std::optional<std::size_t> max_bytes = std::nullopt);
+// The same facts for one component, with each series' history and the
+// issues' events (`analysis` made with that component and history).
+std::string diagnose_document(const Analysis& analysis, const std::string& component, Format format,
+                              std::optional<std::size_t> max_bytes = std::nullopt);
+// The trend of every series in the window, strongest change first.
+std::string trends_document(const Analysis& analysis, Format format,
+                            std::optional<std::size_t> max_bytes = std::nullopt);
+// Every series' window against its baseline (avg, p95, rate, change_pct),
+// the largest change first.
+std::string compare_document(const Analysis& analysis, Format format,
+                             std::optional<std::size_t> max_bytes = std::nullopt);
+// The suggested actions alone.
+std::string recommendations_document(const Analysis& analysis, Format format,
+                                     std::optional<std::size_t> max_bytes = std::nullopt);
+// One issue, its events and its metric from an hour before it opened to its
+// resolution (or `now`). Throws Error(not_found) for an unknown id.
+std::string incident_document(Store& store, std::int64_t issue_id, Millis now, Format format,
+                              std::optional<std::size_t> max_bytes = std::nullopt);
+
+} // namespace health

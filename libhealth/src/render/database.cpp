@@ -1,0 +1,33 @@
+// The database itself (init) and what ingest wrote into it.
+
+#include <health/render.hpp>
+
+#include "render/text.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace health {
+
+std::string render_database(const Store& store, Format format) {
+  if (format == Format::json) {
+    // Keys in alphabetical order (nlohmann::json), as they have always been.
+    const nlohmann::json out{
+        {"path", store.path()}, {"schema_version", store.schema_version()}, {"created", store.created()}};
+    return out.dump() + "\n";
+  }
+  if (format != Format::text) unsupported("the database", format);
+  return store.path() + "\nschema version " + std::to_string(store.schema_version()) +
+         (store.created() ? " (created)" : "") + "\n";
+}
+
+std::string render_ingest(const IngestReport& report, DryRun dry_run) {
+  const std::string samples = std::to_string(report.samples) + " samples";
+  const std::string series = std::to_string(report.series) + " series";
+  if (dry_run == DryRun::yes)
+    return "checked " + samples + " in " + series + " from " + std::to_string(report.lines) +
+           " lines (dry run: nothing written)\n";
+  return "ingested " + samples + " into " + series + " (" + std::to_string(report.new_series) + " new) from " +
+         std::to_string(report.lines) + " lines in " + count_text(report.batches, "batch", "batches") + "\n";
+}
+
+} // namespace health

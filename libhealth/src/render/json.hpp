@@ -1,0 +1,49 @@
+#pragma once
+// JSON inside render/: documents are built as nlohmann::ordered_json (the
+// key order is the contract) and written either by nlohmann's dump (analyze,
+// metrics, components, thresholds) or by json_text, which writes exactly
+// what our text building blocks write (format.hpp). Private: nlohmann stays
+// out of the public headers.
+
+#include <health/backup.hpp>
+#include <health/issues.hpp>
+#include <health/status.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+
+namespace health {
+
+using Json = nlohmann::ordered_json;
+
+// `value` as compact text: strings by append_json_string, integers in full,
+// other numbers by append_statistic, no spaces.
+std::string json_text(const Json& value);
+void append_json(std::string& out, const Json& value);
+
+// A statistic as the number its text has (append_statistic: 15 significant
+// digits), null when absent or not finite. Integral text is stored as an
+// integer, so that nlohmann's dump writes "2500" and not "2500.0"; -0 stays
+// a double, so that json_text writes "-0" as append_statistic does.
+Json statistic_json(double value);
+Json statistic_json(const std::optional<double>& value);
+// RFC 3339 UTC, or null.
+Json time_json(const std::optional<Millis>& t);
+Json labels_json(const Labels& labels);
+
+// The issue json of DESIGN.md sections 3 and 5, with duration_minutes at
+// `now` and its events (render/issues.cpp).
+Json issue_json(const Issue& issue, Millis now);
+Json event_json(const IssueEvent& event);
+
+// The status json of DESIGN.md section 5 (render/health_report.cpp).
+Json status_json(const HealthReport& report);
+
+// last_backup, last_success, last_verified (each null or {at, path, ok,
+// duration_ms, bytes, detail}), attempts_30d, successes_30d, success_rate
+// (render/lifecycle.cpp).
+Json backup_status_json(const BackupStatus& status);
+
+} // namespace health

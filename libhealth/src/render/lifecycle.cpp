@@ -1,0 +1,145 @@
+// Cleanup, backups and restore.
+
+#include <health/format.hpp>
+#include <health/render.hpp>
+
+#include "render/json.hpp"
+#include "render/text.hpp"
+
+namespace health {
+
+namespace {
+
+std::string megabytes(std::uint64_t bytes) {
+  return display_number(static_cast<double>(bytes) / (1024.0 * 1024.0)) + " MB";
+}
+
+Json log_entry_json(const std::optional<BackupLogEntry>& entry) {
+  if (!entry) return nullptr;
+  return Json{{"at", format_time(entry->at)},
+              {"path", entry->path},
+              {"ok", entry->ok},
+              {"duration_ms", entry->duration_ms},
+              {"bytes", entry->bytes ? Json(*entry->bytes) : Json(nullptr)},
+              {"detail", entry->detail}};
+}
+
+std::string log_entry_text(const std::optional<BackupLogEntry>& entry) {
+  if (!entry) return "never";
+  return format_time(entry->at) + " " + entry->path + (entry->ok ? "" : " (failed: " + entry->detail + ")");
+}
+
+std::string cleanup_text(const CleanupReport& report, DryRun dry_run) {
+  const bool dry = dry_run == DryRun::yes;
+  std::string out = std::string(dry ? "would remove " : "removed ") + std::to_string(report.samples_removed) +
+                    " samples older than " + format_time(report.cutoff) + " and " +
+                    std::to_string(report.issues_removed) + " resolved issues";
+  if (dry) return out + "; the file is " + megabytes(report.bytes_before) + "\n";
+  out += "; " + megabytes(report.bytes_before) + " -> " + megabytes(report.bytes_after);
+  out += " in " + std::to_string(report.batches) + " batches (longest lock " + std::to_string(report.longest_lock_ms) +
+         " ms)";
+  if (!report.size_limit_met) out += "; still above --max-size";
+  return out + "\n";
+}
+
+std::string backups_table(const std::vector<CheckedBackup>& backups) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [file, check] : backups)
+    rows.push_back({file.name, format_time(file.taken_at), megabytes(file.bytes),
+                    check.ok ? std::to_string(check.schema_version) : "-",
+                    check.ok ? std::to_string(check.samples) : "-", check.ok ? "ok" : check.problem});
+  return format_table({"NAME", "TAKEN_AT", "SIZE", "SCHEMA", "SAMPLES", "CHECK"}, rows);
+}
+
+} // namespace
+
+Json backup_status_json(const BackupStatus& status) {
+  return Json{{"last_backup", log_entry_json(status.last_backup)},
+              {"last_success", log_entry_json(status.last_success)},
+              {"last_verified", log_entry_json(status.last_verified)},
+              {"attempts_30d", status.attempts},
+              {"successes_30d", status.successes},
+              {"success_rate", status.attempts > 0 ? statistic_json(static_cast<double>(status.successes) /
+                                                                    static_cast<double>(status.attempts))
+                                                   : Json(nullptr)}};
+}
+
+std::string render_cleanup(const CleanupReport& report, DryRun dry_run, Format format) {
+  if (format == Format::text) return cleanup_text(report, dry_run);
+  if (format != Format::json) unsupported("a cleanup", format);
+  return json_text(Json{{"dry_run", dry_run == DryRun::yes},
+                        {"cutoff", format_time(report.cutoff)},
+                        {"samples_removed", report.samples_removed},
+                        {"issues_removed", report.issues_removed},
+                        {"bytes_before", report.bytes_before},
+                        {"bytes_after", report.bytes_after},
+                        {"batches", report.batches},
+                        {"longest_lock_ms", report.longest_lock_ms},
+                        {"size_limit_met", report.size_limit_met}}) +
+         "\n";
+}
+
+std::string render_backup(const BackupResult& result, Format format) {
+  if (format == Format::text)
+    return "created " + result.file.path + " (" + megabytes(result.file.bytes) + ", " +
+           std::to_string(result.check.samples) + " samples) in " + std::to_string(result.duration_ms) + " ms\n";
+  if (format != Format::json) unsupported("a backup", format);
+  return json_text(Json{{"path", result.file.path},
+                        {"bytes", result.file.bytes},
+                        {"samples", result.check.samples},
+                        {"schema_version", result.check.schema_version},
+                        {"duration_ms", result.duration_ms}}) +
+         "\n";
+}
+
+std::string render_backups(const std::vector<CheckedBackup>& backups, Format format) {
+  if (format == Format::table) return backups_table(backups);
+  if (format != Format::json) unsupported("a list of backups", format);
+  Json list = Json::array();
+  for (const auto& [file, check] : backups)
+    list.push_back(Json{{"name", file.name},
+                        {"path", file.path},
+                        {"taken_at", format_time(file.taken_at)},
+                        {"bytes", file.bytes},
+                        {"schema_version", check.schema_version},
+                        {"samples", check.ok ? Json(check.samples) : Json(nullptr)},
+                        {"ok", check.ok},
+                        {"problem", check.problem}});
+  return json_text(list) + "\n";
+}
+
+std::string render_backup_check(const std::string& path, const BackupCheck& check) {
+  return "ok: " + path + " (schema " + std::to_string(check.schema_version) + ", " + std::to_string(check.samples) +
+         " samples)\n";
+}
+
+std::string render_prune(const PruneResult& result, DryRun dry_run) {
+  const bool dry = dry_run == DryRun::yes;
+  std::string out;
+  for (const auto& file : result.removed) out += (dry ? "would remove " : "removed ") + file.path + "\n";
+  return out + (dry ? "would keep " : "kept ") + count_text(result.kept.size(), "backup", "backups") + "\n";
+}
+
+std::string render_backup_status(const BackupStatus& status, const std::string& dir, std::size_t backups,
+                                 Format format) {
+  if (format == Format::json) {
+    Json doc{{"backup_dir", dir}};
+    doc.update(backup_status_json(status));
+    doc["backups"] = backups;
+    return json_text(doc) + "\n";
+  }
+  if (format != Format::text) unsupported("the backup status", format);
+  return "backup folder:  " + dir + " (" + std::to_string(backups) + " backups)\n" +
+         "last backup:    " + log_entry_text(status.last_backup) + "\n" +
+         "last success:   " + log_entry_text(status.last_success) + "\n" +
+         "last verified:  " + log_entry_text(status.last_verified) + "\n" +
+         "last 30 days:   " + std::to_string(status.successes) + " of " + std::to_string(status.attempts) +
+         " backups succeeded\n";
+}
+
+std::string render_restore(const std::string& backup, const RestoreResult& result) {
+  return "restored " + backup + " (schema " + std::to_string(result.schema_version) +
+         (result.migrated ? ", migrated" : "") + "); the previous database is in " + result.safety_copy + "\n";
+}
+
+} // namespace health

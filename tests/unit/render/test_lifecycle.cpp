@@ -1,0 +1,55 @@
+#include <health/render.hpp>
+
+#include <catch2/catch.hpp>
+
+using health::Millis;
+
+namespace {
+
+constexpr Millis k_t0 = 1736899200000; // 2025-01-15T00:00:00Z
+
+} // namespace
+
+TEST_CASE("backups: the status json with entries missing and a success rate", "[render]") {
+  health::BackupStatus status;
+  health::BackupLogEntry failed{"create", k_t0, "/b", false, 12, std::nullopt, "disk full"};
+  status.last_backup = failed;
+  status.attempts = 3;
+  status.successes = 2;
+  CHECK(health::render_backup_status(status, "/b", 2, health::Format::json) ==
+        R"({"backup_dir":"/b","last_backup":{"at":"2025-01-15T00:00:00.000Z","path":"/b","ok":false,)"
+        R"("duration_ms":12,"bytes":null,"detail":"disk full"},"last_success":null,"last_verified":null,)"
+        R"("attempts_30d":3,"successes_30d":2,"success_rate":0.666666666666667,"backups":2})"
+        "\n");
+  CHECK_THAT(health::render_backup_status(status, "/b", 2, health::Format::text),
+             Catch::Contains("last backup:    2025-01-15T00:00:00.000Z /b (failed: disk full)\n"
+                             "last success:   never\n"));
+}
+
+TEST_CASE("backups: a list in json, and prune in words", "[render]") {
+  health::CheckedBackup bad{{"/b/health-20250115T000000Z.db", "health-20250115T000000Z.db", k_t0, 4096}, {}};
+  bad.check.problem = "it fails integrity_check";
+  CHECK(health::render_backups({bad}, health::Format::json) ==
+        R"([{"name":"health-20250115T000000Z.db","path":"/b/health-20250115T000000Z.db",)"
+        R"("taken_at":"2025-01-15T00:00:00.000Z","bytes":4096,"schema_version":0,"samples":null,"ok":false,)"
+        R"("problem":"it fails integrity_check"}])"
+        "\n");
+  health::PruneResult prune;
+  prune.removed = {bad.file};
+  prune.kept = {bad.file};
+  CHECK(health::render_prune(prune, health::DryRun::yes) ==
+        "would remove /b/health-20250115T000000Z.db\nwould keep 1 backup\n");
+}
+
+TEST_CASE("cleanup: json keys in order, text for a dry run", "[render]") {
+  health::CleanupReport report;
+  report.cutoff = k_t0;
+  report.samples_removed = 5;
+  report.bytes_before = 3 * 1024 * 1024;
+  CHECK(health::render_cleanup(report, health::DryRun::yes, health::Format::json) ==
+        R"({"dry_run":true,"cutoff":"2025-01-15T00:00:00.000Z","samples_removed":5,"issues_removed":0,)"
+        R"("bytes_before":3145728,"bytes_after":0,"batches":0,"longest_lock_ms":0,"size_limit_met":true})"
+        "\n");
+  CHECK(health::render_cleanup(report, health::DryRun::yes, health::Format::text) ==
+        "would remove 5 samples older than 2025-01-15T00:00:00.000Z and 0 resolved issues; the file is 3 MB\n");
+}
