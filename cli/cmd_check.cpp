@@ -56,8 +56,6 @@ void run_check(const Globals& globals, const CheckArgs& args) {
 
 } // namespace
 
-std::string describe_change(const health::IssueChange& change) { return health::render_check_change(change); }
-
 void setup_check(CLI::App& app, const Globals& globals) {
   auto args = std::make_shared<CheckArgs>();
   auto* command = app.add_subcommand(

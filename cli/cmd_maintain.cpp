@@ -4,6 +4,7 @@
 #include "commands.hpp"
 
 #include <health/jobs.hpp>
+#include <health/render.hpp>
 
 #include <cstdio>
 
@@ -15,34 +16,6 @@ struct MaintainArgs {
   std::string notify;
   std::string notify_timeout = "10s";
 };
-
-// One line a step: "<step>: <what it did> (<N> ms)", check's changes below it.
-std::string maintain_text(const health::MaintainReport& report) {
-  std::string out;
-  for (const auto& step : report.steps) {
-    std::string line;
-    if (!step.ok) {
-      line = "failed: " + step.error;
-    } else if (step.name == "check") {
-      line = std::string(health::to_string(report.status)) + ", " + std::to_string(report.check->evaluations.size()) +
-             " thresholds, " + std::to_string(report.check->changes.size()) + " changes";
-      for (const auto& change : report.check->changes) line += "\n  " + describe_change(change);
-    } else if (step.name == "cleanup") {
-      line = "removed " + std::to_string(report.cleanup->samples_removed) + " samples and " +
-             std::to_string(report.cleanup->issues_removed) + " resolved issues, longest lock " +
-             std::to_string(report.cleanup->longest_lock_ms) + " ms";
-    } else if (step.name == "backup") {
-      line = report.backup->due ? "created " + report.backup_created
-                                : "not due (last " + health::format_time(*report.backup->last_success) +
-                                      ", every " + health::format_duration(report.backup_interval) + ")";
-    } else if (step.name == "prune") {
-      line = "removed " + std::to_string(report.prune->removed.size()) + ", kept " +
-             std::to_string(report.prune->kept.size());
-    }
-    out += step.name + ": " + line + " (" + std::to_string(step.duration_ms) + " ms)\n";
-  }
-  return out;
-}
 
 void run_maintain(const Globals& globals, const MaintainArgs& args) {
   health::MaintainOptions options;
@@ -57,7 +30,7 @@ void run_maintain(const Globals& globals, const MaintainArgs& args) {
   auto store = open_store(globals, health::OpenMode::create);
   const auto report = health::run_maintain(store, options);
   for (const auto& warning : report.warnings) std::fprintf(stderr, "healthctl: warning: %s\n", warning.c_str());
-  if (!globals.quiet) write_out(maintain_text(report));
+  if (!globals.quiet) write_out(health::render_maintain(report));
   set_exit_status(health::maintain_exit_code(report));
 }
 

@@ -6,8 +6,6 @@
 #include "output.hpp"
 #include "settings.hpp"
 
-#include <health/issues.hpp>
-
 #include <CLI/CLI.hpp>
 
 #include <span>
@@ -40,8 +38,5 @@ struct Command {
 
 // Every subcommand, in the order --help lists them.
 std::span<const Command> command_table();
-
-// One line saying what an issue event was, as check and maintain print it.
-std::string describe_change(const health::IssueChange& change);
 
 } // namespace healthctl

@@ -11,6 +11,7 @@
 #include <health/cleanup.hpp>
 #include <health/export.hpp>
 #include <health/ingest.hpp>
+#include <health/maintain.hpp>
 #include <health/issues.hpp>
 #include <health/query.hpp>
 #include <health/sql.hpp>
@@ -161,6 +162,9 @@ std::string render_prune(const PruneResult& result, DryRun dry_run); // text
 std::string render_backup_status(const BackupStatus& status, const std::string& dir, std::size_t backups,
                                  Format format);
 std::string render_restore(const std::string& backup, const RestoreResult& result); // text
+// What maintain did, text: a line per step, `<step>: <what it did> (<N> ms)`
+// or `<step>: failed: <why> (<N> ms)`, check's issue events below its line.
+std::string render_maintain(const MaintainReport& report);
 
 // ---- analyze: the documents of DESIGN.md section 7, json or markdown
 

@@ -33,17 +33,12 @@ double median_of(std::vector<double> values) {
   return quantile(values, 0.5);
 }
 
-// component/metric{k=v,...}: how findings name a series or an issue.
-std::string display_name(const std::string& component, const std::string& metric, const Labels& labels) {
-  std::string out = component;
-  if (!metric.empty()) out += "/" + metric;
-  if (!labels.empty()) out += "{" + format_labels(labels) + "}";
-  return out;
+// component/metric{k=v;...}: how findings name a series or an issue.
+std::string series_name(const SeriesInfo& s) {
+  return series_display_name(s.component, s.name, s.labels, NameStyle::path);
 }
-
-std::string series_name(const SeriesInfo& s) { return display_name(s.component, s.name, s.labels); }
 std::string issue_name(const Issue& issue) {
-  return display_name(issue.key.component, issue.key.metric, issue.key.labels);
+  return series_display_name(issue.key.component, issue.key.metric, issue.key.labels, NameStyle::path);
 }
 
 bool is_counter(const SeriesInfo& s) { return s.type == MetricType::counter; }

@@ -138,7 +138,7 @@ void remove_threshold(Store& store, const IssueKey& key) {
   remove.run();
   if (sqlite::changes(store.handle()) == 0)
     throw Error(ErrorKind::not_found,
-                "no threshold for " + key.component + " " + key.metric + (labels.empty() ? "" : " {" + labels + "}"),
+                "no threshold for " + series_display_name(key.component, key.metric, key.labels, NameStyle::words),
                 "see 'healthctl threshold list'");
   transaction.commit();
 }

@@ -377,13 +377,11 @@ std::string text_of(const Json& value) {
 }
 
 std::string name_of(const Json& item) {
-  std::string out = item.value("component", std::string()) + "/" + item.value("metric", std::string());
-  if (item.contains("labels") && !item["labels"].empty()) {
-    std::string labels;
-    for (const auto& [key, value] : item["labels"].items()) labels += (labels.empty() ? "" : ",") + key + "=" + value.get<std::string>();
-    out += "{" + labels + "}";
-  }
-  return out;
+  Labels labels;
+  if (item.contains("labels"))
+    for (const auto& [key, value] : item["labels"].items()) labels.emplace_back(key, value.get<std::string>());
+  return series_display_name(item.value("component", std::string()), item.value("metric", std::string()), labels,
+                             NameStyle::path);
 }
 
 std::string signed_pct(const Json& value) {

@@ -142,4 +142,38 @@ std::string render_restore(const std::string& backup, const RestoreResult& resul
          (result.migrated ? ", migrated" : "") + "); the previous database is in " + result.safety_copy + "\n";
 }
 
+namespace {
+
+// What one step of maintain did, when it succeeded.
+std::string maintain_step_text(const MaintainReport& report, const MaintainStep& step) {
+  if (step.name == "check") {
+    std::string out = std::string(to_string(report.status)) + ", " +
+                      std::to_string(report.check->evaluations.size()) + " thresholds, " +
+                      std::to_string(report.check->changes.size()) + " changes";
+    for (const auto& change : report.check->changes) out += "\n  " + render_check_change(change);
+    return out;
+  }
+  if (step.name == "cleanup")
+    return "removed " + std::to_string(report.cleanup->samples_removed) + " samples and " +
+           std::to_string(report.cleanup->issues_removed) + " resolved issues, longest lock " +
+           std::to_string(report.cleanup->longest_lock_ms) + " ms";
+  if (step.name == "backup")
+    return report.backup->due ? "created " + report.backup_created
+                              : "not due (last " + format_time(*report.backup->last_success) + ", every " +
+                                    format_duration(report.backup_interval) + ")";
+  return "removed " + std::to_string(report.prune->removed.size()) + ", kept " +
+         std::to_string(report.prune->kept.size());
+}
+
+} // namespace
+
+std::string render_maintain(const MaintainReport& report) {
+  std::string out;
+  for (const auto& step : report.steps) {
+    const std::string what = step.ok ? maintain_step_text(report, step) : "failed: " + step.error;
+    out += step.name + ": " + what + " (" + std::to_string(step.duration_ms) + " ms)\n";
+  }
+  return out;
+}
+
 } // namespace health

@@ -47,9 +47,7 @@ std::string count_text(std::size_t n, std::string_view one, std::string_view man
 }
 
 std::string key_text(const IssueKey& key) {
-  std::string out = key.component + " " + key.metric;
-  if (!key.labels.empty()) out += " {" + format_labels(key.labels) + "}";
-  return out;
+  return series_display_name(key.component, key.metric, key.labels, NameStyle::words);
 }
 
 void unsupported(std::string_view what, Format format) {
