@@ -5,9 +5,9 @@
 
 #include <health/analyze.hpp>
 #include <health/error.hpp>
+#include <health/format.hpp>
 #include <health/render.hpp>
 
-#include <charconv>
 #include <memory>
 
 namespace healthctl {
@@ -28,19 +28,10 @@ health::Format format_of(const Globals& globals) {
   return health::parse_format(choose_format(globals, "analyze", {"json", "markdown"}, "json"));
 }
 
-// `text` as a whole number above zero, or nullopt.
-std::optional<std::int64_t> positive_number(const std::string& text) {
-  std::int64_t number = 0;
-  const auto* end = text.data() + text.size();
-  const auto [stop, ec] = std::from_chars(text.data(), end, number);
-  if (ec != std::errc{} || stop != end || number <= 0) return std::nullopt;
-  return number;
-}
-
 std::optional<std::size_t> max_bytes_of(const AnalyzeArgs& args) {
   if (args.max_bytes.empty()) return std::nullopt;
-  const auto bytes = positive_number(args.max_bytes);
-  if (!bytes)
+  const auto bytes = health::parse_whole_number(args.max_bytes);
+  if (!bytes || *bytes <= 0)
     throw health::Error(health::ErrorKind::usage, "invalid --max-bytes '" + args.max_bytes + "'",
                         "a whole number of bytes, such as 20000");
   return static_cast<std::size_t>(*bytes);
@@ -68,8 +59,8 @@ void run(const Globals& globals, const AnalyzeArgs& args, const std::string& vie
   const auto now = health::now_ms();
   auto store = open_store(globals, health::OpenMode::read_only);
   if (view == "incident") {
-    const auto id = positive_number(args.target);
-    if (!id)
+    const auto id = health::parse_whole_number(args.target);
+    if (!id || *id <= 0)
       throw health::Error(health::ErrorKind::usage, "invalid issue id '" + args.target + "'",
                           "see 'healthctl issue list --status all'");
     write_out(health::incident_document(store, *id, now, format, max_bytes));

@@ -4,11 +4,11 @@
 #include "commands.hpp"
 
 #include <health/error.hpp>
+#include <health/format.hpp>
 #include <health/issues.hpp>
 #include <health/names.hpp>
 #include <health/render.hpp>
 
-#include <charconv>
 #include <cmath>
 #include <cstdlib>
 
@@ -33,12 +33,11 @@ struct IssueArgs {
 std::string actor(const IssueArgs& args) { return healthctl::actor(args.by); }
 
 std::int64_t parse_id(const std::string& text) {
-  std::int64_t id = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || id <= 0)
+  const auto id = health::parse_whole_number(text);
+  if (!id || *id <= 0)
     throw health::Error(health::ErrorKind::usage, "invalid issue id '" + text + "'",
                         "use the number shown by 'healthctl issue list'");
-  return id;
+  return *id;
 }
 
 health::IssueKey key_of(const std::string& component, const std::string& metric, const IssueArgs& args) {
