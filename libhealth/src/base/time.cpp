@@ -2,6 +2,8 @@
 
 #include <health/error.hpp>
 
+#include "base/text_cursor.hpp"
+
 #include "base/zone.hpp"
 
 #include <date/date.h>
@@ -17,40 +19,7 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// Cursor over the text being parsed; every read checks bounds.
-struct Cursor {
-  std::string_view text;
-  std::size_t pos = 0;
-
-  bool done() const { return pos == text.size(); }
-  char peek() const { return done() ? '\0' : text[pos]; }
-  bool take(char c) {
-    if (peek() != c) return false;
-    ++pos;
-    return true;
-  }
-  bool take_any_case(char lower) {
-    if (peek() == lower || peek() == lower - ('a' - 'A')) {
-      ++pos;
-      return true;
-    }
-    return false;
-  }
-  // Exactly `count` digits as a number.
-  std::optional<int> digits(std::size_t count) {
-    if (text.size() - pos < count) return std::nullopt;
-    int value = 0;
-    for (std::size_t i = 0; i < count; ++i) {
-      const char c = text[pos + i];
-      if (c < '0' || c > '9') return std::nullopt;
-      value = value * 10 + (c - '0');
-    }
-    pos += count;
-    return value;
-  }
-};
-
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+using Cursor = TextCursor;
 
 // Milliseconds since the epoch of a civil date at midnight UTC, or nullopt
 // for an impossible date.
@@ -124,13 +93,9 @@ std::optional<Millis> parse_calendar(std::string_view text) {
 std::optional<Millis> parse_epoch(std::string_view text) {
   Cursor in{text};
   const bool negative = in.take('-');
-  if (!is_digit(in.peek())) return std::nullopt;
-  Millis seconds = 0;
-  while (is_digit(in.peek())) {
-    if (seconds > std::numeric_limits<Millis>::max() / 10000) return std::nullopt;
-    seconds = seconds * 10 + (in.peek() - '0');
-    ++in.pos;
-  }
+  // Seconds small enough that seconds * 1000 + 999 fits.
+  const auto seconds = in.whole((std::numeric_limits<Millis>::max() - 999) / k_second_ms);
+  if (!seconds) return std::nullopt;
   Millis ms = 0;
   if (in.take('.')) {
     const auto fraction = fraction_ms(in);
@@ -138,7 +103,7 @@ std::optional<Millis> parse_epoch(std::string_view text) {
     ms = *fraction;
   }
   if (!in.done()) return std::nullopt;
-  const Millis total = seconds * k_second_ms + ms;
+  const Millis total = *seconds * k_second_ms + ms;
   return negative ? -total : total;
 }
 
@@ -191,13 +156,9 @@ std::optional<Millis> try_parse_duration(std::string_view text) {
   Millis total = 0;
   int last_rank = -1;
   while (!in.done()) {
-    if (!is_digit(in.peek())) return std::nullopt;
-    Millis count = 0;
-    while (is_digit(in.peek())) {
-      if (count > std::numeric_limits<Millis>::max() / 10) return std::nullopt;
-      count = count * 10 + (in.peek() - '0');
-      ++in.pos;
-    }
+    const auto whole = in.whole(std::numeric_limits<Millis>::max());
+    if (!whole) return std::nullopt;
+    const Millis count = *whole;
     const Unit* unit = nullptr;
     for (const auto& candidate : k_units) {
       if (in.text.substr(in.pos, candidate.name.size()) == candidate.name) {

@@ -1,6 +1,7 @@
 // Zone: offsets from UTC read from the system's compiled zoneinfo (TZif,
 // RFC 8536) and POSIX TZ rules, without the C library's process-wide zone.
 
+#include "base/text_cursor.hpp"
 #include "base/zone.hpp"
 
 #include <health/error.hpp>
@@ -77,31 +78,22 @@ std::int64_t day_in(const ZoneRuleDate& when, int year) {
 }
 
 // Reads a POSIX TZ string; every read checks bounds.
-class RuleCursor {
-public:
-  explicit RuleCursor(std::string_view text) : m_text(text) {}
-
-  bool done() const { return m_pos == m_text.size(); }
-  char peek() const { return done() ? '\0' : m_text[m_pos]; }
-  bool take(char c) {
-    if (peek() != c) return false;
-    ++m_pos;
-    return true;
-  }
+// The text of a POSIX TZ rule, read piece by piece.
+struct RuleCursor : TextCursor {
 
   // A zone abbreviation: three or more letters, or <...> of three or more
   // letters, digits, '+' and '-'.
   bool name() {
     const bool quoted = take('<');
-    const std::size_t begin = m_pos;
+    const std::size_t begin = pos;
     while (!done()) {
       const auto c = static_cast<unsigned char>(peek());
       const bool fits =
           quoted ? std::isalnum(c) != 0 || c == '+' || c == '-' : std::isalpha(c) != 0;
       if (!fits) break;
-      ++m_pos;
+      ++pos;
     }
-    const std::size_t length = m_pos - begin;
+    const std::size_t length = pos - begin;
     return length >= 3 && (!quoted || take('>'));
   }
 
@@ -112,7 +104,7 @@ public:
     while (used < max_digits && std::isdigit(static_cast<unsigned char>(peek())) != 0) {
       value = value * 10 + (peek() - '0');
       ++used;
-      ++m_pos;
+      ++pos;
     }
     if (used == 0 || value > max) return std::nullopt;
     return value;
@@ -169,9 +161,6 @@ public:
     return result;
   }
 
-private:
-  std::string_view m_text;
-  std::size_t m_pos = 0;
 };
 
 // Big-endian fields of a TZif file; every read checks bounds first.
@@ -271,7 +260,7 @@ std::int64_t ZoneRule::offset_at(std::int64_t seconds) const {
 }
 
 std::optional<ZoneRule> parse_zone_rule(std::string_view text) {
-  RuleCursor in(text);
+  RuleCursor in{{text}};
   ZoneRule rule;
   if (!in.name()) return std::nullopt;
   const auto std_west = in.hms(24);

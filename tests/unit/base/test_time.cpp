@@ -53,6 +53,11 @@ TEST_CASE("time: epoch seconds with an optional fraction", "[time]") {
   CHECK(at("@0") == 0);
   CHECK(at("@-1") == -1000);
   CHECK(at("@1.5") == 1500);
+  // The largest epoch accepted (any fraction of its second fits), and past it:
+  // refused, never wrapped around.
+  CHECK(at("@9223372036854774.999") == 9223372036854774999);
+  CHECK_FALSE(health::try_parse_time("@9223372036854779", k_base));
+  CHECK_FALSE(health::try_parse_time("@99999999999999999999", k_base));
 }
 
 TEST_CASE("time: relative forms anchor on now", "[time]") {
