@@ -4,6 +4,7 @@
 #include <health/names.hpp>
 #include <health/query.hpp>
 
+#include "base/enum_names.hpp"
 #include "issues/issues_db.hpp"
 #include "store/sqlite.hpp"
 
@@ -18,20 +19,22 @@ constexpr const char* k_issue_columns =
     "id, component, metric, labels, severity, status, reason, current_value, threshold_value, "
     "first_detected, last_updated, resolved_at, occurrences, source";
 
+// Each enum's names, for printing and for reading rows back (a name the
+// table does not know reads as the first entry).
+constexpr EnumName<Severity> k_severity_names[] = {{Severity::warning, "warning"}, {Severity::critical, "critical"}};
+constexpr EnumName<IssueStatus> k_status_names[] = {
+    {IssueStatus::active, "active"}, {IssueStatus::acknowledged, "acknowledged"}, {IssueStatus::resolved, "resolved"}};
+constexpr EnumName<IssueSource> k_source_names[] = {
+    {IssueSource::manual, "manual"}, {IssueSource::threshold, "threshold"}, {IssueSource::run, "run"}};
+
 Severity severity_of(std::string_view text) {
-  return text == "critical" ? Severity::critical : Severity::warning;
+  return value_named(k_severity_names, text).value_or(Severity::warning);
 }
-
 IssueStatus status_of(std::string_view text) {
-  if (text == "acknowledged") return IssueStatus::acknowledged;
-  if (text == "resolved") return IssueStatus::resolved;
-  return IssueStatus::active;
+  return value_named(k_status_names, text).value_or(IssueStatus::active);
 }
-
 IssueSource source_of(std::string_view text) {
-  if (text == "threshold") return IssueSource::threshold;
-  if (text == "run") return IssueSource::run;
-  return IssueSource::manual;
+  return value_named(k_source_names, text).value_or(IssueSource::manual);
 }
 
 Issue read_issue(const sqlite::Statement& row) {
@@ -148,31 +151,12 @@ auto in_write_transaction(Store& store, Action&& action) {
 
 } // namespace
 
-std::string_view to_string(Severity severity) {
-  return severity == Severity::critical ? "critical" : "warning";
-}
-
-std::string_view to_string(IssueStatus status) {
-  switch (status) {
-  case IssueStatus::active: return "active";
-  case IssueStatus::acknowledged: return "acknowledged";
-  case IssueStatus::resolved: return "resolved";
-  }
-  return "active";
-}
-
-std::string_view to_string(IssueSource source) {
-  switch (source) {
-  case IssueSource::manual: return "manual";
-  case IssueSource::threshold: return "threshold";
-  case IssueSource::run: return "run";
-  }
-  return "manual";
-}
+std::string_view to_string(Severity severity) { return name_of(k_severity_names, severity); }
+std::string_view to_string(IssueStatus status) { return name_of(k_status_names, status); }
+std::string_view to_string(IssueSource source) { return name_of(k_source_names, source); }
 
 Severity parse_severity(std::string_view text) {
-  if (text == "warning") return Severity::warning;
-  if (text == "critical") return Severity::critical;
+  if (const auto severity = value_named(k_severity_names, text)) return *severity;
   throw Error(ErrorKind::usage, "invalid severity '" + std::string(text) + "'", "use warning or critical");
 }
 

@@ -5,6 +5,7 @@
 #include <health/names.hpp>
 #include <health/query.hpp>
 
+#include "base/enum_names.hpp"
 #include "issues/issues_db.hpp"
 #include "store/sqlite.hpp"
 
@@ -16,13 +17,12 @@ namespace health {
 
 namespace {
 
-std::optional<CheckState> state_of(std::string_view text) {
-  if (text == "ok") return CheckState::ok;
-  if (text == "warning") return CheckState::warning;
-  if (text == "critical") return CheckState::critical;
-  if (text == "no_data") return CheckState::no_data;
-  return std::nullopt;
-}
+constexpr EnumName<CheckState> k_state_names[] = {{CheckState::ok, "ok"},
+                                                   {CheckState::warning, "warning"},
+                                                   {CheckState::critical, "critical"},
+                                                   {CheckState::no_data, "no_data"}};
+
+std::optional<CheckState> state_of(std::string_view text) { return value_named(k_state_names, text); }
 
 void validate(const Threshold& threshold) {
   for (const auto& [what, value] : {std::pair{"component", &threshold.key.component},
@@ -112,15 +112,7 @@ void save_state(sqlite3* db, const IssueKey& key, const Evaluation& evaluation, 
 
 } // namespace
 
-std::string_view to_string(CheckState state) {
-  switch (state) {
-  case CheckState::ok: return "ok";
-  case CheckState::warning: return "warning";
-  case CheckState::critical: return "critical";
-  case CheckState::no_data: return "no_data";
-  }
-  return "ok";
-}
+std::string_view to_string(CheckState state) { return name_of(k_state_names, state); }
 
 void set_threshold(Store& store, const Threshold& threshold) {
   sqlite::Transaction transaction(store.handle(), sqlite::TransactionKind::immediate);
