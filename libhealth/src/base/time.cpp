@@ -177,15 +177,25 @@ std::optional<Millis> try_parse_duration(std::string_view text) {
   return total;
 }
 
-Millis parse_duration(std::string_view text) {
-  if (auto duration = try_parse_duration(text)) return *duration;
+namespace {
+
+// Throws Error(usage) for `text`, an invalid `what` (time or duration):
+// months and years get their own message, the rest `hint`.
+[[noreturn]] void refuse(std::string_view what, std::string_view text, std::string_view weeks_example,
+                         std::string_view hint) {
   if (names_months_or_years(text))
     throw Error(ErrorKind::usage,
-                "invalid duration '" + std::string(text) +
+                "invalid " + std::string(what) + " '" + std::string(text) +
                     "': months and years are not supported (they have no fixed length)",
-                "use days or weeks, such as 30d or 52w");
-  throw Error(ErrorKind::usage, "invalid duration '" + std::string(text) + "'",
-              "use <n><unit> with units ms, s, m, h, d, w, e.g. 90s, 1h30m, 7d");
+                "use days or weeks, such as " + std::string(weeks_example));
+  throw Error(ErrorKind::usage, "invalid " + std::string(what) + " '" + std::string(text) + "'", std::string(hint));
+}
+
+} // namespace
+
+Millis parse_duration(std::string_view text) {
+  if (auto duration = try_parse_duration(text)) return *duration;
+  refuse("duration", text, "30d or 52w", "use <n><unit> with units ms, s, m, h, d, w, e.g. 90s, 1h30m, 7d");
 }
 
 std::optional<Millis> try_parse_time(std::string_view text, Millis now) {
@@ -212,14 +222,9 @@ std::optional<Millis> try_parse_time(std::string_view text, Millis now) {
 
 Millis parse_time(std::string_view text, Millis now) {
   if (auto t = try_parse_time(text, now)) return *t;
-  if (names_months_or_years(text))
-    throw Error(ErrorKind::usage,
-                "invalid time '" + std::string(text) +
-                    "': months and years are not supported (they have no fixed length)",
-                "use days or weeks, such as -30d or -52w");
-  throw Error(ErrorKind::usage, "invalid time '" + std::string(text) + "'",
-              "use RFC 3339 (2025-01-15T10:30:00Z), '2025-01-15 10:30', '@<epoch seconds>', now, "
-              "today, yesterday, now-24h, -24h or a duration such as 24h");
+  refuse("time", text, "-30d or -52w",
+         "use RFC 3339 (2025-01-15T10:30:00Z), '2025-01-15 10:30', '@<epoch seconds>', now, "
+         "today, yesterday, now-24h, -24h or a duration such as 24h");
 }
 
 namespace {

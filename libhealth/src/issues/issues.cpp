@@ -178,6 +178,20 @@ std::optional<Issue> find_open(sqlite3* db, const IssueKey& key) {
   return read_issue(query);
 }
 
+namespace {
+
+// Makes `issue` active with what `report` says (severity, reason, values).
+void activate(Issue& issue, const IssueReport& report) {
+  issue.severity = report.severity;
+  issue.status = IssueStatus::active;
+  issue.reason = report.reason;
+  issue.current_value = report.value;
+  issue.threshold_value = report.threshold;
+  issue.last_updated = report.at;
+}
+
+} // namespace
+
 IssueChange report(sqlite3* db, const IssueReport& report) {
   check_key(report.key);
   if (auto open = find_open(db, report.key)) {
@@ -205,12 +219,7 @@ IssueChange report(sqlite3* db, const IssueReport& report) {
   if (auto resolved = find_recently_resolved(db, report.key, report.at - k_reopen_window_ms)) {
     Issue issue = *resolved;
     const Severity previous = issue.severity;
-    issue.severity = report.severity;
-    issue.status = IssueStatus::active;
-    issue.reason = report.reason;
-    issue.current_value = report.value;
-    issue.threshold_value = report.threshold;
-    issue.last_updated = report.at;
+    activate(issue, report);
     issue.resolved_at.reset();
     ++issue.occurrences;
     save(db, issue);
@@ -219,13 +228,8 @@ IssueChange report(sqlite3* db, const IssueReport& report) {
   }
   Issue issue;
   issue.key = report.key;
-  issue.severity = report.severity;
-  issue.status = IssueStatus::active;
-  issue.reason = report.reason;
-  issue.current_value = report.value;
-  issue.threshold_value = report.threshold;
+  activate(issue, report);
   issue.first_detected = report.at;
-  issue.last_updated = report.at;
   issue.occurrences = 1;
   issue.source = report.source;
   sqlite::Statement insert(db, "INSERT INTO issues (component, metric, labels, severity, status, reason, "
