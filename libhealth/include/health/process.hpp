@@ -50,15 +50,16 @@ struct ProcessOutcome {
 // Runs `spec.command` with /bin/sh -c in a process group of its own and
 // waits for it, never past the deadline plus `spec.kill_grace`.
 //
-// The child gets `spec.input` on its stdin (a stream socket: a child that
-// closes its stdin or exits early just ends the feeding, it never raises
-// SIGPIPE here), its stdout as `spec.child_stdout` says, our stderr, our
+// The child gets `spec.input` on its stdin (a pipe, written without ever
+// blocking; a child that closes its stdin or exits early just ends the
+// feeding: SIGPIPE is blocked in the calling thread while it writes, and one
+// it raised is taken back, so no handler and no other thread sees it), its stdout as `spec.child_stdout` says, our stderr, our
 // environment and working directory, and none of our other descriptors
 // (ours are close-on-exec). It starts with no signal blocked and SIGPIPE at
 // its default.
 //
-// At the deadline the child's process group gets SIGTERM, then SIGKILL after
-// `spec.kill_grace`, and the child is reaped. A child that exits on its own
+// At the deadline the child and its process group get SIGTERM, then SIGKILL
+// after `spec.kill_grace`, and the child is reaped. A child that exits on its own
 // is reaped at once; anything it left running in its group is left alone.
 // Never throws but std::bad_alloc: a failure is an outcome.
 ProcessOutcome run_process(const ProcessSpec& spec);

@@ -8,10 +8,10 @@
 #include <cstring>
 #include <string_view>
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -95,9 +95,9 @@ int spawn_shell(const ProcessSpec& spec, int stdin_fd, pid_t& pid) {
   if (error == 0 && spec.child_stdout == ChildStdout::to_stderr)
     error = ::posix_spawn_file_actions_adddup2(&actions, STDERR_FILENO, STDOUT_FILENO);
   if (error == 0) error = ::posix_spawnattr_setpgroup(&attributes, 0);
-  // Whatever this thread blocks or this program ignores, the command starts
-  // clean: SIGTERM at the deadline must reach it, and a pipeline in it must
-  // end on SIGPIPE as in any shell.
+  // The command starts with no signal blocked, whatever this thread blocks
+  // (SIGTERM at the deadline must reach it), and SIGPIPE at its default even
+  // if this program ignores it, so a pipeline in it ends as in any shell.
   if (error == 0) error = ::posix_spawnattr_setsigmask(&attributes, &none);
   if (error == 0) error = ::posix_spawnattr_setsigdefault(&attributes, &sigpipe);
   if (error == 0)
@@ -114,13 +114,46 @@ int spawn_shell(const ProcessSpec& spec, int stdin_fd, pid_t& pid) {
   return error;
 }
 
-// Sends what the socket takes of `input` from `sent` on, without blocking.
-// Closes `socket` once everything is sent, or when the child will read no
-// more (it closed its stdin: EPIPE, and MSG_NOSIGNAL keeps that from being
-// a SIGPIPE here).
-void feed(Fd& socket, std::string_view input, std::size_t& sent) {
+// While it lives, SIGPIPE is blocked in this thread only; a SIGPIPE that a
+// write of this thread raised meanwhile is taken back before the mask is
+// restored. So a child that closed its stdin costs us an EPIPE, and neither
+// the process's handlers nor its other threads ever see a signal.
+class SigpipeBlock {
+public:
+  SigpipeBlock() {
+    sigemptyset(&m_sigpipe);
+    sigaddset(&m_sigpipe, SIGPIPE);
+    ::pthread_sigmask(SIG_BLOCK, &m_sigpipe, &m_before);
+    m_was_pending = is_pending();
+  }
+  ~SigpipeBlock() {
+    if (!m_was_pending && is_pending()) {
+      const timespec now{0, 0};
+      while (::sigtimedwait(&m_sigpipe, nullptr, &now) < 0 && errno == EINTR) {
+      }
+    }
+    ::pthread_sigmask(SIG_SETMASK, &m_before, nullptr);
+  }
+  SigpipeBlock(const SigpipeBlock&) = delete;
+  SigpipeBlock& operator=(const SigpipeBlock&) = delete;
+
+private:
+  static bool is_pending() {
+    sigset_t pending;
+    return ::sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
+  }
+  sigset_t m_sigpipe{};
+  sigset_t m_before{};
+  bool m_was_pending = false;
+};
+
+// Writes what the pipe takes of `input` from `sent` on, without blocking.
+// Closes `pipe` once everything is written, or when the child will read no
+// more (it closed its stdin: EPIPE).
+void feed(Fd& pipe, std::string_view input, std::size_t& sent) {
+  const SigpipeBlock quiet;
   while (sent < input.size()) {
-    const ssize_t n = ::send(socket.get(), input.data() + sent, input.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+    const ssize_t n = ::write(pipe.get(), input.data() + sent, input.size() - sent);
     if (n >= 0) {
       sent += static_cast<std::size_t>(n);
       continue;
@@ -129,7 +162,14 @@ void feed(Fd& socket, std::string_view input, std::size_t& sent) {
     if (errno == EAGAIN || errno == EWOULDBLOCK) return;
     break;
   }
-  socket.reset();
+  pipe.reset();
+}
+
+// `ms` from `from` on as a clock duration: negative is none, and a time
+// past the clock's range is its end (never an overflow).
+Clock::duration clamped(Millis ms, Clock::time_point from) {
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::time_point::max() - from);
+  return std::chrono::milliseconds(std::clamp<Millis>(ms, 0, left.count()));
 }
 
 // Waits until `pid` has ended or `until` has come, whichever is first,
@@ -161,7 +201,7 @@ void reap(pid_t pid, int& status) {
 
 ProcessOutcome run_process(const ProcessSpec& spec) {
   const auto start = Clock::now();
-  const auto deadline = start + std::chrono::milliseconds(std::max<Millis>(spec.timeout, 0));
+  const auto deadline = start + clamped(spec.timeout, start);
   ProcessOutcome outcome;
   const auto finish = [&](ProcessOutcome::Kind kind, int error = 0) {
     outcome.kind = kind;
@@ -170,18 +210,17 @@ ProcessOutcome run_process(const ProcessSpec& spec) {
     return outcome;
   };
 
-  // A socket rather than a pipe for stdin: send() takes MSG_NOSIGNAL, which
-  // write() on a pipe has no equivalent of.
-  int pair[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
-    return finish(ProcessOutcome::Kind::not_started, errno);
-  Fd ours(pair[0]);
-  Fd theirs(pair[1]);
+  // A pipe for stdin, as a shell gives (a hook may open /dev/stdin); our
+  // end never blocks, so the deadline holds while it is fed.
+  int ends[2];
+  if (::pipe2(ends, O_CLOEXEC) != 0) return finish(ProcessOutcome::Kind::not_started, errno);
+  Fd theirs(ends[0]);
+  Fd ours(ends[1]);
+  if (::fcntl(ours.get(), F_SETFL, O_NONBLOCK) != 0) return finish(ProcessOutcome::Kind::not_started, errno);
   pid_t pid = 0;
   if (const int error = spawn_shell(spec, theirs.get(), pid); error != 0)
     return finish(ProcessOutcome::Kind::not_started, error);
   theirs.reset();
-  ::shutdown(ours.get(), SHUT_RD); // a child writing to its stdin gets EPIPE, not a full buffer
   const Fd pidfd(open_pidfd(pid));
 
   std::size_t sent = 0;
@@ -195,12 +234,15 @@ ProcessOutcome run_process(const ProcessSpec& spec) {
     if (now >= deadline) {
       ours.reset();
       ::kill(-pid, SIGTERM);
-      await_end(pid, pidfd, Clock::now() + std::chrono::milliseconds(std::max<Millis>(spec.kill_grace, 0)));
+      ::kill(pid, SIGTERM); // the child itself, even if it left its group
+      const auto grace_start = Clock::now();
+      await_end(pid, pidfd, grace_start + clamped(spec.kill_grace, grace_start));
       ::kill(-pid, SIGKILL); // also whatever the child started and left in its group
+      ::kill(pid, SIGKILL);
       reap(pid, status);
       return finish(ProcessOutcome::Kind::timed_out);
     }
-    // Sleep until the socket takes more input, the child ends, or the
+    // Sleep until the pipe takes more input, the child ends, or the
     // deadline; a descriptor of -1 is ignored by poll.
     pollfd events[2] = {{ours.get(), POLLOUT, 0}, {pidfd.get(), POLLIN, 0}};
     if (::poll(events, 2, poll_timeout(pidfd, deadline - now)) > 0 && events[0].revents != 0)

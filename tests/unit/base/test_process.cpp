@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <fstream>
 #include <future>
 #include <iterator>
@@ -123,6 +124,22 @@ TEST_CASE("process: the exit status comes back and stdin arrives intact", "[proc
   CHECK(std::filesystem::file_size(dir.file("empty")) == 0);
 }
 
+TEST_CASE("process: a timeout beyond the clock's range means no deadline, never an overflow", "[process]") {
+  const auto outcome = run_within(spec_for("exit 4", "", std::numeric_limits<health::Millis>::max()));
+  REQUIRE(outcome);
+  CHECK(outcome->kind == Kind::exited);
+  CHECK(outcome->exit_status == 4);
+}
+
+TEST_CASE("process: a command can open /dev/stdin, as in a shell pipeline", "[process]") {
+  const test::TempDir dir;
+  const auto copied = run_within(spec_for("cat /dev/stdin > " + quoted(dir.file("copy")), "event\n"));
+  REQUIRE(copied);
+  CHECK(copied->kind == Kind::exited);
+  CHECK(copied->exit_status == 0);
+  CHECK(slurp(dir.file("copy")) == "event\n");
+}
+
 TEST_CASE("process: a command that never reads its stdin is timed out at the deadline", "[process]") {
   const test::TempDir dir;
   // 4 MiB is far more than a socket buffer: feeding it blocks until the
@@ -156,9 +173,14 @@ TEST_CASE("process: the SIGPIPE disposition and the signal mask are left as they
   sigset_t mask_before;
   REQUIRE(::pthread_sigmask(SIG_BLOCK, nullptr, &mask_before) == 0);
 
-  REQUIRE(run_within(spec_for("exec 0<&-; exit 0", std::string(1 << 20, 'x'))));
-  REQUIRE(run_within(spec_for("sleep 30", std::string(1 << 20, 'x'), 200)));
-  REQUIRE(run_within(spec_for("cat > /dev/null", std::string(1 << 20, 'x'))));
+  // On this thread: the runner blocks SIGPIPE in the calling thread while
+  // it writes, and must leave its mask, and nothing pending, behind.
+  CHECK(health::run_process(spec_for("exec 0<&-; exit 0", std::string(1 << 20, 'x'))).kind == Kind::exited);
+  CHECK(health::run_process(spec_for("sleep 30", std::string(1 << 20, 'x'), 200)).kind == Kind::timed_out);
+  CHECK(health::run_process(spec_for("cat > /dev/null", std::string(1 << 20, 'x'))).kind == Kind::exited);
+  sigset_t pending;
+  REQUIRE(::sigpending(&pending) == 0);
+  CHECK(sigismember(&pending, SIGPIPE) == 0);
 
   struct sigaction after {};
   REQUIRE(::sigaction(SIGPIPE, nullptr, &after) == 0);
@@ -230,7 +252,7 @@ TEST_CASE("process: the child's stdout goes where the spec says, and it gets no 
     pid.pop_back();
 
     CHECK(target(pid, "1") == target("self", where == health::ChildStdout::inherit ? "1" : "2"));
-    CHECK(target(pid, "0").rfind("socket:", 0) == 0);
+    CHECK(target(pid, "0").rfind("pipe:", 0) == 0); // as a shell gives: /dev/stdin opens
     for (const auto& entry : std::filesystem::directory_iterator("/proc/" + pid + "/fd")) {
       INFO("descriptor " << entry.path().filename().string() << " of the child");
       CHECK(inheritable.count(entry.path().filename().string()) == 1);
