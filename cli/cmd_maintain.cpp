@@ -27,9 +27,12 @@ void run_maintain(const Globals& globals, const MaintainArgs& args) {
   options.backup_retention = backup_retention();
   options.node = node_name(globals);
 
+  options.on_warning = [](const std::string& warning) {
+    std::fprintf(stderr, "healthctl: warning: %s\n", warning.c_str());
+  };
+
   auto store = open_store(globals, health::OpenMode::create);
   const auto report = health::run_maintain(store, options);
-  for (const auto& warning : report.warnings) std::fprintf(stderr, "healthctl: warning: %s\n", warning.c_str());
   if (!globals.quiet) write_out(health::render_maintain(report));
   set_exit_status(health::maintain_exit_code(report));
 }

@@ -1,6 +1,9 @@
 #pragma once
-// Settings: the global options and every environment variable healthctl
-// reads, resolved in one place (flag, else environment, else default).
+// Settings: the global options and every environment variable of
+// healthctl's own (HEALTH_*, USER, NO_COLOR), resolved in one place: flag,
+// else environment, else default. (The library itself reads only TZ and
+// TZDIR for time zones, as the C library does, and XDG_STATE_HOME or HOME
+// for the default database path.)
 
 #include <health/cleanup.hpp>
 #include <health/store.hpp>

@@ -42,11 +42,17 @@ h() {
   "${clean_env[@]}" faketime -f "$clock" "$healthctl" "$@" <"${stdin:-/dev/null}" >"$work/stdout" 2>"$work/stderr"
   code=$?
   set -e
-  # Durations measured by the command (lock times, elapsed) vary between runs.
+  # stdout, then a [stderr] line and stderr when there is any; durations
+  # measured by the command (lock times, elapsed) vary between runs.
+  cat "$work/stdout" >"$work/joined"
+  if [[ -s "$work/stderr" ]]; then
+    printf '[stderr]\n' >>"$work/joined"
+    cat "$work/stderr" >>"$work/joined"
+  fi
   sed -E -e "s#$work#<WORK>#g" \
          -e 's/(longest (write )?lock|took|elapsed|duration_ms|longest_lock_ms)([":= ]+)[0-9.]+( ?ms)?/\1\3<N>\4/g' \
          -e 's/\([0-9]+ ms\)/(<N> ms)/g' \
-         "$work/stdout" "$work/stderr" >>"$out"
+         "$work/joined" >>"$out"
   printf '[exit %d]\n\n' "$code" >>"$out"
 }
 
@@ -61,6 +67,9 @@ h record database query_ms 12.5 -t timer --context '{"query":"select_user"}'
 h record database connections 17 -t gauge
 h record system disk_used 71.4 -t gauge --unit percent
 h record backup duration_s 93 -t timer --unit s --at -10m
+h record api latency_ms 80 -t timer -l route=/api -l code=200 --at -3h
+h record api latency_ms 95 -t timer -l route=/api -l code=200 --at -2h
+h record api latency_ms 90 -t timer -l route=/api -l code=200 --at -1h
 printf '{"ts":"-%dm","component":"system","name":"load1","type":"gauge","value":0.%d}\n' \
   1 41 2 42 3 43 >"$work/batch.ndjson"
 h ingest --format ndjson "$work/batch.ndjson"
@@ -88,6 +97,7 @@ h export --since 7d --step 1h --agg avg,max,p95 --format json -m cpu_percent
 h export --since 7d --max-points 20 --format csv
 h export --since 2d --step 1d --tz Europe/Berlin --format tsv -c system
 h export --since 1d --step 6h --tz America/New_York --format json -m load1
+h export --since 2h --tz local --format csv -m load1
 for format in table json csv markdown; do h summary --since 7d --format "$format"; done
 h summary --since 1h --ascii
 for format in table json ndjson csv; do
@@ -138,6 +148,9 @@ stdin=/dev/null h backup restore now
 printf '{"ts_ms":1,"component":"x","name":"y","value":1}\nnot json\n' >"$work/bad.ndjson"
 h ingest --format ndjson "$work/bad.ndjson"
 h status --db "$work/missing/nowhere.db"
+h -v status --db "$work/missing/nowhere.db" --format json
+h -q check
+h metrics -l code=200
 
 if [[ "$mode" == "--update" ]]; then
   cp "$out" "$transcript"

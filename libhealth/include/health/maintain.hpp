@@ -10,6 +10,7 @@
 #include <health/store.hpp>
 #include <health/thresholds.hpp>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +25,9 @@ struct MaintainOptions {
   std::string backup_dir;
   Millis backup_interval = k_day_ms; // a backup is due this long after the last success
   Millis backup_retention = 30 * k_day_ms;
+  // Called with each warning as it happens (see MaintainReport::warnings),
+  // so a caller can show it while later steps run; may be empty.
+  std::function<void(const std::string&)> on_warning;
 };
 
 // One step as it ran: `error` is the failure's message when it failed.

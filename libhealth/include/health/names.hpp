@@ -41,8 +41,9 @@ std::string format_labels(const Labels& labels);
 std::optional<Labels> parse_labels(std::string_view text, std::string* problem = nullptr);
 
 // How a series is named for people, in one of two spellings:
-//   path   component/metric{k=v,k=v}   (analyze's findings)
-//   words  component metric {k=v,k=v} (command lines: check, issue, errors)
+//   path   component/metric{k=v;k=v}   (analyze's findings)
+//   words  component metric {k=v;k=v} (command lines: check, issue, errors)
+// with the labels in their canonical text form (format_labels).
 // An empty `metric` names the component alone; labels are left off when
 // there are none.
 enum class NameStyle { path, words };

@@ -59,7 +59,7 @@ std::string sparkline(const std::vector<std::optional<double>>& values, Sparklin
 // ---- the database, recording and series
 
 // The database `store` opened (init): text (its path, its schema version)
-// or json {"path","schema_version","created"}.
+// or json {"created","path","schema_version"} (keys in alphabetical order).
 std::string render_database(const Store& store, Format format);
 
 // What ingest read and wrote (text only).

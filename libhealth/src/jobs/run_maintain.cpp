@@ -10,6 +10,12 @@ namespace health {
 
 namespace {
 
+// Keeps `warning` in the report and passes it on at once.
+void warn(const MaintainOptions& options, MaintainReport& report, std::string warning) {
+  if (options.on_warning) options.on_warning(warning);
+  report.warnings.push_back(std::move(warning));
+}
+
 // Runs one step of `report`: times it, catches its failure (reported, and
 // the next step still runs) and records it as metrics.
 void run_step(Store& store, const MaintainOptions& options, MaintainReport& report, const std::string& name,
@@ -23,7 +29,7 @@ void run_step(Store& store, const MaintainOptions& options, MaintainReport& repo
   } catch (const Error& error) {
     step.ok = false;
     step.error = error.what();
-    report.warnings.push_back("maintain step " + name + " failed: " + step.error);
+    warn(options, report, "maintain step " + name + " failed: " + step.error);
   }
   step.duration_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
@@ -31,7 +37,7 @@ void run_step(Store& store, const MaintainOptions& options, MaintainReport& repo
   try {
     record_maintain_step(store, options.node, step, at);
   } catch (const Error& error) {
-    report.warnings.push_back("cannot record maintain step " + name + ": " + error.what());
+    warn(options, report, "cannot record maintain step " + name + ": " + error.what());
   }
 }
 
@@ -42,7 +48,7 @@ void check_step(Store& store, const MaintainOptions& options, MaintainReport& re
     for (const auto& delivery :
          deliver_events(store, options.notify_command, result.changes, options.notify_timeout, now))
       if (delivery.outcome.kind != HookOutcome::Kind::delivered)
-        report.warnings.push_back("notify hook for issue " + std::to_string(delivery.change.issue.id) + " (" +
+        warn(options, report, "notify hook for issue " + std::to_string(delivery.change.issue.id) + " (" +
                                   delivery.change.event->kind + "): " + delivery.outcome.detail);
   report.status = health_report(store, {}, now).status;
   report.check = std::move(result);

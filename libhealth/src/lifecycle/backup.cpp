@@ -348,7 +348,7 @@ RestoreResult restore_backup(const StoreOptions& live, const std::string& backup
 
   const sqlite::ReadOnlyFile source(backup);
   // Wait for the write lock as long as the busy timeout allows.
-  sqlite::copy_database(store.handle(), source.handle(), live.busy_timeout, "restoring " + backup);
+  sqlite::copy_database(store.handle(), source.handle(), store.busy_timeout(), "restoring " + backup);
 
   // An older backup is brought up to date by opening it for writing.
   Store restored = Store::open(options);

@@ -159,7 +159,7 @@ ReadOnlyFile::~ReadOnlyFile() { sqlite3_close_v2(m_db); }
 
 void copy_database(sqlite3* target, sqlite3* source, std::int64_t patience_ms, std::string_view doing) {
   sqlite3_backup* copy = sqlite3_backup_init(target, "main", source, "main");
-  if (copy == nullptr) fail(target, sqlite3_errcode(target), doing);
+  if (copy == nullptr) fail(target, sqlite3_errcode(target), "starting the restore");
   // All pages in one step: one write transaction on the target.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(patience_ms);
   int rc = SQLITE_OK;

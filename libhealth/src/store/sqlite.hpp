@@ -51,9 +51,9 @@ private:
   sqlite3* m_db = nullptr;
 };
 
-// Replaces every page of `target` with those of `source` in one write
-// transaction, waiting up to `patience_ms` for the write lock. Throws
-// Error(busy) when the lock never came, saying nothing was copied.
+// Restores: replaces every page of `target` with those of `source` in one
+// write transaction, waiting up to `patience_ms` for the write lock. Throws
+// Error(busy) when the lock never came, saying nothing was restored.
 void copy_database(sqlite3* target, sqlite3* source, std::int64_t patience_ms, std::string_view doing);
 
 class Statement {

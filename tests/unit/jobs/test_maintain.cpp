@@ -26,13 +26,14 @@ health::MaintainOptions options_in(const test::TempDir& dir) {
   return options;
 }
 
-std::size_t count_of(health::Store& store, const std::string& metric, const std::string& step) {
+// The series healthctl/`metric`{step=`step`} with its count and last value.
+health::SeriesInfo step_series(health::Store& store, const std::string& metric, const std::string& step) {
   health::SeriesFilter filter;
   filter.components = {"healthctl"};
   filter.metrics = {metric};
   filter.labels = {{"step", step}};
   const auto series = health::list_series(store, filter, health::WithStats::yes);
-  return series.empty() ? 0 : static_cast<std::size_t>(series.front().count);
+  return series.empty() ? health::SeriesInfo{} : series.front();
 }
 
 } // namespace
@@ -78,8 +79,10 @@ TEST_CASE("maintain: every step runs in order, is recorded, and a backup is take
   REQUIRE(second.backup);
   CHECK_FALSE(second.backup->due); // the first run's backup is recent
   CHECK(second.backup_created.empty());
-  CHECK(count_of(f.store, "maintain_step_ms", "backup") == 2);
-  CHECK(count_of(f.store, "maintain_step_failures", "check") == 2);
+  CHECK(step_series(f.store, "maintain_step_ms", "backup").count == 2);
+  const auto failures = step_series(f.store, "maintain_step_failures", "check");
+  CHECK(failures.count == 2);
+  CHECK(failures.last_value == 0.0);
 
   const std::string text = health::render_maintain(second);
   CHECK_THAT(text, Catch::StartsWith("check: healthy, 0 thresholds, 0 changes ("));
@@ -92,7 +95,10 @@ TEST_CASE("maintain: a failed step is reported and the next one still runs", "[m
   auto options = options_in(f.dir);
   // The backup folder cannot be made: a file stands where it should be.
   std::ofstream(options.backup_dir) << "not a folder";
+  std::vector<std::string> seen; // as they happen
+  options.on_warning = [&seen](const std::string& warning) { seen.push_back(warning); };
   const auto report = health::run_maintain(f.store, options);
+  CHECK(seen == report.warnings);
   REQUIRE(report.steps.size() == 4);
   CHECK(report.steps[1].ok); // cleanup ran before
   CHECK_FALSE(report.steps[2].ok);
@@ -101,6 +107,8 @@ TEST_CASE("maintain: a failed step is reported and the next one still runs", "[m
   REQUIRE_FALSE(report.warnings.empty());
   CHECK_THAT(report.warnings.front(), Catch::StartsWith("maintain step backup failed: "));
   CHECK(health::maintain_exit_code(report) == 3);
-  CHECK(count_of(f.store, "maintain_step_failures", "backup") == 1);
+  const auto failures = step_series(f.store, "maintain_step_failures", "backup");
+  CHECK(failures.count == 1);
+  CHECK(failures.last_value == 1.0);
   CHECK_THAT(health::render_maintain(report), Catch::Contains("\nbackup: failed: "));
 }

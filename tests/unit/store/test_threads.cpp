@@ -1,6 +1,6 @@
 // The thread contract of store.hpp: one Store per thread, several threads on
-// one file at once, as several processes would be. Run under ThreadSanitizer
-// or AddressSanitizer this also catches shared state inside libhealth.
+// one file at once, as several processes would be. scripts/test also runs
+// these under ThreadSanitizer, which reports any state libhealth shares.
 
 #include <health/query.hpp>
 #include <health/recorder.hpp>
@@ -78,7 +78,8 @@ TEST_CASE("store threads: writers and readers with a Store each lose nothing", "
     // their counts never go backwards.
     health::Store store = open_store(path, health::OpenMode::read_only);
     std::int64_t last_total = 0;
-    while (writers_done.load() < k_writers) {
+    for (bool more = true; more;) {
+      more = writers_done.load() < k_writers; // one more read after the last writer
       std::int64_t total = 0;
       for (const auto& series : health::list_series(store, {}, health::WithStats::yes)) total += series.count;
       if (total < last_total || total > k_writers * k_samples) throw std::runtime_error("inconsistent read");
