@@ -424,7 +424,7 @@ TEST_CASE("zone: TZif versions 1 to 3, with and without transitions", "[zone]") 
   }
 }
 
-TEST_CASE("zone: threads share one zone and agree with one thread", "[zone]") {
+TEST_CASE("zone: threads share one zone and agree with one thread", "[zone][threads]") {
   const Zone zone = Zone::named("Australia/Lord_Howe");
   std::vector<Millis> instants;
   for (std::int64_t s = seconds_of("2015-01-01"), end = seconds_of("2215-01-01"); s < end;
