@@ -60,6 +60,49 @@ TEST_CASE("errors: bad context JSON and type conflicts exit 65", "[cli][errors]"
               65, "has unit 'ms', not 's'");
 }
 
+namespace {
+
+// A JSON value nested `depth` levels: {"a":[[...[1]...]]}.
+std::string nested(std::size_t depth) {
+  return "{\"a\":" + std::string(depth - 1, '[') + "1" + std::string(depth - 1, ']') + "}";
+}
+
+// The series the sandbox's database holds (0 when there is no database).
+std::string series_count(const test::Sandbox& box) {
+  const auto result = box.healthctl({"sql", "select count(*) from series_view", "--format", "csv"});
+  return result.exit_code == 0 ? result.out : "no database";
+}
+
+} // namespace
+
+TEST_CASE("errors: JSON nested deeper than 64 levels is refused with exit 65, never a crash",
+          "[cli][errors]") {
+  test::Sandbox box;
+  REQUIRE(box.healthctl({"init"}).exit_code == 0);
+  const std::string before = series_count(box);
+  // 60,000 levels overflowed the stack of a recursive parser (SIGSEGV).
+  check_error(box.healthctl({"record", "c", "n", "--context", nested(60000)}), 65,
+              "the context is nested deeper than 64 levels");
+  check_error(box.healthctl({"record", "c", "n", "--context", nested(65)}), 65, "nested deeper than 64 levels");
+
+  const std::string good = R"({"ts_ms":1700000000000,"component":"c","name":"n"})";
+  const std::string deep_context = R"({"ts_ms":1700000000000,"component":"c","name":"n","context":)" + nested(60000) + "}";
+  const std::string deep_line = R"({"ts_ms":1700000000000,"component":"c","name":"n","labels":)" + nested(60000) + "}";
+  check_error(box.healthctl({"ingest", "--format", "ndjson"}, good + "\n" + deep_context + "\n"), 65,
+              "<stdin>:2: the context is nested deeper than 64 levels");
+  check_error(box.healthctl({"ingest", "--format", "ndjson"}, good + "\n\n" + deep_line + "\n"), 65,
+              "<stdin>:3: the line is nested deeper than 64 levels");
+
+  const std::string thresholds = "{\"thresholds\":[\n{\"component\":\"c\",\"metric\":\"n\",\n\"x\":" +
+                                 nested(60000) + "}]}";
+  check_error(box.healthctl({"threshold", "import", box.write_file("t.json", thresholds)}), 65,
+              "t.json:3: nested deeper than 64 levels");
+  CHECK(series_count(box) == before); // nothing was written
+
+  // 64 levels are fine.
+  CHECK(box.healthctl({"record", "c", "n", "--context", nested(64)}).exit_code == 0);
+}
+
 TEST_CASE("errors: read commands on a missing database exit 66", "[cli][errors]") {
   test::Sandbox box;
   for (const char* command : {"components", "metrics", "export", "summary"}) {

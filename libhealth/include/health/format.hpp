@@ -18,6 +18,19 @@ void append_json_string(std::string& out, std::string_view text);
 void append_number(std::string& out, double value);
 std::string number_text(double value);
 
+// The deepest nesting of arrays and objects any JSON healthctl reads may
+// have: deeper documents are refused before a parser (whose recursion a
+// document 60,000 levels deep would overflow the stack with) sees them.
+inline constexpr std::size_t k_max_json_depth = 64;
+
+// The offset in `text` of the first `[` or `{` nested deeper than
+// `max_depth` (strings skipped, escapes honoured), or nullopt. A linear scan
+// that needs no valid JSON, so it can run before any parser.
+std::optional<std::size_t> json_too_deep(std::string_view text, std::size_t max_depth = k_max_json_depth);
+
+// The 1-based line of byte `offset` in `text`.
+std::size_t line_of(std::string_view text, std::size_t offset);
+
 // All of `text` as a whole number (an optional leading '-', then digits), or
 // nullopt when it is empty, holds anything else or does not fit.
 std::optional<std::int64_t> parse_whole_number(std::string_view text);

@@ -138,6 +138,11 @@ void remove_threshold(Store& store, const IssueKey& key) {
 std::vector<Threshold> list_thresholds(Store& store) { return read_thresholds(store.handle()); }
 
 std::vector<Threshold> parse_thresholds_json(std::string_view text, const std::string& source) {
+  if (const auto deep = json_too_deep(text))
+    throw Error(ErrorKind::bad_data,
+                source + ":" + std::to_string(line_of(text, *deep)) + ": nested deeper than " +
+                    std::to_string(k_max_json_depth) + " levels",
+                "nothing was imported");
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(text);

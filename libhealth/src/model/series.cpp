@@ -1,5 +1,7 @@
 #include <health/series.hpp>
 
+#include <health/format.hpp>
+
 #include "base/enum_names.hpp"
 
 #include <nlohmann/json.hpp>
@@ -44,6 +46,8 @@ std::optional<std::string> normalize_context(std::string_view text, std::string*
     if (problem != nullptr) *problem = std::move(message);
     return std::nullopt;
   };
+  if (json_too_deep(text))
+    return failed("the context is nested deeper than " + std::to_string(k_max_json_depth) + " levels");
   auto parsed = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
   if (parsed.is_discarded()) return failed("the context is not valid JSON");
   if (!parsed.is_object()) return failed("the context must be a JSON object");

@@ -548,6 +548,8 @@ void parse_ndjson_line(std::string_view line, const Where& where, Millis now, Lo
   if (!FlatObjectReader(line, row, ts_text, scratch).read()) {
     row = Row{};
     ts_text = {};
+    if (json_too_deep(line))
+      bad_row(where, "the line is nested deeper than " + std::to_string(k_max_json_depth) + " levels");
     doc = json::parse(line.begin(), line.end(), nullptr, false);
     read_general_line(doc, where, row, ts_text, scratch);
   }

@@ -55,3 +55,13 @@ TEST_CASE("format: parse_whole_number takes all of the text or nothing", "[forma
   CHECK_FALSE(health::parse_whole_number(" 1"));
   CHECK_FALSE(health::parse_whole_number("9223372036854775808"));
 }
+
+TEST_CASE("format: json_too_deep finds the first bracket past the limit, skipping strings", "[format]") {
+  CHECK_FALSE(health::json_too_deep(R"({"a":[1,{"b":2}]})", 3));
+  CHECK(health::json_too_deep(R"({"a":[1,{"b":2}]})", 2) == std::size_t{8});
+  CHECK_FALSE(health::json_too_deep(R"({"a":"[[[[{{{{"})", 1));          // inside a string
+  CHECK_FALSE(health::json_too_deep(R"({"a":"\"[[[[","b":1})", 1));      // an escaped quote
+  CHECK(health::json_too_deep(std::string(100000, '['), 64) == std::size_t{64}); // no valid JSON needed
+  CHECK(health::line_of("a\nb\nc", 4) == 3);
+  CHECK(health::line_of("abc", 0) == 1);
+}
