@@ -65,6 +65,17 @@ TEST_CASE("status: every failure is unknown, exit 3", "[cli][status]") {
   check_error(box.healthctl({"status", "--bogus"}), 3, "--bogus");
   check_error(box.healthctl({"--db", box.db(), "status", "--format", "yaml"}), 3, "unsupported format 'yaml'");
   check_error(box.healthctl({"check", "--notify-timeout", "soon"}), 3, "invalid duration 'soon'");
+
+  // A mistyped component is not healthy: UNKNOWN, on stdout for the poller too.
+  REQUIRE(box.healthctl({"record", "database", "queries"}).exit_code == 0);
+  result = box.healthctl({"status", "-c", "databse", "--format", "nagios"});
+  CHECK(result.exit_code == 3);
+  CHECK(result.out == "HEALTH UNKNOWN - no component 'databse' in the database\n");
+  CHECK(result.err == "healthctl: error: no component 'databse' in the database (see 'healthctl components')\n");
+  check_error(box.healthctl({"status", "-c", "databse"}), 3, "no component 'databse' in the database");
+  result = box.healthctl({"status", "-c", "database", "--format", "nagios"});
+  CHECK(result.exit_code == 0);
+  CHECK(result.out == "HEALTH OK - 1 components healthy\n");
 }
 
 TEST_CASE("check: prints what changed and exits with the status", "[cli][check]") {

@@ -38,6 +38,9 @@ struct HealthReport {
 
 // The status of every component (or of those in `components`, when not
 // empty) from the open issues and the state check left in the thresholds.
+// Throws Error(not_found) for a component in `components` that the database
+// does not know (no series, open issue or threshold): a mistyped name is
+// not healthy.
 HealthReport health_report(Store& store, const std::vector<std::string>& components, Millis now);
 
 // The status of each component that has open issues (the others are

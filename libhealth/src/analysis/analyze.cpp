@@ -290,13 +290,6 @@ Analysis periods_of(const AnalyzeOptions& options) {
 
 // Throws Error(not_found) for the first of `components` that `report` does
 // not hold.
-void require_components(const HealthReport& report, const std::vector<std::string>& components) {
-  for (const auto& c : components)
-    if (std::none_of(report.components.begin(), report.components.end(),
-                     [&c](const ComponentHealth& h) { return h.component == c; }))
-      throw Error(ErrorKind::not_found, "no component '" + c + "' in the database", "see 'healthctl components'");
-}
-
 std::vector<std::string> component_names(const HealthReport& report) {
   std::vector<std::string> out;
   for (const auto& c : report.components) out.push_back(c.component);
@@ -504,7 +497,6 @@ Analysis analyze(Store& store, const AnalyzeOptions& options) {
   Analysis a = periods_of(options);
   ReadSnapshot snapshot(store);
   a.status = health_report(store, options.components, options.now);
-  require_components(a.status, options.components);
   const auto issues = read_issues(store, options.components, a);
   analyze_series(store, options, a);
   add_recent_changes(a, issues);

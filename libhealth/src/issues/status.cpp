@@ -1,5 +1,7 @@
 #include <health/status.hpp>
 
+#include <health/error.hpp>
+
 #include <health/query.hpp>
 
 #include <algorithm>
@@ -64,6 +66,9 @@ HealthReport health_report(Store& store, const std::vector<std::string>& only, M
     components[threshold.key.component].component = threshold.key.component;
     if (wanted(threshold.key.component)) report.thresholds.push_back(std::move(threshold));
   }
+  for (const auto& name : only)
+    if (components.count(name) == 0)
+      throw Error(ErrorKind::not_found, "no component '" + name + "' in the database", "see 'healthctl components'");
   for (auto& [name, health] : components) {
     if (!wanted(name)) continue;
     std::stable_sort(health.issues.begin(), health.issues.end(), [](const Issue& a, const Issue& b) {
