@@ -8,7 +8,6 @@
 #include <health/status.hpp>
 #include <health/thresholds.hpp>
 
-#include <cstdio>
 #include <cstdlib>
 
 namespace healthctl {
@@ -41,12 +40,10 @@ void run_check(const Globals& globals, const CheckArgs& args) {
     deliveries = health::deliver_events(store, notify, result.changes, timeout, now);
     for (const auto& delivery : deliveries)
       if (delivery.outcome.kind != health::HookOutcome::Kind::delivered)
-        std::fprintf(stderr,
-                     "healthctl: warning: notify hook for issue %lld (%s) %s: %s (recorded; the next check "
-                     "tries again)\n",
-                     static_cast<long long>(delivery.change.issue.id), delivery.change.event->kind.c_str(),
-                     delivery.outcome.kind == health::HookOutcome::Kind::timeout ? "hung" : "failed",
-                     delivery.outcome.detail.c_str());
+        warn("notify hook for issue " + std::to_string(delivery.change.issue.id) + " (" +
+             delivery.change.event->kind + ") " +
+             (delivery.outcome.kind == health::HookOutcome::Kind::timeout ? "hung" : "failed") + ": " +
+             delivery.outcome.detail + " (recorded; the next check tries again)");
   }
   const auto report = health::health_report(store, {}, now);
   if (format == health::Format::json || !globals.quiet)

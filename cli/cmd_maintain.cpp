@@ -6,7 +6,6 @@
 #include <health/jobs.hpp>
 #include <health/render.hpp>
 
-#include <cstdio>
 
 namespace healthctl {
 
@@ -27,9 +26,7 @@ void run_maintain(const Globals& globals, const MaintainArgs& args) {
   options.backup_retention = backup_retention();
   options.node = node_name(globals);
 
-  options.on_warning = [](const std::string& warning) {
-    std::fprintf(stderr, "healthctl: warning: %s\n", warning.c_str());
-  };
+  options.on_warning = [](const std::string& warning) { warn(warning); };
 
   auto store = open_store(globals, health::OpenMode::create);
   const auto report = health::run_maintain(store, options);

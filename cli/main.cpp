@@ -41,17 +41,11 @@ int exit_code(ErrorKind kind) {
   return k_exit_runtime;
 }
 
-// One line, whatever the message holds.
-std::string one_line(std::string text) {
-  for (auto& c : text)
-    if (c == '\n' || c == '\r') c = ' ';
-  while (!text.empty() && text.back() == ' ') text.pop_back();
-  return text;
-}
+using healthctl::printable_line;
 
 void print_error(const std::string& what, const std::string& hint) {
-  std::string line = "healthctl: error: " + one_line(what);
-  if (!hint.empty()) line += " (" + one_line(hint) + ")";
+  std::string line = "healthctl: error: " + printable_line(what);
+  if (!hint.empty()) line += " (" + printable_line(hint) + ")";
   std::fprintf(stderr, "%s\n", line.c_str());
 }
 
@@ -141,7 +135,7 @@ int main(int argc, char** argv) {
   } catch (const health::Error& error) {
     print_error(error.what(), error.hint());
     if (globals.verbose && !error.detail().empty())
-      std::fprintf(stderr, "healthctl: detail: %s\n", one_line(error.detail()).c_str());
+      std::fprintf(stderr, "healthctl: detail: %s\n", printable_line(error.detail()).c_str());
     return failed(exit_code(error.kind()));
   } catch (const std::exception& error) {
     print_error(error.what(), "this is a bug in healthctl; please report it");

@@ -39,4 +39,30 @@ int g_exit_status = 0;
 void set_exit_status(int status) { g_exit_status = status; }
 int exit_status() { return g_exit_status; }
 
+std::string printable_line(std::string_view text) {
+  static constexpr char k_hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c == '\n' || c == '\r') {
+      out += ' ';
+    } else if (c < 0x20 || c == 0x7f) {
+      out.append("\\x").append(1, k_hex[c >> 4]).append(1, k_hex[c & 0xf]);
+    } else if (c == 0xc2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+               static_cast<unsigned char>(text[i + 1]) <= 0x9f) {
+      const auto c1 = static_cast<unsigned char>(text[++i]);
+      out.append("\\u00").append(1, k_hex[c1 >> 4]).append(1, k_hex[c1 & 0xf]);
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+void warn(std::string_view text) {
+  std::fprintf(stderr, "healthctl: warning: %s\n", printable_line(text).c_str());
+}
+
 } // namespace healthctl

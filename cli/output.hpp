@@ -21,6 +21,15 @@ std::string choose_format(const Globals& globals, std::string_view command,
 void write_out(std::string_view text);
 void flush_out();
 
+// `text` as one printable line for a terminal: line breaks become spaces,
+// trailing spaces go, and every other control character is shown escaped
+// (C0 and DEL as \x1b, C1 in UTF-8 as \u009b), so a message that quotes
+// what the user typed can never drive the terminal.
+std::string printable_line(std::string_view text);
+
+// Writes `healthctl: warning: <text>` to stderr as a printable line.
+void warn(std::string_view text);
+
 // The exit status of a command that succeeded: 0 unless the command sets
 // another (check and status use the monitoring-plugin codes 0 to 3).
 void set_exit_status(int status);

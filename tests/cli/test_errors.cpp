@@ -103,6 +103,17 @@ TEST_CASE("errors: JSON nested deeper than 64 levels is refused with exit 65, ne
   CHECK(box.healthctl({"record", "c", "n", "--context", nested(64)}).exit_code == 0);
 }
 
+TEST_CASE("errors: control characters in a message are shown escaped, never sent to the terminal",
+          "[cli][errors]") {
+  test::Sandbox box;
+  REQUIRE(box.healthctl({"init"}).exit_code == 0);
+  const auto result = box.healthctl({"export", "--since", "\x1b[31mRED\x7f\xc2\x9bX\tY"});
+  check_error(result, 2, R"(invalid time '\x1b[31mRED\x7f\u009bX\x09Y')");
+  CHECK(result.err.find('\x1b') == std::string::npos);
+  CHECK(result.err.find('\x7f') == std::string::npos);
+  CHECK(result.err.find("\xc2\x9b") == std::string::npos);
+}
+
 TEST_CASE("errors: read commands on a missing database exit 66", "[cli][errors]") {
   test::Sandbox box;
   for (const char* command : {"components", "metrics", "export", "summary"}) {
