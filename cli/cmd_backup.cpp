@@ -2,6 +2,8 @@
 
 #include "commands.hpp"
 
+#include <optional>
+
 #include <health/backup.hpp>
 #include <health/error.hpp>
 #include <health/render.hpp>
@@ -18,7 +20,7 @@ namespace {
 struct BackupArgs {
   std::string dir;
   std::string target; // FILE or DATE
-  std::size_t keep_days = 0;
+  std::optional<std::size_t> keep_days; // 0: no keeping by age, only --keep-last
   std::size_t keep_last = 1;
   bool dry_run = false;
   bool yes = false;
@@ -52,7 +54,7 @@ void run_verify(const Globals& globals, const BackupArgs& args) {
 
 void run_prune(const Globals& globals, const BackupArgs& args) {
   const health::Millis keep =
-      args.keep_days > 0 ? static_cast<health::Millis>(args.keep_days) * health::k_day_ms : backup_retention();
+      args.keep_days ? static_cast<health::Millis>(*args.keep_days) * health::k_day_ms : backup_retention();
   const auto result =
       health::prune_backups(backup_dir(globals, args.dir), keep, args.keep_last, health::now_ms(), args.dry_run);
   if (!globals.quiet)
@@ -119,7 +121,7 @@ void setup_backup(CLI::App& app, const Globals& globals) {
 
   auto* prune = backup->add_subcommand("prune", "Remove old backups (ours only)");
   dir_option(prune);
-  prune->add_option("--keep-days", args->keep_days, "Keep backups this many days (env HEALTH_BACKUP_RETENTION_DAYS; default 30)");
+  prune->add_option("--keep-days", args->keep_days, "Keep backups this many days, 0 for none by age (env HEALTH_BACKUP_RETENTION_DAYS; default 30)");
   prune->add_option("--keep-last", args->keep_last, "Always keep the newest N (default 1)");
   prune->add_flag("--dry-run", args->dry_run, "Say what would go, remove nothing");
   prune->callback([&globals, args] { run_prune(globals, *args); });

@@ -154,6 +154,32 @@ TEST_CASE("backup: prune removes old backups of ours only", "[cli][backup]") {
   CHECK(fs::is_directory(box.dir() / "elsewhere"));
 }
 
+TEST_CASE("backup: prune --keep-days 0 keeps none by age, only --keep-last", "[cli][backup]") {
+  test::Sandbox box;
+  REQUIRE(box.healthctl({"init", "-q"}).exit_code == 0);
+  fs::create_directories(box.dir() / "backups");
+  box.write_file("backups/health-20200101T000000Z.db", "x");
+  REQUIRE(box.healthctl({"backup", "create", "-q"}).exit_code == 0); // today's
+  // Today's backup is within the default 30 days, so only 0 can let it go.
+  auto result = box.healthctl({"backup", "prune", "--keep-days", "0", "--keep-last", "0", "--dry-run"});
+  CHECK(result.exit_code == 0);
+  CHECK_THAT(result.out, Catch::Contains("would keep 0 backups"));
+  result = box.healthctl({"backup", "prune", "--keep-days", "0", "--keep-last", "1"});
+  CHECK(result.exit_code == 0);
+  CHECK_THAT(result.out, Catch::Contains("removed " + (box.dir() / "backups/health-20200101T000000Z.db").string()));
+  CHECK_THAT(result.out, Catch::Contains("kept 1 backup"));
+}
+
+TEST_CASE("backup: a create counts as a verification in status", "[cli][backup]") {
+  test::Sandbox box;
+  REQUIRE(box.healthctl({"init", "-q"}).exit_code == 0);
+  CHECK_THAT(box.healthctl({"backup", "status"}).out, Catch::Contains("last verified:  never"));
+  REQUIRE(box.healthctl({"backup", "create", "-q"}).exit_code == 0);
+  const auto status = box.healthctl({"backup", "status"}).out;
+  CHECK_THAT(status, Catch::Contains("last verified:  20"));
+  CHECK_THAT(status, !Catch::Contains("never"));
+}
+
 TEST_CASE("maintain: check, cleanup, backup when due and prune, each recorded", "[cli][maintain]") {
   test::Sandbox box;
   seed(box, 1);

@@ -129,10 +129,11 @@ BackupLogEntry log_entry(sqlite::Statement& query) {
   return entry;
 }
 
-std::optional<BackupLogEntry> last_entry(sqlite3* db, const char* kind, bool only_ok) {
-  sqlite::Statement query(db, std::string(k_log_columns) + "WHERE kind = ?1" + (only_ok ? " AND ok = 1" : "") +
+// The newest log entry of `kind` (or also of `also_kind`, when given).
+std::optional<BackupLogEntry> last_entry(sqlite3* db, const char* kind, bool only_ok, const char* also_kind = "") {
+  sqlite::Statement query(db, std::string(k_log_columns) + "WHERE kind IN (?1, ?2)" + (only_ok ? " AND ok = 1" : "") +
                                   " ORDER BY at DESC, id DESC LIMIT 1");
-  query.bind(1, std::string_view(kind));
+  query.bind(1, std::string_view(kind)).bind(2, std::string_view(also_kind));
   if (!query.step()) return std::nullopt;
   return log_entry(query);
 }
@@ -306,7 +307,8 @@ BackupStatus backup_status(Store& store) {
   BackupStatus status;
   status.last_backup = last_entry(store.handle(), "create", false);
   status.last_success = last_entry(store.handle(), "create", true);
-  status.last_verified = last_entry(store.handle(), "verify", true);
+  // create checks the backup it wrote as verify would: that is a verification.
+  status.last_verified = last_entry(store.handle(), "verify", true, "create");
   sqlite::Statement counts(store.handle(), "SELECT count(*), coalesce(sum(ok), 0) FROM backup_log "
                                            "WHERE kind = 'create' AND at >= ?1");
   counts.bind(1, now_ms() - k_status_period_ms);
