@@ -55,6 +55,17 @@ BackupResult create_backup(Store& store, const std::string& dir, Millis now, con
 // Our files in `dir`, newest first; other files are never listed.
 std::vector<BackupFile> list_backups(const std::string& dir);
 
+// How old the temporary file of an unfinished backup (one whose process was
+// killed) must be before create and prune remove it.
+inline constexpr Millis k_stale_backup_temp_ms = k_hour_ms;
+
+// Removes from `dir` the temporary files of our unfinished backups
+// (`.health-<time>.db.tmp-XXXXXX`) last written more than
+// k_stale_backup_temp_ms ago by the system clock (a backup in progress
+// writes its file all along); never any other file. Returns how many went.
+// create_backup and prune_backups (unless a dry run) call it.
+std::size_t remove_stale_backup_temps(const std::string& dir);
+
 // Checks a backup file without changing it. Error(not_found) when missing.
 BackupCheck check_backup(const std::string& path);
 

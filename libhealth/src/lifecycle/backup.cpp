@@ -57,6 +57,14 @@ std::optional<Millis> parse_name(const std::string& name) {
   return try_parse_time(iso, 0);
 }
 
+// Whether `name` is the temporary file of one of our backups:
+// `.` + our name + `.tmp-` + six characters of mkstemp.
+bool is_backup_temp(const std::string& name) {
+  const auto tmp = name.rfind(".tmp-");
+  return name.size() > 1 && name.front() == '.' && tmp != std::string::npos && name.size() - tmp == 11 &&
+         parse_name(name.substr(1, tmp - 1)).has_value();
+}
+
 std::string folder_of(const std::string& path) {
   const auto parent = fs::path(path).parent_path();
   return parent.empty() ? std::string(".") : parent.string();
@@ -199,6 +207,7 @@ BackupResult create_backup(Store& store, const std::string& dir, Millis now, con
   std::string temp;
   try {
     ensure_folder(dir);
+    remove_stale_backup_temps(dir);
     // A free name: health-<time>[-pre-restore].db, then -2, -3, ...
     const std::string base = stamp(now) + (suffix.empty() ? "" : "-" + suffix);
     std::string name = base + ".db";
@@ -285,8 +294,23 @@ std::vector<CheckedBackup> check_backups(const std::string& dir) {
   return out;
 }
 
+std::size_t remove_stale_backup_temps(const std::string& dir) {
+  const Millis now = now_ms();
+  std::size_t removed = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    struct stat info {};
+    if (!is_backup_temp(name) || ::lstat(entry.path().c_str(), &info) != 0 || !S_ISREG(info.st_mode)) continue;
+    const Millis written = static_cast<Millis>(info.st_mtim.tv_sec) * k_second_ms + info.st_mtim.tv_nsec / 1000000;
+    if (written < now - k_stale_backup_temp_ms && ::unlink(entry.path().c_str()) == 0) ++removed;
+  }
+  return removed;
+}
+
 PruneResult prune_backups(const std::string& dir, Millis keep_ms, std::size_t keep_last, Millis now,
                           bool dry_run) {
+  if (!dry_run) remove_stale_backup_temps(dir);
   PruneResult result;
   const auto files = list_backups(dir);
   for (std::size_t i = 0; i < files.size(); ++i) {

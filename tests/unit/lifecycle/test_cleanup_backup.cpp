@@ -253,3 +253,36 @@ TEST_CASE("backup: truncated, corrupt, foreign and newer backups are refused, th
   CHECK(health::list_backups(dir).size() == 1); // no safety copy was needed
   CHECK_THROWS_AS(health::restore_backup(live, f.dir.file("missing.db"), dir, k_now, "node-1"), health::Error);
 }
+
+TEST_CASE("backup: temp files of killed backups go after an hour, nothing else does", "[backup]") {
+  test::StoreFixture f;
+  const std::string dir = f.dir.file("backups");
+  fs::create_directories(dir);
+  const auto make = [&](const std::string& name, std::chrono::minutes age) {
+    const std::string path = (fs::path(dir) / name).string();
+    std::ofstream(path) << "partial";
+    fs::last_write_time(path, fs::file_time_type::clock::now() - age);
+    return path;
+  };
+  const auto stale = make(".health-20250115T103000Z.db.tmp-a1B2c3", std::chrono::minutes(61));
+  const auto stale_copy = make(".health-20250115T103000Z-pre-restore.db.tmp-XyZ123", std::chrono::minutes(300));
+  const auto fresh = make(".health-20250115T103001Z.db.tmp-d4E5f6", std::chrono::minutes(5)); // in progress
+  const auto foreign = make(".notes.db.tmp-a1B2c3", std::chrono::minutes(600));
+  const auto other = make("health-notes.tmp-a1B2c3", std::chrono::minutes(600));
+
+  CHECK(health::remove_stale_backup_temps(dir) == 2);
+  CHECK_FALSE(fs::exists(stale));
+  CHECK_FALSE(fs::exists(stale_copy));
+  CHECK(fs::exists(fresh));
+  CHECK(fs::exists(foreign));
+  CHECK(fs::exists(other));
+
+  // create and prune sweep them too.
+  const auto again = make(".health-20250115T103002Z.db.tmp-g7H8i9", std::chrono::minutes(120));
+  health::create_backup(f.store, dir, health::now_ms(), "test-node");
+  CHECK_FALSE(fs::exists(again));
+  const auto once_more = make(".health-20250115T103003Z.db.tmp-j1K2l3", std::chrono::minutes(120));
+  health::prune_backups(dir, 30 * k_day_ms, 1, health::now_ms(), false);
+  CHECK_FALSE(fs::exists(once_more));
+  CHECK(fs::exists(fresh));
+}
