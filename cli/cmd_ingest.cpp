@@ -21,6 +21,7 @@ struct IngestArgs {
   std::vector<std::string> files;
   std::size_t batch_size = 0;
   bool dry_run = false;
+  bool allow_future = false;
 };
 
 bool ends_with(std::string_view text, std::string_view suffix) {
@@ -47,6 +48,7 @@ void run_ingest(const Globals& globals, IngestArgs args) {
   options.default_node = node_name(globals);
   options.batch_size = args.batch_size;
   options.dry_run = args.dry_run ? health::DryRun::yes : health::DryRun::no;
+  options.allow_future = args.allow_future ? health::AllowFuture::yes : health::AllowFuture::no;
   if (!globals.quiet && ::isatty(STDERR_FILENO) != 0)
     options.progress = [](std::uint64_t lines) {
       std::fprintf(stderr, "\rhealthctl: %llu lines read", static_cast<unsigned long long>(lines));
@@ -94,6 +96,7 @@ void setup_ingest(CLI::App& app, const Globals& globals) {
                       "Commit every N samples instead of all at once (for endless streams)")
       ->check(CLI::PositiveNumber);
   command->add_flag("--dry-run", args->dry_run, "Check every line, write nothing");
+  command->add_flag("--allow-future", args->allow_future, "Accept samples more than 10 minutes after now");
   command->callback([&globals, args] { run_ingest(globals, *args); });
 }
 

@@ -21,6 +21,7 @@ struct RecordArgs {
   std::string unit;
   std::vector<std::string> labels;
   std::string context;
+  bool allow_future = false;
 };
 
 void run_record(const Globals& globals, const RecordArgs& args) {
@@ -51,7 +52,7 @@ void run_record(const Globals& globals, const RecordArgs& args) {
   sample.context = args.context;
 
   auto store = open_store(globals, health::OpenMode::create);
-  health::record(store, spec, sample);
+  health::record(store, spec, sample, args.allow_future ? health::AllowFuture::yes : health::AllowFuture::no);
   if (globals.verbose)
     std::fprintf(stderr, "healthctl: recorded %s/%s at %s\n", args.component.c_str(),
                  args.name.c_str(), health::format_time(sample.ts).c_str());
@@ -72,6 +73,7 @@ void setup_record(CLI::App& app, const Globals& globals) {
   command->add_option("--unit", args->unit, "Unit, fixed at the series' first use (timers default to ms)");
   command->add_option("-l,--label", args->labels, "Label key=value (repeatable)");
   command->add_option("--context", args->context, "JSON object of context, at most 4 KiB");
+  command->add_flag("--allow-future", args->allow_future, "Accept --at more than 10 minutes after now");
   command->callback([&globals, args] { run_record(globals, *args); });
 }
 

@@ -114,6 +114,23 @@ TEST_CASE("errors: control characters in a message are shown escaped, never sent
   CHECK(result.err.find("\xc2\x9b") == std::string::npos);
 }
 
+TEST_CASE("errors: a time far in the future or outside 1970 to 9999 is refused", "[cli][errors]") {
+  test::Sandbox box;
+  REQUIRE(box.healthctl({"init"}).exit_code == 0);
+  check_error(box.healthctl({"record", "c", "n", "--at", "now+1h"}), 2,
+              "is 1h in the future (more than 10m ahead: a clock running fast? --allow-future keeps it)");
+  check_error(box.healthctl({"record", "c", "n", "--at", "1969-12-31"}), 2, "is before 1970-01-01");
+  check_error(box.healthctl({"ingest", "--format", "ndjson"},
+                            "{\"ts\":\"now+2h\",\"component\":\"c\",\"name\":\"n\"}\n"),
+              65, "<stdin>:1: the time ");
+  CHECK(series_count(box) == "count(*)\n0\n"); // nothing was written
+  CHECK(box.healthctl({"record", "c", "n", "--at", "now+5m"}).exit_code == 0); // clock skew
+  CHECK(box.healthctl({"record", "c", "n", "--at", "2030-01-01", "--allow-future"}).exit_code == 0);
+  CHECK(box.healthctl({"ingest", "--format", "ndjson", "--allow-future"},
+                      "{\"ts\":\"now+2h\",\"component\":\"c\",\"name\":\"n\"}\n")
+            .exit_code == 0);
+}
+
 TEST_CASE("errors: read commands on a missing database exit 66", "[cli][errors]") {
   test::Sandbox box;
   for (const char* command : {"components", "metrics", "export", "summary"}) {

@@ -2,6 +2,7 @@
 // Bulk loading of samples from NDJSON or CSV: the fields and columns of
 // `healthctl export`, so an export can be ingested again.
 
+#include <health/series.hpp>
 #include <health/store.hpp>
 #include <health/time.hpp>
 
@@ -21,7 +22,9 @@ struct IngestOptions {
   std::string default_node;  // for rows without a node
   std::size_t batch_size = 0; // 0: everything in one transaction (all or nothing)
   DryRun dry_run = DryRun::no;
-  Millis now = 0;             // anchor of relative times such as "-5m"
+  Millis now = 0;             // anchor of relative times such as "-5m" (0: the clock)
+  // Samples more than 10 minutes after `now` are refused unless allowed.
+  AllowFuture allow_future = AllowFuture::no;
   // Called now and then with the number of lines read so far (for progress).
   std::function<void(std::uint64_t lines)> progress;
 };

@@ -43,6 +43,8 @@ private:
 // Records one sample in its own transaction after validating `spec` and
 // `sample`. Throws Error(usage) on a bad name, label, unit or value,
 // Error(bad_data) on bad context JSON or a type/unit conflict.
-void record(Store& store, const SeriesSpec& spec, const Sample& sample);
+// Error(usage) also for a time outside 1970 to 9999, or more than 10
+// minutes after now unless `allow_future` (see time_problem).
+void record(Store& store, const SeriesSpec& spec, const Sample& sample, AllowFuture allow_future = AllowFuture::no);
 
 } // namespace health

@@ -44,6 +44,15 @@ struct Sample {
 // negative counter increment. nullopt when it is fine.
 std::optional<std::string> value_problem(MetricType type, double value);
 
+// The times a sample may have: 1970-01-01 to 9999-12-31 (UTC), and no more
+// than k_max_clock_skew_ms after now unless the future is allowed (a clock
+// that runs ahead would otherwise leave a series "last seen" years later).
+inline constexpr Millis k_max_sample_ts = 253402300799999; // 9999-12-31T23:59:59.999Z
+inline constexpr Millis k_max_clock_skew_ms = 10 * k_minute_ms;
+enum class AllowFuture { no, yes };
+// What is wrong with sample time `ts` at `now`, or nullopt.
+std::optional<std::string> time_problem(Millis ts, Millis now, AllowFuture allow_future);
+
 // Parses a number in C locale (decimal or exponent form, "inf"/"nan" refused).
 std::optional<double> parse_value(std::string_view text);
 

@@ -58,6 +58,15 @@ std::optional<std::string> normalize_context(std::string_view text, std::string*
   return compact;
 }
 
+std::optional<std::string> time_problem(Millis ts, Millis now, AllowFuture allow_future) {
+  if (ts < 0) return "the time " + std::to_string(ts) + " ms is before 1970-01-01";
+  if (ts > k_max_sample_ts) return "the time " + std::to_string(ts) + " ms is after 9999-12-31";
+  if (allow_future == AllowFuture::no && ts > now + k_max_clock_skew_ms)
+    return "the time " + format_time(ts) + " is " + format_duration((ts - now + k_second_ms / 2) / k_second_ms * k_second_ms) +
+           " in the future (more than 10m ahead: a clock running fast? --allow-future keeps it)";
+  return std::nullopt;
+}
+
 std::optional<std::string> unit_problem(std::string_view unit) {
   const auto unit_char = [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||

@@ -130,13 +130,15 @@ struct PendingSample {
 // transaction.
 class Loader {
 public:
-  Loader(Store* store, const IngestOptions& options) : m_store(store), m_options(options) {}
+  Loader(Store* store, const IngestOptions& options, Millis now)
+      : m_store(store), m_options(options), m_now(now) {}
 
   void add(const Row& row, const Where& where) {
     const std::uint32_t series = intern(row, where);
     const MetricType type = m_series[series].spec.type;
 
     if (!row.ts) bad_row(where, "missing ts or ts_ms");
+    if (auto problem = time_problem(*row.ts, m_now, m_options.allow_future)) bad_row(where, *problem);
     double value = 1;
     if (row.value) value = *row.value;
     else if (type != MetricType::counter)
@@ -291,6 +293,7 @@ private:
 
   Store* m_store;
   const IngestOptions& m_options;
+  Millis m_now; // the anchor of relative times and of "in the future"
   std::vector<PendingSeries> m_series;
   std::unordered_map<std::string, std::uint32_t> m_raw;       // raw row fields -> series
   std::unordered_map<std::string, std::uint32_t> m_canonical; // identity -> series
@@ -757,7 +760,7 @@ IngestReport ingest(Store* store, const std::vector<IngestSource>& sources,
   if (store == nullptr && options.dry_run == DryRun::no)
     throw Error(ErrorKind::runtime, "ingest needs a database to write to");
   const Millis now = options.now != 0 ? options.now : now_ms();
-  Loader loader(store, options);
+  Loader loader(store, options, now);
   std::uint64_t lines = 0;
   for (const auto& source : sources) {
     LineReader reader(*source.in, source.name);

@@ -161,9 +161,10 @@ void Recorder::insert(std::int64_t series_id, const Sample& sample) {
 
 std::uint64_t Recorder::created_series() const noexcept { return m_impl->created; }
 
-void record(Store& store, const SeriesSpec& spec, const Sample& sample) {
+void record(Store& store, const SeriesSpec& spec, const Sample& sample, AllowFuture allow_future) {
   if (auto problem = spec_problem(spec)) throw Error(ErrorKind::usage, *problem);
   if (auto problem = value_problem(spec.type, sample.value)) throw Error(ErrorKind::usage, *problem);
+  if (auto problem = time_problem(sample.ts, now_ms(), allow_future)) throw Error(ErrorKind::usage, *problem);
   Sample checked = sample;
   if (!sample.context.empty()) {
     std::string problem;

@@ -37,7 +37,7 @@ struct Week : test::StoreFixture {
     health::IngestOptions options;
     options.format = health::IngestFormat::csv;
     options.default_node = "web1";
-    options.now = k_now;
+    options.now = now; // the scenario ends here
     health::ingest(&store, {{kind, &in}}, options);
   }
 

@@ -125,7 +125,7 @@ TEST_CASE("ingest: an export ingested into a new file gives the same samples", "
   source.ingest("{\"ts_ms\":5,\"component\":\"a\",\"name\":\"t\",\"type\":\"timer\",\"value\":0.1,"
                 "\"context\":{\"s\":\"quote\\\" comma, newline\\n\"}}\n"
                 "{\"ts_ms\":5,\"component\":\"a\",\"name\":\"t\",\"type\":\"timer\",\"value\":0.1}\n"
-                "{\"ts_ms\":-5,\"component\":\"a\",\"name\":\"r\",\"type\":\"rolling\",\"unit\":\"%\",\"value\":1e300,"
+                "{\"ts_ms\":7,\"component\":\"a\",\"name\":\"r\",\"type\":\"rolling\",\"unit\":\"%\",\"value\":1e300,"
                 "\"labels\":{\"k\":\"semi;colon\\\\slash\"}}\n",
                 health::IngestFormat::ndjson);
   for (const auto format : {health::Format::csv, health::Format::ndjson}) {
@@ -135,6 +135,35 @@ TEST_CASE("ingest: an export ingested into a new file gives the same samples", "
     CHECK(copy.dump(health::Format::csv) == source.dump(health::Format::csv));
     CHECK(copy.dump(health::Format::ndjson) == source.dump(health::Format::ndjson));
   }
+}
+
+TEST_CASE("ingest: times before 1970, after 9999 or over 10 minutes ahead are refused", "[ingest]") {
+  Fixture f;
+  const health::Millis now = 1736899200000; // 2025-01-15T00:00:00Z
+  const auto line = [](health::Millis ts) {
+    return "{\"ts_ms\":" + std::to_string(ts) + ",\"component\":\"a\",\"name\":\"n\"}\n";
+  };
+  const auto ingest_at = [&](const std::string& text, health::AllowFuture allow) {
+    std::istringstream in(text);
+    health::IngestOptions options;
+    options.now = now;
+    options.allow_future = allow;
+    options.default_node = "n1";
+    return health::ingest(&f.store, {{"t", &in}}, options);
+  };
+  const auto refused = [&](health::Millis ts, const std::string& why) {
+    INFO("ts_ms " << ts);
+    CHECK_THROWS_WITH(ingest_at(line(0) + line(ts), health::AllowFuture::yes), Catch::Contains("t:2: the time " + std::to_string(ts) + " ms " + why));
+  };
+  refused(-5, "is before 1970-01-01");
+  refused(health::k_max_sample_ts + 1, "is after 9999-12-31");
+  CHECK_THROWS_WITH(ingest_at(line(now + 11 * health::k_minute_ms), health::AllowFuture::no),
+                    Catch::Contains("t:1: the time 2025-01-15T00:11:00.000Z is 11m in the future"));
+  CHECK(health::list_series(f.store, {}, health::WithStats::no).empty()); // nothing was written
+  // Up to 10 minutes ahead is clock skew; with the future allowed, any time to 9999.
+  CHECK(ingest_at(line(now + 10 * health::k_minute_ms), health::AllowFuture::no).samples == 1);
+  CHECK(ingest_at(line(health::k_max_sample_ts), health::AllowFuture::yes).samples == 1);
+  CHECK(ingest_at(line(0), health::AllowFuture::no).samples == 1);
 }
 
 TEST_CASE("ingest: one bad line in the middle writes nothing", "[ingest]") {
