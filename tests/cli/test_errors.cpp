@@ -4,6 +4,7 @@
 #include "checks.hpp"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <fstream>
 #include <iterator>
@@ -129,6 +130,34 @@ TEST_CASE("errors: a time far in the future or outside 1970 to 9999 is refused",
   CHECK(box.healthctl({"ingest", "--format", "ndjson", "--allow-future"},
                       "{\"ts\":\"now+2h\",\"component\":\"c\",\"name\":\"n\"}\n")
             .exit_code == 0);
+}
+
+TEST_CASE("errors: text that is not UTF-8 is refused with exit 65, and JSON out stays valid", "[cli][errors]") {
+  test::Sandbox box;
+  REQUIRE(box.healthctl({"record", "web", "hits"}).exit_code == 0);
+  check_error(box.healthctl({"issue", "report", "web", "hits", "--severity", "warning", "--reason", "bad \xff byte"}),
+              65, "the reason is not valid UTF-8");
+  REQUIRE(box.healthctl({"issue", "report", "web", "hits", "--severity", "warning", "--reason", "ok"}).exit_code == 0);
+  check_error(box.healthctl({"issue", "ack", "1", "--note", "bad \xff"}), 65, "the note is not valid UTF-8");
+  REQUIRE(box.healthctl({"issue", "resolve", "1"}).exit_code == 0);
+  REQUIRE(box.run({"sqlite3", box.db(), "DELETE FROM issue_events; DELETE FROM issues"}).exit_code == 0);
+  check_error(box.healthctl({"threshold", "set", "web", "hits", "--warn", "10", "--description", "bad \xff"}), 65,
+              "the description of web hits is not valid UTF-8");
+  CHECK(box.healthctl({"issue", "list", "--status", "all", "--format", "json"}).out == "[]\n"); // nothing written
+
+  // A file edited by hand still gives valid JSON: U+FFFD stands for the bad byte.
+  REQUIRE(box.healthctl({"issue", "report", "web", "hits", "--severity", "warning", "--reason", "fine"}).exit_code == 0);
+  REQUIRE(box.run({"sqlite3", box.db(), "UPDATE issues SET reason = 'bad ' || char(255) || x'ff'"}).exit_code == 0);
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"status", "--format", "json"},
+                                              {"issue", "list", "--format", "json"},
+                                              {"sql", "select reason from issues", "--format", "json"},
+                                              {"analyze", "--format", "json"}}) {
+    const auto result = box.healthctl(args);
+    INFO(args.front() << ": " << result.err);
+    CHECK((result.exit_code == 0 || result.exit_code == 1));
+    CHECK(result.err.find("json") == std::string::npos);
+    CHECK_NOTHROW(nlohmann::json::parse(result.out));
+  }
 }
 
 TEST_CASE("errors: read commands on a missing database exit 66", "[cli][errors]") {

@@ -10,7 +10,11 @@
 
 namespace health {
 
-// Appends `text` as a JSON string literal, quotes included.
+// Whether `text` is well-formed UTF-8.
+bool is_valid_utf8(std::string_view text);
+
+// Appends `text` as a JSON string literal, quotes included; a byte that is
+// not part of well-formed UTF-8 becomes U+FFFD, so the JSON is always valid.
 void append_json_string(std::string& out, std::string_view text);
 
 // Appends `value` in the shortest form that reads back to the same double

@@ -1,6 +1,7 @@
 #include <health/issues.hpp>
 
 #include <health/error.hpp>
+#include <health/format.hpp>
 #include <health/names.hpp>
 #include <health/query.hpp>
 
@@ -85,6 +86,11 @@ void save(sqlite3* db, const Issue& issue) {
 
 IssueEvent add_event(sqlite3* db, const Issue& issue, std::string kind, const std::string& actor,
                      const std::string& note, std::optional<Severity> previous, Millis at) {
+  // Every reason, note and actor comes through here: text that is not UTF-8
+  // would make every JSON reader of the issue fail.
+  for (const auto& [what, text] : {std::pair{"the note", &note}, std::pair{"the actor", &actor}})
+    if (!is_valid_utf8(*text))
+      throw Error(ErrorKind::bad_data, std::string(what) + " is not valid UTF-8", "nothing was changed");
   IssueEvent event;
   event.at = at;
   event.kind = std::move(kind);
@@ -194,6 +200,8 @@ void activate(Issue& issue, const IssueReport& report) {
 
 IssueChange report(sqlite3* db, const IssueReport& report) {
   check_key(report.key);
+  if (!is_valid_utf8(report.reason))
+    throw Error(ErrorKind::bad_data, "the reason is not valid UTF-8", "nothing was changed");
   if (auto open = find_open(db, report.key)) {
     Issue issue = *open;
     const Severity previous = issue.severity;

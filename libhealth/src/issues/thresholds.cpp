@@ -36,6 +36,11 @@ void validate(const Threshold& threshold) {
 }
 
 void upsert(sqlite3* db, const Threshold& threshold) {
+  if (!is_valid_utf8(threshold.description))
+    throw Error(ErrorKind::bad_data, "the description of " +
+                    series_display_name(threshold.key.component, threshold.key.metric, threshold.key.labels,
+                                        NameStyle::words) + " is not valid UTF-8",
+                "nothing was changed");
   validate(threshold);
   sqlite::Statement insert(db, "INSERT OR REPLACE INTO thresholds (component, metric, labels, warn, crit, agg, "
                                "window_ms, for_ms, enabled, description) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");

@@ -1,6 +1,7 @@
 #include <health/names.hpp>
 
 #include <health/error.hpp>
+#include <health/format.hpp>
 
 #include <algorithm>
 
@@ -22,38 +23,10 @@ std::string quoted(std::string_view value) {
   return out + "'";
 }
 
-// True when `text` is well-formed UTF-8 (no overlongs, surrogates or values
-// past U+10FFFF), so that every output format can carry it.
-bool valid_utf8(std::string_view text) {
-  for (std::size_t i = 0; i < text.size();) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    std::size_t length = 0;
-    unsigned min = 0;
-    unsigned code = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    if ((c & 0xe0) == 0xc0) length = 2, min = 0x80, code = c & 0x1fU;
-    else if ((c & 0xf0) == 0xe0) length = 3, min = 0x800, code = c & 0x0fU;
-    else if ((c & 0xf8) == 0xf0) length = 4, min = 0x10000, code = c & 0x07U;
-    else return false;
-    if (i + length > text.size()) return false;
-    for (std::size_t k = 1; k < length; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xc0) != 0x80) return false;
-      code = (code << 6) | (next & 0x3fU);
-    }
-    if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return false;
-    i += length;
-  }
-  return true;
-}
-
 std::optional<std::string> label_value_problem(std::string_view key, std::string_view value) {
   if (value.size() > k_max_label_value_length)
     return "label " + std::string(key) + " has a value longer than 1024 bytes";
-  if (!valid_utf8(value)) return "label " + std::string(key) + " has a value that is not UTF-8";
+  if (!is_valid_utf8(value)) return "label " + std::string(key) + " has a value that is not UTF-8";
   for (const char c : value) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
       return "label " + std::string(key) + " has a control character in its value";

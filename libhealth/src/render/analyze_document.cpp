@@ -200,7 +200,7 @@ struct Trim {
   std::function<std::optional<std::size_t>(Json&)> remove_one;
 };
 
-std::size_t bytes_of(const Json& value) { return value.dump().size() + 1; }
+std::size_t bytes_of(const Json& value) { return dump_json(value).size() + 1; }
 
 // Removes the last element of the array at `pointer` while more than `keep` remain.
 Trim drop_last(std::string what, std::string pointer, std::size_t keep = 0) {
@@ -289,7 +289,7 @@ Trim status_issue_copies() {
           }};
 }
 
-std::string as_json(const Json& doc) { return doc.dump() + "\n"; }
+std::string as_json(const Json& doc) { return dump_json(doc) + "\n"; }
 
 // Renders `doc`, trimming it first when it does not fit `max_bytes`; what
 // was left out is said in `notes`.
@@ -373,7 +373,7 @@ std::string text_of(const Json& value) {
   if (value.is_string()) return value.get<std::string>();
   if (value.is_number()) return display_number(value.get<double>());
   if (value.is_null()) return "-";
-  return value.dump();
+  return dump_json(value);
 }
 
 std::string name_of(const Json& item) {

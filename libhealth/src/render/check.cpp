@@ -87,7 +87,7 @@ std::string render_thresholds(const std::vector<Threshold>& thresholds, Format f
     item["description"] = t.description;
     list.push_back(std::move(item));
   }
-  return Json{{"thresholds", std::move(list)}}.dump(2) + "\n";
+  return dump_json(Json{{"thresholds", std::move(list)}}, 2) + "\n";
 }
 
 std::string render_check(const CheckResult& result, HealthStatus status, const std::vector<HookRun>& hooks,

@@ -2,6 +2,8 @@
 
 #include <health/render.hpp>
 
+#include "render/json.hpp"
+
 #include "render/text.hpp"
 
 #include <nlohmann/json.hpp>
@@ -13,7 +15,7 @@ std::string render_database(const Store& store, Format format) {
     // Keys in alphabetical order (nlohmann::json), as they have always been.
     const nlohmann::json out{
         {"path", store.path()}, {"schema_version", store.schema_version()}, {"created", store.created()}};
-    return out.dump() + "\n";
+    return dump_json(out) + "\n";
   }
   if (format != Format::text) unsupported("the database", format);
   return store.path() + "\nschema version " + std::to_string(store.schema_version()) +

@@ -21,6 +21,13 @@ using Json = nlohmann::ordered_json;
 // `value` as compact text: strings by append_json_string, integers in full,
 // other numbers by append_statistic, no spaces.
 std::string json_text(const Json& value);
+
+// nlohmann's text of `value` (`indent` as dump's), with bytes that are not
+// UTF-8 replaced by U+FFFD instead of an exception: whatever a file holds,
+// the JSON printed is valid.
+template <typename AnyJson> std::string dump_json(const AnyJson& value, int indent = -1) {
+  return value.dump(indent, ' ', false, AnyJson::error_handler_t::replace);
+}
 void append_json(std::string& out, const Json& value);
 
 // A statistic as the number its text has (append_statistic: 15 significant

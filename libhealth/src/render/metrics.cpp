@@ -5,6 +5,8 @@
 #include <health/format.hpp>
 #include <health/render.hpp>
 
+#include "render/json.hpp"
+
 #include "render/text.hpp"
 
 #include <nlohmann/json.hpp>
@@ -54,7 +56,7 @@ std::string render_components(const std::vector<ComponentInfo>& components,
       out.push_back({{"component", c.component}, {"series", c.series}, {"samples", c.samples},
                      {"first_seen", optional_time(c.first_seen)}, {"last_seen", optional_time(c.last_seen)},
                      {"status", status_of(statuses, c.component)}});
-    return out.dump() + "\n";
+    return dump_json(out) + "\n";
   }
   std::vector<std::vector<std::string>> rows;
   for (const auto& c : components)
@@ -77,7 +79,7 @@ std::string render_metrics(const std::vector<SeriesInfo>& series, Format format)
                      {"first", optional_time(s.first)}, {"last", optional_time(s.last)},
                      {"last_value", s.last_value ? nlohmann::json(*s.last_value) : nullptr}});
     }
-    return out.dump() + "\n";
+    return dump_json(out) + "\n";
   }
   std::vector<std::vector<std::string>> rows;
   for (const auto& s : series)

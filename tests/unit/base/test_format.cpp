@@ -65,3 +65,16 @@ TEST_CASE("format: json_too_deep finds the first bracket past the limit, skippin
   CHECK(health::line_of("a\nb\nc", 4) == 3);
   CHECK(health::line_of("abc", 0) == 1);
 }
+
+TEST_CASE("format: UTF-8 is checked as RFC 3629 says, and JSON strings are always valid", "[format]") {
+  CHECK(health::is_valid_utf8("plain, caf\xc3\xa9, \xe2\x82\xac, \xf0\x9f\x98\x80"));
+  for (const char* bad : {"\xff", "bad \xff byte", "\xc3", "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80",
+                          "\xf4\x90\x80\x80", "\xe2\x82"}) {
+    INFO(health::number_text(static_cast<unsigned char>(bad[0])));
+    CHECK_FALSE(health::is_valid_utf8(bad));
+  }
+  std::string out;
+  health::append_json_string(out, "bad \xff byte, caf\xc3\xa9, cut \xe2\x82");
+  CHECK(out == "\"bad \xef\xbf\xbd byte, caf\xc3\xa9, cut \xef\xbf\xbd\xef\xbf\xbd\"");
+  CHECK(health::is_valid_utf8(out));
+}
