@@ -1,6 +1,7 @@
 // healthctl: the command-line face of libhealth. This file declares the
-// global options, declares the subcommands of the command table, and holds the one error handler that
-// turns every failure into one line on stderr and an exit code.
+// global options and the subcommands of the command table, and holds the one
+// error handler that turns every failure into one line on stderr and an exit
+// code.
 
 #include "commands.hpp"
 
