@@ -24,7 +24,13 @@ struct BackupArgs {
   std::size_t keep_last = 1;
   bool dry_run = false;
   bool yes = false;
+  bool force = false;
 };
+
+// The database whose backups a command works with.
+health::BackupOwner owner_of(const Globals& globals) {
+  return health::backup_owner(store_options(globals, health::OpenMode::read_only));
+}
 
 health::Format format_of(const Globals& globals, std::string_view command, std::string_view fallback) {
   return health::parse_format(choose_format(globals, command, {fallback, "json"}, fallback));
@@ -39,7 +45,7 @@ void run_create(const Globals& globals, const BackupArgs& args) {
 
 void run_list(const Globals& globals, const BackupArgs& args) {
   const auto format = format_of(globals, "backup list", "table");
-  write_out(health::render_backups(health::check_backups(backup_dir(globals, args.dir)), format));
+  write_out(health::render_backups(health::check_backups(backup_dir(globals, args.dir), owner_of(globals)), format));
 }
 
 void run_verify(const Globals& globals, const BackupArgs& args) {
@@ -56,7 +62,7 @@ void run_prune(const Globals& globals, const BackupArgs& args) {
   const health::Millis keep =
       args.keep_days ? static_cast<health::Millis>(*args.keep_days) * health::k_day_ms : backup_retention();
   const auto result =
-      health::prune_backups(backup_dir(globals, args.dir), keep, args.keep_last, health::now_ms(), args.dry_run);
+      health::prune_backups(backup_dir(globals, args.dir), owner_of(globals), keep, args.keep_last, health::now_ms(), args.dry_run);
   if (!globals.quiet)
     write_out(health::render_prune(result, args.dry_run ? health::DryRun::yes : health::DryRun::no));
 }
@@ -66,7 +72,7 @@ void run_status(const Globals& globals, const BackupArgs& args) {
   auto store = open_store(globals, health::OpenMode::read_only);
   const auto status = health::backup_status(store);
   const auto dir = backup_dir(globals, args.dir);
-  write_out(health::render_backup_status(status, dir, health::list_backups(dir).size(), format));
+  write_out(health::render_backup_status(status, dir, health::list_backups(dir, health::backup_owner(store)).size(), format));
 }
 
 void run_restore(const Globals& globals, const BackupArgs& args) {
@@ -76,7 +82,7 @@ void run_restore(const Globals& globals, const BackupArgs& args) {
   if (::stat(path.c_str(), &info) != 0) {
     // Not a file: a time, for the newest backup taken at or before it.
     if (auto at = health::try_parse_time(args.target, health::now_ms()))
-      path = health::find_backup(dir, *at).path;
+      path = health::find_backup(dir, owner_of(globals), *at).path;
     else
       throw health::Error(health::ErrorKind::not_found, "no backup at " + args.target,
                           "give a backup file or a time; see 'healthctl backup list'");
@@ -93,7 +99,8 @@ void run_restore(const Globals& globals, const BackupArgs& args) {
       throw health::Error(health::ErrorKind::usage, "restore cancelled", "nothing was changed");
   }
   const auto live = store_options(globals, health::OpenMode::read_write);
-  const auto result = health::restore_backup(live, path, dir, health::now_ms(), node_name(globals));
+  const auto result = health::restore_backup(live, path, dir, health::now_ms(), node_name(globals),
+                                             args.force ? health::OtherDatabase::allow : health::OtherDatabase::refuse);
   if (!globals.quiet) write_out(health::render_restore(path, result));
 }
 
@@ -134,6 +141,7 @@ void setup_backup(CLI::App& app, const Globals& globals) {
   dir_option(restore);
   restore->add_option("backup", args->target, "FILE, or a TIME: the newest backup taken at or before it")->required();
   restore->add_flag("--yes", args->yes, "Do not ask (needed when stdin is not a terminal)");
+  restore->add_flag("--force", args->force, "Restore a backup of another database over this one");
   restore->callback([&globals, args] { run_restore(globals, *args); });
 }
 

@@ -134,6 +134,51 @@ TEST_CASE("backup: restore needs --yes, refuses bad backups, and round-trips", "
   CHECK(list[0]["name"].get<std::string>().find("-pre-restore.db") != std::string::npos);
 }
 
+TEST_CASE("backup: two databases in one folder keep their backups apart", "[cli][backup]") {
+  test::Sandbox box;
+  const std::string big = (box.dir() / "big.db").string();
+  const std::string small = (box.dir() / "small.db").string();
+  const auto on = [&box](const std::string& db) -> test::Sandbox& {
+    box.env["HEALTH_DB_PATH"] = db;
+    return box;
+  };
+  seed(on(big), 1);
+  REQUIRE(on(small).healthctl({"record", "small", "only"}).exit_code == 0);
+  const auto big_backup = json::parse(on(big).healthctl({"backup", "create", "--format", "json"}).out);
+  const auto small_backup = json::parse(on(small).healthctl({"backup", "create", "--format", "json"}).out); // newer
+  const std::string small_path = small_backup["path"];
+  const std::string big_id = big_backup["database_id"], small_id = small_backup["database_id"];
+  CHECK(fs::path(small_path).filename().string().rfind("small-", 0) == 0);
+  CHECK(big_id != small_id);
+
+  const auto listed = json::parse(on(big).healthctl({"backup", "list", "--format", "json"}).out);
+  REQUIRE(listed.size() == 1);
+  CHECK(listed[0]["path"] == big_backup["path"]);
+  CHECK(listed[0]["kind"] == "backup");
+  CHECK(listed[0]["database_id"] == big_id);
+
+  // A time picks big's own backup, though small's is newer.
+  const auto restored = on(big).healthctl({"backup", "restore", "now", "--yes"});
+  REQUIRE(restored.exit_code == 0);
+  CHECK_THAT(restored.out, Catch::StartsWith("restored " + big_backup["path"].get<std::string>()));
+  CHECK(count(box, "component = 'app'") == 1440 * 4);
+
+  // Another database's backup by name: refused, naming both, unless --force.
+  const auto before = test::slurp(big) + test::slurp(big + "-wal");
+  check_error(box.healthctl({"backup", "restore", small_path, "--yes"}), 65,
+              "refusing to restore " + small_path + ": it is a backup of database " + small_id + ", not of " + big +
+                  " (database " + big_id + ") (pass --force");
+  CHECK(test::slurp(big) + test::slurp(big + "-wal") == before);
+  REQUIRE(box.healthctl({"backup", "restore", small_path, "--yes", "--force"}).exit_code == 0);
+  CHECK(count(box, "component = 'small'") == 1);
+
+  const auto kinds = json::parse(box.healthctl({"backup", "list", "--format", "json"}).out);
+  REQUIRE(kinds.size() == 3); // its backup and two safety copies, none of small's
+  CHECK(kinds[0]["kind"] == "pre-restore");
+  CHECK(kinds[0]["database_id"] == big_id); // the file kept its identity
+  CHECK(json::parse(on(small).healthctl({"backup", "list", "--format", "json"}).out).size() == 1);
+}
+
 TEST_CASE("backup: prune removes old backups of ours only", "[cli][backup]") {
   test::Sandbox box;
   REQUIRE(box.healthctl({"init", "-q"}).exit_code == 0);

@@ -43,7 +43,8 @@ h() {
   code=$?
   set -e
   # stdout, then a [stderr] line and stderr when there is any; durations
-  # measured by the command (lock times, elapsed) vary between runs.
+  # measured by the command (lock times, elapsed) and the database's random
+  # identity vary between runs.
   cat "$work/stdout" >"$work/joined"
   if [[ -s "$work/stderr" ]]; then
     printf '[stderr]\n' >>"$work/joined"
@@ -52,6 +53,7 @@ h() {
   sed -E -e "s#$work#<WORK>#g" \
          -e 's/(longest (write )?lock|took|elapsed|duration_ms|longest_lock_ms)([":= ]+)[0-9.]+( ?ms)?/\1\3<N>\4/g' \
          -e 's/\([0-9]+ ms\)/(<N> ms)/g' \
+         -e 's/[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}/<DATABASE-ID>/g' \
          "$work/joined" >>"$out"
   printf '[exit %d]\n\n' "$code" >>"$out"
 }

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace health {
@@ -17,14 +18,39 @@ namespace health {
 // <folder of the database>/backups
 std::string default_backup_dir(const std::string& database_path);
 
-// A file of ours in a backup folder: health-YYYYMMDDTHHMMSSZ.db, with
-// -N when two are taken in one second and -pre-restore for the safety copy
-// a restore keeps.
+// Whose backups: those of a database file are named after its stem
+// (/data/big.db gives big-20250115T103000Z.db) and carry its identity, so
+// two databases can share one backup folder, even two files of one name in
+// different folders.
+struct BackupOwner {
+  std::string stem;
+  std::string database_id; // "" when unknown: then the name alone tells
+};
+
+// The owner of the database `options` names: the stem of its path, and its
+// identity when a read-only open can read it. A missing, broken or not yet
+// migrated database leaves the identity unknown rather than failing, so
+// that its backups can still be listed and restored.
+BackupOwner backup_owner(const StoreOptions& options);
+BackupOwner backup_owner(const Store& store);
+
+enum class BackupKind {
+  backup,      // taken by backup create (or maintain)
+  pre_restore, // the safety copy a restore keeps of the file it replaced
+};
+
+// "backup" or "pre-restore".
+std::string_view backup_kind_name(BackupKind kind);
+
+// A backup of ours in a backup folder: <stem>-YYYYMMDDTHHMMSSZ.db, with -N
+// when two are taken in one second and -pre-restore for a safety copy.
 struct BackupFile {
   std::string path;
   std::string name;
   Millis taken_at = 0; // from the name
   std::uint64_t bytes = 0;
+  BackupKind kind = BackupKind::backup;
+  std::string database_id; // "" when the file has none (schema < 5) or cannot be read
 };
 
 // What a backup file holds, checked: integrity_check passes, it is a
@@ -34,6 +60,7 @@ struct BackupCheck {
   std::string problem; // why not, in words
   int schema_version = 0;
   std::int64_t samples = 0;
+  std::string database_id; // "" when the file has none (schema < 5)
 };
 
 struct BackupResult {
@@ -43,7 +70,7 @@ struct BackupResult {
 };
 
 // Takes a backup of `store` into `dir` (created 0700 when missing), mode
-// 0600, named by `now` in UTC and never over an existing file, written
+// 0600, named after the database and `now` in UTC, never over an existing file, written
 // under a temporary name and renamed only once integrity_check passes.
 // `suffix` is "" or "pre-restore". Logs the attempt for backup_status and
 // records the metrics healthctl/backup_duration_ms and
@@ -52,15 +79,17 @@ struct BackupResult {
 BackupResult create_backup(Store& store, const std::string& dir, Millis now, const std::string& node,
                            const std::string& suffix = "");
 
-// Our files in `dir`, newest first; other files are never listed.
-std::vector<BackupFile> list_backups(const std::string& dir);
+// The backups of `owner` in `dir`, newest first: the files named after its
+// stem whose identity is its own (or unknown, on either side). Other files,
+// another database's backups among them, are never listed.
+std::vector<BackupFile> list_backups(const std::string& dir, const BackupOwner& owner);
 
 // How old the temporary file of an unfinished backup (one whose process was
 // killed) must be before create and prune remove it.
 inline constexpr Millis k_stale_backup_temp_ms = k_hour_ms;
 
-// Removes from `dir` the temporary files of our unfinished backups
-// (`.health-<time>.db.tmp-XXXXXX`) last written more than
+// Removes from `dir` the temporary files of unfinished backups, of any
+// database (`.<stem>-<time>.db.tmp-XXXXXX`), last written more than
 // k_stale_backup_temp_ms ago by the system clock (a backup in progress
 // writes its file all along); never any other file. Returns how many went.
 // create_backup and prune_backups (unless a dry run) call it.
@@ -75,8 +104,8 @@ struct CheckedBackup {
   BackupCheck check;
 };
 
-// list_backups(dir), each file checked.
-std::vector<CheckedBackup> check_backups(const std::string& dir);
+// list_backups(dir, owner), each file checked.
+std::vector<CheckedBackup> check_backups(const std::string& dir, const BackupOwner& owner);
 
 // Checks `path` and logs the verification in `store` (when given).
 BackupCheck verify_backup(Store* store, const std::string& path, Millis now);
@@ -86,10 +115,10 @@ struct PruneResult {
   std::vector<BackupFile> kept;
 };
 
-// Removes our backups older than `keep_ms`, except the newest `keep_last`.
-// Never touches a file that is not ours.
-PruneResult prune_backups(const std::string& dir, Millis keep_ms, std::size_t keep_last, Millis now,
-                          bool dry_run);
+// Removes the backups of `owner` older than `keep_ms`, except the newest
+// `keep_last`. Never touches any other file.
+PruneResult prune_backups(const std::string& dir, const BackupOwner& owner, Millis keep_ms, std::size_t keep_last,
+                          Millis now, bool dry_run);
 
 struct BackupLogEntry {
   std::string kind; // create, verify or restore
@@ -114,9 +143,9 @@ BackupStatus backup_status(Store& store);
 // The logged backup work (create, verify, restore) in [since, until), oldest first.
 std::vector<BackupLogEntry> backup_history(Store& store, Millis since, Millis until);
 
-// The newest of our backups in `dir` taken at or before `at`.
-// Error(not_found) when there is none.
-BackupFile find_backup(const std::string& dir, Millis at);
+// The newest backup of `owner` in `dir` (not a safety copy) taken at or
+// before `at`. Error(not_found) when there is none.
+BackupFile find_backup(const std::string& dir, const BackupOwner& owner, Millis at);
 
 struct RestoreResult {
   std::string safety_copy; // the live file as it was, in the backup folder
@@ -124,12 +153,18 @@ struct RestoreResult {
   bool migrated = false;   // an older backup was brought up to date
 };
 
+// Whether a restore may put a backup of another database over this one.
+enum class OtherDatabase { refuse, allow };
+
 // Restores `backup` over the database of `live`: checks the backup first
-// (a truncated, corrupt, foreign or newer one is refused and the live file
-// stays byte-identical), keeps a safety copy of the live file in `dir`,
-// then copies the backup in one write transaction with the backup API and
-// migrates it when it is older. Error(not_found) for a missing backup.
+// (a truncated, corrupt, foreign or newer one is refused, and so is a backup
+// of another database unless `other` is allow; the live file then stays
+// byte-identical), keeps a safety copy of the live file in `dir`, then
+// copies the backup in one write transaction with the backup API and
+// migrates it when it is older. The restored file keeps the identity of the
+// database it replaced, so that its backups stay its own. Error(not_found)
+// for a missing backup.
 RestoreResult restore_backup(const StoreOptions& live, const std::string& backup, const std::string& dir,
-                             Millis now, const std::string& node);
+                             Millis now, const std::string& node, OtherDatabase other = OtherDatabase::refuse);
 
 } // namespace health

@@ -55,6 +55,9 @@ public:
   // The schema version of the file (after any migration this open applied).
   int schema_version() const noexcept;
   bool read_only() const noexcept;
+  // The database's identity: a random UUID chosen when the file was created
+  // (or migrated to schema 5), carried by its backups.
+  std::string database_id() const;
   // How long a write waits for another process's lock.
   Millis busy_timeout() const noexcept;
   // The underlying connection, for libhealth's own modules.

@@ -70,7 +70,7 @@ MaintainReport run_maintain(Store& store, const MaintainOptions& options) {
   run_step(store, options, report, "cleanup", [&] { report.cleanup = cleanup(store, options.cleanup); });
   run_step(store, options, report, "backup", [&] { backup_step(store, options, report); });
   run_step(store, options, report, "prune", [&] {
-    report.prune = prune_backups(options.backup_dir, options.backup_retention, 1, now_ms(), false);
+    report.prune = prune_backups(options.backup_dir, backup_owner(store), options.backup_retention, 1, now_ms(), false);
   });
   return report;
 }

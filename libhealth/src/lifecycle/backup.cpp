@@ -1,6 +1,7 @@
 #include <health/backup.hpp>
 
 #include <health/error.hpp>
+#include <health/format.hpp>
 #include <health/recorder.hpp>
 
 #include "store/schema.hpp"
@@ -28,41 +29,85 @@ namespace fs = std::filesystem;
 
 constexpr Millis k_status_period_ms = 30 * k_day_ms;
 
-// health-20250115T103000Z
-std::string stamp(Millis t) {
+// <stem>-20250115T103000Z
+std::string stamp(const std::string& stem, Millis t) {
   std::string iso = format_time(t); // 2025-01-15T10:30:00.000Z
-  std::string out = "health-";
+  std::string out = stem + "-";
   for (const char c : iso.substr(0, 19))
     if (c != '-' && c != ':') out += c;
   return out + "Z";
 }
 
-// The time of one of our names, or nullopt for any other name.
-std::optional<Millis> parse_name(const std::string& name) {
-  if (name.size() < 26 || name.rfind("health-", 0) != 0 || name.substr(name.size() - 3) != ".db") return std::nullopt;
-  const std::string core = name.substr(7, 16); // 20250115T103000Z
-  for (std::size_t i = 0; i < core.size(); ++i) {
-    const char c = core[i];
+bool all_digits(std::string_view text) {
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; });
+}
+
+// What one of our names says: <stem>-<stamp>[-N][-pre-restore].db.
+struct BackupName {
+  std::string stem;
+  Millis taken_at = 0;
+  BackupKind kind = BackupKind::backup;
+  long sequence = 1; // -N, for the second and later taken in one second
+};
+
+constexpr std::string_view k_pre_restore = "-pre-restore";
+constexpr std::size_t k_stamp_size = 16; // 20250115T103000Z
+
+// The parts of one of our names, or nullopt for any other name.
+std::optional<BackupName> parse_name(std::string_view name) {
+  if (name.size() < 3 || name.substr(name.size() - 3) != ".db") return std::nullopt;
+  std::string_view core = name.substr(0, name.size() - 3);
+  BackupName parsed;
+  if (core.ends_with(k_pre_restore)) {
+    core.remove_suffix(k_pre_restore.size());
+    parsed.kind = BackupKind::pre_restore;
+  }
+  if (const auto dash = core.rfind('-'); dash != std::string_view::npos && all_digits(core.substr(dash + 1))) {
+    const auto sequence = parse_whole_number(core.substr(dash + 1));
+    if (!sequence || *sequence < 2) return std::nullopt;
+    parsed.sequence = static_cast<long>(*sequence);
+    core = core.substr(0, dash);
+  }
+  if (core.size() < k_stamp_size + 2 || core[core.size() - k_stamp_size - 1] != '-') return std::nullopt;
+  const std::string_view digits = core.substr(core.size() - k_stamp_size);
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    const char c = digits[i];
     const bool ok = i == 8 ? c == 'T' : i == 15 ? c == 'Z' : std::isdigit(static_cast<unsigned char>(c)) != 0;
     if (!ok) return std::nullopt;
   }
-  const std::string rest = name.substr(23, name.size() - 23 - 3);
-  if (!rest.empty() && rest != "-pre-restore") {
-    if (rest.size() < 2 || rest[0] != '-' ||
-        !std::all_of(rest.begin() + 1, rest.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
-      return std::nullopt;
-  }
-  const std::string iso = core.substr(0, 4) + "-" + core.substr(4, 2) + "-" + core.substr(6, 2) + "T" +
-                          core.substr(9, 2) + ":" + core.substr(11, 2) + ":" + core.substr(13, 2) + "Z";
-  return try_parse_time(iso, 0);
+  const std::string d(digits);
+  const std::string iso = d.substr(0, 4) + "-" + d.substr(4, 2) + "-" + d.substr(6, 2) + "T" + d.substr(9, 2) + ":" +
+                          d.substr(11, 2) + ":" + d.substr(13, 2) + "Z";
+  const auto taken = try_parse_time(iso, 0);
+  if (!taken) return std::nullopt;
+  parsed.taken_at = *taken;
+  parsed.stem = std::string(core.substr(0, core.size() - k_stamp_size - 1));
+  return parsed;
 }
 
-// Whether `name` is the temporary file of one of our backups:
-// `.` + our name + `.tmp-` + six characters of mkstemp.
+// Whether `name` is the temporary file of a backup (of any database):
+// `.` + its name + `.tmp-` + six characters of mkstemp.
 bool is_backup_temp(const std::string& name) {
   const auto tmp = name.rfind(".tmp-");
   return name.size() > 1 && name.front() == '.' && tmp != std::string::npos && name.size() - tmp == 11 &&
-         parse_name(name.substr(1, tmp - 1)).has_value();
+         parse_name(std::string_view(name).substr(1, tmp - 1)).has_value();
+}
+
+std::string stem_of(const std::string& database_path) { return fs::path(database_path).stem().string(); }
+
+// The identity `path` holds, "" when none or when it cannot be read.
+std::string stored_database_id(const std::string& path) {
+  try {
+    sqlite::ReadOnlyFile file(path);
+    return schema::database_id(file.handle());
+  } catch (const Error&) {
+    return {};
+  }
+}
+
+bool belongs_to(const std::string& database_id, const BackupOwner& owner) {
+  return database_id.empty() || owner.database_id.empty() || database_id == owner.database_id;
 }
 
 std::string folder_of(const std::string& path) {
@@ -146,6 +191,14 @@ std::optional<BackupLogEntry> last_entry(sqlite3* db, const char* kind, bool onl
   return log_entry(query);
 }
 
+// Gives `store` the identity `database_id` (when known) if it holds another.
+void keep_identity(Store& store, const std::string& database_id) {
+  if (database_id.empty() || store.database_id() == database_id) return;
+  sqlite::Statement update(store.handle(), "UPDATE identity SET database_id = ?1");
+  update.bind(1, std::string_view(database_id));
+  update.run();
+}
+
 Millis elapsed_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
 }
@@ -154,6 +207,23 @@ Millis elapsed_since(std::chrono::steady_clock::time_point start) {
 
 std::string default_backup_dir(const std::string& database_path) {
   return (fs::path(folder_of(database_path)) / "backups").string();
+}
+
+std::string_view backup_kind_name(BackupKind kind) {
+  return kind == BackupKind::pre_restore ? "pre-restore" : "backup";
+}
+
+BackupOwner backup_owner(const Store& store) { return {stem_of(store.path()), store.database_id()}; }
+
+BackupOwner backup_owner(const StoreOptions& options) {
+  BackupOwner owner{stem_of(options.path), {}};
+  StoreOptions read = options;
+  read.mode = OpenMode::read_only;
+  try {
+    owner.database_id = Store::open(read).database_id();
+  } catch (const Error&) { // missing, broken or not yet migrated: the name alone tells
+  }
+  return owner;
 }
 
 BackupCheck check_backup(const std::string& path) {
@@ -174,6 +244,7 @@ BackupCheck check_backup(const std::string& path) {
       return check;
     }
     check.schema_version = state.version;
+    check.database_id = schema::database_id(file.handle());
     if (state.version > schema::latest_version()) {
       check.problem = "its schema version " + std::to_string(state.version) + " is newer than this healthctl's (" +
                       std::to_string(schema::latest_version()) + ")";
@@ -208,12 +279,11 @@ BackupResult create_backup(Store& store, const std::string& dir, Millis now, con
   try {
     ensure_folder(dir);
     remove_stale_backup_temps(dir);
-    // A free name: health-<time>[-pre-restore].db, then -2, -3, ...
-    const std::string base = stamp(now) + (suffix.empty() ? "" : "-" + suffix);
-    std::string name = base + ".db";
-    for (int n = 2; fs::exists(fs::path(dir) / name); ++n) name = base + "-" + std::to_string(n) + ".db";
-    if (!suffix.empty() && name != base + ".db")
-      throw Error(ErrorKind::runtime, "a safety copy named " + name + " exists already", "try again in a second");
+    // A free name: <stem>-<time>[-pre-restore].db, then <stem>-<time>-2[-pre-restore].db, -3, ...
+    const std::string base = stamp(stem_of(store.path()), now);
+    const std::string ending = (suffix.empty() ? "" : "-" + suffix) + ".db";
+    std::string name = base + ending;
+    for (int n = 2; fs::exists(fs::path(dir) / name); ++n) name = base + "-" + std::to_string(n) + ending;
     const std::string final_path = (fs::path(dir) / name).string();
 
     std::string pattern = (fs::path(dir) / ("." + name + ".tmp-XXXXXX")).string();
@@ -240,6 +310,8 @@ BackupResult create_backup(Store& store, const std::string& dir, Millis now, con
     result.file.name = name;
     result.file.taken_at = now;
     result.file.bytes = fs::file_size(final_path);
+    result.file.kind = suffix.empty() ? BackupKind::backup : BackupKind::pre_restore;
+    result.file.database_id = check.database_id;
     result.check = check;
     result.duration_ms = elapsed_since(start);
     if (!store.read_only()) {
@@ -260,34 +332,37 @@ BackupResult create_backup(Store& store, const std::string& dir, Millis now, con
   }
 }
 
-std::vector<BackupFile> list_backups(const std::string& dir) {
-  std::vector<BackupFile> out;
+std::vector<BackupFile> list_backups(const std::string& dir, const BackupOwner& owner) {
+  std::vector<std::pair<BackupFile, long>> found; // with its sequence
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return out;
+  if (!fs::is_directory(dir, ec)) return {};
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     if (!entry.is_regular_file(ec)) continue;
     const std::string name = entry.path().filename().string();
-    const auto taken = parse_name(name);
-    if (!taken) continue;
-    out.push_back({entry.path().string(), name, *taken, static_cast<std::uint64_t>(entry.file_size(ec))});
+    const auto parsed = parse_name(name);
+    if (!parsed || parsed->stem != owner.stem) continue;
+    std::string database_id = stored_database_id(entry.path().string());
+    if (!belongs_to(database_id, owner)) continue;
+    found.push_back({{entry.path().string(), name, parsed->taken_at, static_cast<std::uint64_t>(entry.file_size(ec)),
+                      parsed->kind, std::move(database_id)},
+                     parsed->sequence});
   }
-  // Newest first; within one second, -3 before -2 before the first, and a
-  // safety copy (taken by a restore, after what it restores) before all.
-  const auto sequence = [](const BackupFile& file) {
-    const auto dash = file.name.find('-', 7);
-    if (dash == std::string::npos) return 1L;
-    if (file.name.compare(dash, 12, "-pre-restore") == 0) return std::numeric_limits<long>::max();
-    return std::strtol(file.name.c_str() + dash + 1, nullptr, 10);
-  };
-  std::sort(out.begin(), out.end(), [&](const BackupFile& a, const BackupFile& b) {
-    return a.taken_at != b.taken_at ? a.taken_at > b.taken_at : sequence(a) > sequence(b);
+  // Newest first; within one second, safety copies (taken by a restore,
+  // after what it restores) before backups, and -3 before -2 before the first.
+  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
+    if (a.first.taken_at != b.first.taken_at) return a.first.taken_at > b.first.taken_at;
+    if (a.first.kind != b.first.kind) return a.first.kind == BackupKind::pre_restore;
+    return a.second > b.second;
   });
+  std::vector<BackupFile> out;
+  out.reserve(found.size());
+  for (auto& [file, sequence] : found) out.push_back(std::move(file));
   return out;
 }
 
-std::vector<CheckedBackup> check_backups(const std::string& dir) {
+std::vector<CheckedBackup> check_backups(const std::string& dir, const BackupOwner& owner) {
   std::vector<CheckedBackup> out;
-  for (auto& file : list_backups(dir)) {
+  for (auto& file : list_backups(dir, owner)) {
     auto check = check_backup(file.path);
     out.push_back({std::move(file), std::move(check)});
   }
@@ -308,11 +383,11 @@ std::size_t remove_stale_backup_temps(const std::string& dir) {
   return removed;
 }
 
-PruneResult prune_backups(const std::string& dir, Millis keep_ms, std::size_t keep_last, Millis now,
-                          bool dry_run) {
+PruneResult prune_backups(const std::string& dir, const BackupOwner& owner, Millis keep_ms, std::size_t keep_last,
+                          Millis now, bool dry_run) {
   if (!dry_run) remove_stale_backup_temps(dir);
   PruneResult result;
-  const auto files = list_backups(dir);
+  const auto files = list_backups(dir, owner);
   for (std::size_t i = 0; i < files.size(); ++i) {
     const auto& file = files[i];
     if (i < keep_last || file.taken_at >= now - keep_ms) {
@@ -350,24 +425,32 @@ std::vector<BackupLogEntry> backup_history(Store& store, Millis since, Millis un
   return out;
 }
 
-BackupFile find_backup(const std::string& dir, Millis at) {
-  for (const auto& file : list_backups(dir))
-    if (file.taken_at <= at && file.name.find("pre-restore") == std::string::npos) return file;
-  throw Error(ErrorKind::not_found, "no backup in " + dir + " taken at or before " + format_time(at),
+BackupFile find_backup(const std::string& dir, const BackupOwner& owner, Millis at) {
+  for (const auto& file : list_backups(dir, owner))
+    if (file.taken_at <= at && file.kind == BackupKind::backup) return file;
+  throw Error(ErrorKind::not_found,
+              "no backup of " + owner.stem + " in " + dir + " taken at or before " + format_time(at),
               "see 'healthctl backup list'");
 }
 
 RestoreResult restore_backup(const StoreOptions& live, const std::string& backup, const std::string& dir,
-                             Millis now, const std::string& node) {
+                             Millis now, const std::string& node, OtherDatabase other) {
   // Check first: nothing is written anywhere when the backup is unusable.
   const BackupCheck check = check_backup(backup);
   if (!check.ok)
     throw Error(ErrorKind::bad_data, "refusing to restore " + backup + ": " + check.problem,
                 "the live database was not changed");
+  const BackupOwner owner = backup_owner(live);
+  if (other == OtherDatabase::refuse && !belongs_to(check.database_id, owner))
+    throw Error(ErrorKind::bad_data,
+                "refusing to restore " + backup + ": it is a backup of database " + check.database_id + ", not of " +
+                    live.path + " (database " + owner.database_id + ")",
+                "pass --force to restore it anyway; the live database was not changed");
 
   StoreOptions options = live;
   options.mode = OpenMode::read_write;
   Store store = Store::open(options);
+  const std::string live_id = store.database_id();
   RestoreResult result;
   result.schema_version = check.schema_version;
   result.safety_copy = create_backup(store, dir, now, node, "pre-restore").file.path;
@@ -376,9 +459,11 @@ RestoreResult restore_backup(const StoreOptions& live, const std::string& backup
   // Wait for the write lock as long as the busy timeout allows.
   sqlite::copy_database(store.handle(), source.handle(), store.busy_timeout(), "restoring " + backup);
 
-  // An older backup is brought up to date by opening it for writing.
+  // An older backup is brought up to date by opening it for writing; the
+  // file keeps the identity of the database it replaced.
   Store restored = Store::open(options);
   result.migrated = check.schema_version < restored.schema_version();
+  keep_identity(restored, live_id);
   log_attempt(restored, "restore", backup, true, 0, std::nullopt,
               "safety copy " + result.safety_copy, now);
   return result;

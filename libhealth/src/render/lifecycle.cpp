@@ -45,10 +45,10 @@ std::string cleanup_text(const CleanupReport& report, DryRun dry_run) {
 std::string backups_table(const std::vector<CheckedBackup>& backups) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& [file, check] : backups)
-    rows.push_back({file.name, format_time(file.taken_at), megabytes(file.bytes),
+    rows.push_back({file.name, std::string(backup_kind_name(file.kind)), format_time(file.taken_at), megabytes(file.bytes),
                     check.ok ? std::to_string(check.schema_version) : "-",
                     check.ok ? std::to_string(check.samples) : "-", check.ok ? "ok" : check.problem});
-  return format_table({"NAME", "TAKEN_AT", "SIZE", "SCHEMA", "SAMPLES", "CHECK"}, rows);
+  return format_table({"NAME", "KIND", "TAKEN_AT", "SIZE", "SCHEMA", "SAMPLES", "CHECK"}, rows);
 }
 
 } // namespace
@@ -88,6 +88,7 @@ std::string render_backup(const BackupResult& result, Format format) {
                         {"bytes", result.file.bytes},
                         {"samples", result.check.samples},
                         {"schema_version", result.check.schema_version},
+                        {"database_id", result.check.database_id},
                         {"duration_ms", result.duration_ms}}) +
          "\n";
 }
@@ -99,6 +100,8 @@ std::string render_backups(const std::vector<CheckedBackup>& backups, Format for
   for (const auto& [file, check] : backups)
     list.push_back(Json{{"name", file.name},
                         {"path", file.path},
+                        {"kind", backup_kind_name(file.kind)},
+                        {"database_id", file.database_id.empty() ? Json(nullptr) : Json(file.database_id)},
                         {"taken_at", format_time(file.taken_at)},
                         {"bytes", file.bytes},
                         {"schema_version", check.schema_version},
@@ -110,7 +113,7 @@ std::string render_backups(const std::vector<CheckedBackup>& backups, Format for
 
 std::string render_backup_check(const std::string& path, const BackupCheck& check) {
   return "ok: " + path + " (schema " + std::to_string(check.schema_version) + ", " + std::to_string(check.samples) +
-         " samples)\n";
+         " samples" + (check.database_id.empty() ? "" : ", database " + check.database_id) + ")\n";
 }
 
 std::string render_prune(const PruneResult& result, DryRun dry_run) {

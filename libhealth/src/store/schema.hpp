@@ -1,6 +1,7 @@
 #pragma once
 // The migrations embedded from schema/NNN_description.sql, in version order.
 
+#include <string>
 #include <vector>
 
 struct sqlite3;
@@ -28,5 +29,8 @@ struct FileState {
 // Reads what the open file holds without writing to it. A file that is not
 // SQLite at all fails here (Error, from SQLITE_NOTADB).
 FileState inspect(sqlite3* db);
+
+// The identity a file holds (schema 5 on), or "" for an older file.
+std::string database_id(sqlite3* db);
 
 } // namespace health::schema

@@ -48,6 +48,14 @@ FileState schema::inspect(sqlite3* db) {
   return {tables.int64(0) == 0 ? FileKind::empty : FileKind::foreign, 0};
 }
 
+std::string schema::database_id(sqlite3* db) {
+  // Files older than schema 5 (a backup, say) have no identity table.
+  sqlite::Statement has_table(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'identity'");
+  if (!has_table.step() || has_table.int64(0) == 0) return {};
+  sqlite::Statement query(db, "SELECT database_id FROM identity");
+  return query.step() ? std::string(query.text(0)) : std::string();
+}
+
 namespace {
 
 void migrate(sqlite3* db) {
@@ -122,6 +130,7 @@ const std::string& Store::path() const noexcept { return m_impl->path; }
 bool Store::created() const noexcept { return m_impl->created; }
 int Store::schema_version() const noexcept { return m_impl->version; }
 bool Store::read_only() const noexcept { return m_impl->read_only; }
+std::string Store::database_id() const { return schema::database_id(m_impl->db); }
 Millis Store::busy_timeout() const noexcept { return m_impl->busy_timeout; }
 sqlite3* Store::handle() const noexcept { return m_impl->db; }
 

@@ -163,10 +163,10 @@ TEST_CASE("backup: a checked file of ours, mode 0600, never over another", "[bac
   const auto second = health::create_backup(f.store, dir, k_now, "node-1");
   CHECK(second.file.name == "health-20250115T000000Z-2.db");
   CHECK(second.check.samples == 1002); // the first backup's own metrics
-  const auto listed = health::list_backups(dir);
+  const auto listed = health::list_backups(dir, health::backup_owner(f.store));
   REQUIRE(listed.size() == 2);
   CHECK(listed[0].name == second.file.name); // newest first
-  CHECK(health::find_backup(dir, k_now).name == second.file.name);
+  CHECK(health::find_backup(dir, health::backup_owner(f.store), k_now).name == second.file.name);
   for (const auto& entry : fs::directory_iterator(dir))
     CHECK(entry.path().filename().string().find(".tmp-") == std::string::npos);
   const auto status = health::backup_status(f.store);
@@ -181,18 +181,18 @@ TEST_CASE("backup: prune keeps the recent and the newest, and never touches othe
   for (int day : {40, 35, 20, 1}) health::create_backup(f.store, dir, k_now - day * k_day_ms, "node-1");
   for (const char* foreign : {"notes.txt", "health-foo.db", "health-20200101T000000Z.db.bak", "other.db"})
     std::ofstream(dir + "/" + foreign) << "keep me";
-  auto result = health::prune_backups(dir, 30 * k_day_ms, 1, k_now, true);
+  auto result = health::prune_backups(dir, health::backup_owner(f.store), 30 * k_day_ms, 1, k_now, true);
   CHECK(result.removed.size() == 2);
   CHECK(fs::exists(result.removed[0].path)); // a dry run
-  result = health::prune_backups(dir, 30 * k_day_ms, 1, k_now, false);
+  result = health::prune_backups(dir, health::backup_owner(f.store), 30 * k_day_ms, 1, k_now, false);
   REQUIRE(result.removed.size() == 2);
   CHECK(result.removed[0].taken_at == k_now - 35 * k_day_ms);
   CHECK(result.removed[1].taken_at == k_now - 40 * k_day_ms);
-  CHECK(health::list_backups(dir).size() == 2);
+  CHECK(health::list_backups(dir, health::backup_owner(f.store)).size() == 2);
   for (const char* foreign : {"notes.txt", "health-foo.db", "health-20200101T000000Z.db.bak", "other.db"})
     CHECK(fs::exists(dir + "/" + foreign));
   // keep-last protects the newest even when every file is old.
-  result = health::prune_backups(dir, k_day_ms, 1, k_now + 100 * k_day_ms, false);
+  result = health::prune_backups(dir, health::backup_owner(f.store), k_day_ms, 1, k_now + 100 * k_day_ms, false);
   CHECK(result.kept.size() == 1);
   CHECK(result.kept[0].taken_at == k_now - k_day_ms);
 }
@@ -250,7 +250,7 @@ TEST_CASE("backup: truncated, corrupt, foreign and newer backups are refused, th
     }
     CHECK(slurp(live.path) + slurp(live.path + "-wal") == before);
   }
-  CHECK(health::list_backups(dir).size() == 1); // no safety copy was needed
+  CHECK(health::list_backups(dir, health::backup_owner(f.store)).size() == 1); // no safety copy was needed
   CHECK_THROWS_AS(health::restore_backup(live, f.dir.file("missing.db"), dir, k_now, "node-1"), health::Error);
 }
 
@@ -282,7 +282,7 @@ TEST_CASE("backup: temp files of killed backups go after an hour, nothing else d
   health::create_backup(f.store, dir, health::now_ms(), "test-node");
   CHECK_FALSE(fs::exists(again));
   const auto once_more = make(".health-20250115T103003Z.db.tmp-j1K2l3", std::chrono::minutes(120));
-  health::prune_backups(dir, 30 * k_day_ms, 1, health::now_ms(), false);
+  health::prune_backups(dir, health::backup_owner(f.store), 30 * k_day_ms, 1, health::now_ms(), false);
   CHECK_FALSE(fs::exists(once_more));
   CHECK(fs::exists(fresh));
 }

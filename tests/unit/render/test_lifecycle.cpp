@@ -27,13 +27,27 @@ TEST_CASE("backups: the status json with entries missing and a success rate", "[
 }
 
 TEST_CASE("backups: a list in json, and prune in words", "[render]") {
-  health::CheckedBackup bad{{"/b/health-20250115T000000Z.db", "health-20250115T000000Z.db", k_t0, 4096}, {}};
+  health::CheckedBackup bad{
+      {"/b/health-20250115T000000Z.db", "health-20250115T000000Z.db", k_t0, 4096, health::BackupKind::backup, ""},
+      {}};
   bad.check.problem = "it fails integrity_check";
-  CHECK(health::render_backups({bad}, health::Format::json) ==
-        R"([{"name":"health-20250115T000000Z.db","path":"/b/health-20250115T000000Z.db",)"
-        R"("taken_at":"2025-01-15T00:00:00.000Z","bytes":4096,"schema_version":0,"samples":null,"ok":false,)"
-        R"("problem":"it fails integrity_check"}])"
+  health::CheckedBackup copy{{"/b/health-20250115T000000Z-pre-restore.db", "health-20250115T000000Z-pre-restore.db",
+                              k_t0, 8192, health::BackupKind::pre_restore, "16de8565-76c8-4115-a717-3a60d46826df"},
+                             {}};
+  copy.check.ok = true;
+  copy.check.schema_version = 5;
+  copy.check.samples = 10;
+  CHECK(health::render_backups({copy, bad}, health::Format::json) ==
+        R"([{"name":"health-20250115T000000Z-pre-restore.db","path":"/b/health-20250115T000000Z-pre-restore.db",)"
+        R"("kind":"pre-restore","database_id":"16de8565-76c8-4115-a717-3a60d46826df",)"
+        R"("taken_at":"2025-01-15T00:00:00.000Z","bytes":8192,"schema_version":5,"samples":10,"ok":true,)"
+        R"("problem":""},)"
+        R"({"name":"health-20250115T000000Z.db","path":"/b/health-20250115T000000Z.db","kind":"backup",)"
+        R"("database_id":null,"taken_at":"2025-01-15T00:00:00.000Z","bytes":4096,"schema_version":0,)"
+        R"("samples":null,"ok":false,"problem":"it fails integrity_check"}])"
         "\n");
+  CHECK_THAT(health::render_backups({copy, bad}, health::Format::table),
+             Catch::Contains("health-20250115T000000Z-pre-restore.db  pre-restore  2025-01-15T00:00:00.000Z"));
   health::PruneResult prune;
   prune.removed = {bad.file};
   prune.kept = {bad.file};
