@@ -87,7 +87,7 @@ std::string_view command_name(int argc, char** argv) {
 int main(int argc, char** argv) {
   healthctl::Globals globals;
   CLI::App app{"healthctl: health metrics and issues in one SQLite file", "healthctl"};
-  app.set_version_flag("--version", "healthctl " HEALTHCTL_VERSION);
+  app.set_version_flag("-V,--version", "healthctl " HEALTHCTL_VERSION);
   app.require_subcommand(1);
   app.fallthrough();
   app.add_option("--db", globals.db, "Database file (env HEALTH_DB_PATH)");

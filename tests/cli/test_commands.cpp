@@ -37,6 +37,7 @@ TEST_CASE("commands: --version and --help", "[cli]") {
   const auto version = box.healthctl({"--version"});
   CHECK(version.exit_code == 0);
   CHECK_THAT(version.out, Catch::StartsWith("healthctl "));
+  CHECK(box.healthctl({"-V"}).out == version.out);
   const auto help = box.healthctl({"--help"});
   CHECK(help.exit_code == 0);
   for (const char* command : {"init", "record", "ingest", "components", "metrics", "export"})

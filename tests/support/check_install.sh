@@ -20,3 +20,18 @@ flags=()
 "$cmake" -S "$consumer" -B "$work/build" "${generator[@]}" -DCMAKE_PREFIX_PATH="$work/prefix" "${flags[@]}" >/dev/null
 "$cmake" --build "$work/build" >/dev/null
 "$work/build/consumer" "$work/health.db"
+
+# The same consumer built with pkg-config alone, as a Makefile would.
+if command -v pkg-config >/dev/null; then
+  pc_dir=$(dirname "$(find "$work/prefix" -name libhealth.pc | head -1)")
+  test -n "$pc_dir"
+  export PKG_CONFIG_PATH=$pc_dir
+  test "$(pkg-config --modversion libhealth)" = "$(sed -n 's/^project(healthctl VERSION \([0-9.]*\).*/\1/p' "$consumer/../../CMakeLists.txt")"
+  sanitize_flags=()
+  [[ -n "$sanitize" ]] && sanitize_flags=(-fsanitize="$sanitize")
+  # shellcheck disable=SC2046 # pkg-config prints several words
+  c++ -std=c++20 "${sanitize_flags[@]}" "$consumer/main.cpp" -o "$work/pc-consumer" $(pkg-config --cflags --libs libhealth)
+  LD_LIBRARY_PATH="$pc_dir/.." "$work/pc-consumer" "$work/pc-health.db"
+else
+  echo "pkg-config not found: the pkg-config consumer is skipped"
+fi
