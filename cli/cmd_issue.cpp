@@ -119,9 +119,11 @@ void run_resolve(const Globals& globals, const IssueArgs& args) {
                  health::resolve_issue(store, parse_id(args.positionals[0]), args.note, actor(args), now));
     return;
   }
-  print_change(globals, format,
-               health::resolve_issue(store, key_of(args.positionals[0], args.positionals[1], args), args.note,
-                                     actor(args), now));
+  const auto key = key_of(args.positionals[0], args.positionals[1], args);
+  if (const auto change = health::resolve_issue(store, key, args.note, actor(args), now))
+    print_change(globals, format, *change);
+  else if (format == health::Format::json || !globals.quiet)
+    write_out(health::render_nothing_to_resolve(key, format));
 }
 
 void run_escalate(const Globals& globals, const IssueArgs& args) {

@@ -111,7 +111,7 @@ int main(int argc, char** argv) {
 
   // check, status and maintain speak the monitoring-plugin convention: every
   // failure, usage errors included, is 3 (unknown).
-  const bool plugin = named == "check" || named == "status" || named == "maintain";
+  const bool plugin = named == "check" || named == "status";
   const auto failed = [plugin](int code) { return plugin ? k_exit_unknown : code; };
   try {
     app.parse(argc, argv);

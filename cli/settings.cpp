@@ -8,6 +8,8 @@
 
 #include <cstdlib>
 #include <optional>
+#include <pwd.h>
+#include <vector>
 #include <unistd.h>
 
 namespace healthctl {
@@ -41,6 +43,16 @@ health::Synchronous synchronous() {
                       "use HEALTH_SYNCHRONOUS=normal or full");
 }
 
+// A retention from the environment: days (30) or a duration (30d), as the flag.
+health::Millis retention_setting(const char* name, std::string_view value) {
+  try {
+    return health::parse_retention(value);
+  } catch (const health::Error&) {
+    throw health::Error(health::ErrorKind::usage,
+                        std::string(name) + "='" + std::string(value) + "' is not a number of days or a duration",
+                        std::string("set ") + name + " to 30 or 30d, say");
+  }
+}
 
 // A positive whole number from the environment, or nullopt when unset.
 std::optional<std::uint64_t> env_count(const char* name) {
@@ -102,9 +114,9 @@ health::CleanupOptions cleanup_options(const CleanupArgs& args, health::Millis n
   health::CleanupOptions options;
   options.now = now;
   if (!args.retention.empty())
-    options.retention_ms = health::parse_duration(args.retention);
-  else if (auto days = env_count("HEALTH_RETENTION_DAYS"))
-    options.retention_ms = static_cast<health::Millis>(*days) * health::k_day_ms;
+    options.retention_ms = health::parse_retention(args.retention);
+  else if (const char* value = env("HEALTH_RETENTION_DAYS"))
+    options.retention_ms = retention_setting("HEALTH_RETENTION_DAYS", value);
   if (!args.max_size.empty())
     options.max_bytes = health::parse_size(args.max_size);
   else if (auto mb = env_count("HEALTH_MAX_DB_SIZE_MB"))
@@ -143,8 +155,15 @@ std::string notify_command(const std::string& flag) {
 
 std::string actor(const std::string& flag) {
   if (!flag.empty()) return flag;
-  const char* user = env("USER");
-  return user != nullptr ? user : "healthctl";
+  if (const char* user = env("USER"); user != nullptr && *user != '\0') return user;
+  // cron sets no USER: the name of the account we run as.
+  std::vector<char> buffer(16384);
+  passwd entry{};
+  passwd* found = nullptr;
+  if (::getpwuid_r(::geteuid(), &entry, buffer.data(), buffer.size(), &found) == 0 && found != nullptr &&
+      found->pw_name != nullptr && *found->pw_name != '\0')
+    return found->pw_name;
+  return "healthctl";
 }
 
 bool no_color() { return env("NO_COLOR") != nullptr; }

@@ -6,6 +6,9 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <pwd.h>
+#include <unistd.h>
+
 using nlohmann::json;
 using test::check_error;
 
@@ -161,6 +164,11 @@ TEST_CASE("issue: report, update, acknowledge, escalate and resolve", "[cli][iss
   for (const auto& event : issue["events"]) kinds.push_back(event["kind"]);
   CHECK(kinds == std::vector<std::string>{"opened", "updated", "acknowledged", "escalated", "resolved"});
   CHECK(issue["events"][0]["actor"] == "cron");
+  // No --by and no USER (as under cron): the account healthctl runs as.
+  REQUIRE(box.env.count("USER") == 0);
+  const passwd* account = ::getpwuid(::geteuid());
+  REQUIRE(account != nullptr);
+  CHECK(issue["events"][1]["actor"] == account->pw_name);
   CHECK(issue["events"][2]["note"] == "on it");
   CHECK(issue["events"][4]["note"] == "disk swapped");
   CHECK(json::parse(box.healthctl({"issue", "list", "--format", "json"}).out).empty());
@@ -176,7 +184,14 @@ TEST_CASE("issue and threshold: errors name the problem with their exit codes", 
   REQUIRE(box.healthctl({"init", "-q"}).exit_code == 0);
   check_error(box.healthctl({"issue", "show", "7"}), 66, "no issue 7 (see 'healthctl issue list --status all')");
   check_error(box.healthctl({"issue", "ack", "x1"}), 2, "invalid issue id 'x1'");
-  check_error(box.healthctl({"issue", "resolve", "db", "q"}), 66, "no open issue for db q");
+  // Nothing open is no failure: cron scripts resolve after every success.
+  auto nothing = box.healthctl({"issue", "resolve", "db", "q", "-l", "route=/api"});
+  CHECK(nothing.exit_code == 0);
+  CHECK(nothing.out == "nothing to resolve: no open issue for db q{route=/api}\n");
+  CHECK(nothing.err.empty());
+  nothing = box.healthctl({"issue", "resolve", "db", "q", "-q"});
+  CHECK((nothing.exit_code == 0 && nothing.out.empty() && nothing.err.empty()));
+  CHECK(box.healthctl({"issue", "resolve", "db", "q", "--format", "json"}).out == "null\n");
   check_error(box.healthctl({"issue", "report", "db", "q", "--severity", "bad", "--reason", "r"}), 2,
               "invalid severity 'bad' (use warning or critical)");
   check_error(box.healthctl({"issue", "report", "db", "q", "--severity", "warning"}), 2, "--reason is required");

@@ -100,9 +100,10 @@ IssueChange acknowledge_issue(Store& store, std::int64_t id, const std::string& 
                               const std::string& actor, Millis at);
 IssueChange escalate_issue(Store& store, std::int64_t id, Severity severity, const std::string& note,
                            const std::string& actor, Millis at);
-// Resolves the open issue of `key`; Error(not_found) when there is none.
-IssueChange resolve_issue(Store& store, const IssueKey& key, const std::string& note,
-                          const std::string& actor, Millis at);
+// Resolves the open issue of `key`; nullopt when there is none (a script
+// that resolves after every success finds nothing to do most of the time).
+std::optional<IssueChange> resolve_issue(Store& store, const IssueKey& key, const std::string& note,
+                                         const std::string& actor, Millis at);
 
 struct IssueFilter {
   enum class Which { open, resolved, all };

@@ -61,8 +61,9 @@ struct MaintainReport {
   std::vector<std::string> warnings;
 };
 
-// The monitoring-plugin exit code of a run: the status's (0, 1 or 2), or 3
-// when a step failed.
+// The exit code of a run: 0 when every step ran, 1 when one failed, whatever
+// the health (that stays with status and check), so that a scheduler (a
+// systemd timer, cron's mail) reports a failure of maintenance only.
 int maintain_exit_code(const MaintainReport& report);
 
 // Records `step` as healthctl/maintain_step_ms (a timer) and

@@ -134,6 +134,9 @@ std::string render_issue(const Issue& issue, Millis now, Format format);
 std::string render_issues(const std::vector<Issue>& issues, Millis now, Format format);
 // What an issue command changed: text (one line) or json (the issue).
 std::string render_issue_change(const IssueChange& change, Millis now, Format format);
+// `issue resolve COMPONENT METRIC` with nothing open: text (one line) or
+// json (null: no issue).
+std::string render_nothing_to_resolve(const IssueKey& key, Format format);
 // What a notify hook receives: {"event":{...},"issue":{...}} (the issue
 // without its event list).
 std::string render_event_payload(const Issue& issue, const IssueEvent& event, Millis now);

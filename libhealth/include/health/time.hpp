@@ -32,6 +32,11 @@ std::optional<Millis> try_parse_duration(std::string_view text);
 // accepted forms. Months and years get their own message.
 Millis parse_duration(std::string_view text);
 
+// A retention: a positive whole number of days (`30`) or a duration (`30d`,
+// `12h`), the same for a flag and its environment variable. Throws
+// Error(usage) naming `text` and both forms.
+Millis parse_retention(std::string_view text);
+
 // Parses an instant. `now` anchors the relative forms:
 //   RFC 3339: 2025-01-15T10:30:00Z, ...T10:30:00.123456+02:00 (t/z any case)
 //   2025-01-15 10:30, 2025-01-15 10:30:00[.fff], 2025-01-15T10:30 (UTC)

@@ -1,6 +1,7 @@
 #include <health/time.hpp>
 
 #include <health/error.hpp>
+#include <health/format.hpp>
 
 #include "base/text_cursor.hpp"
 
@@ -196,6 +197,14 @@ namespace {
 Millis parse_duration(std::string_view text) {
   if (auto duration = try_parse_duration(text)) return *duration;
   refuse("duration", text, "30d or 52w", "use <n><unit> with units ms, s, m, h, d, w, e.g. 90s, 1h30m, 7d");
+}
+
+Millis parse_retention(std::string_view text) {
+  constexpr std::int64_t k_max_retention_days = 1000000; // far beyond any use, far from overflow
+  if (const auto days = parse_whole_number(text); days && *days > 0 && *days <= k_max_retention_days)
+    return *days * k_day_ms;
+  if (auto duration = try_parse_duration(text); duration && *duration > 0) return *duration;
+  refuse("retention", text, "30d or 52w", "use a number of days or a duration, e.g. 30 or 30d or 12h");
 }
 
 std::optional<Millis> try_parse_time(std::string_view text, Millis now) {

@@ -278,13 +278,11 @@ IssueChange resolve_issue(Store& store, std::int64_t id, const std::string& note
       store, [&](sqlite3* db) { return issues_db::resolve(db, require_issue(db, id), note, actor, at); });
 }
 
-IssueChange resolve_issue(Store& store, const IssueKey& key, const std::string& note, const std::string& actor,
-                          Millis at) {
-  return in_write_transaction(store, [&](sqlite3* db) {
+std::optional<IssueChange> resolve_issue(Store& store, const IssueKey& key, const std::string& note,
+                                         const std::string& actor, Millis at) {
+  return in_write_transaction(store, [&](sqlite3* db) -> std::optional<IssueChange> {
     auto open = issues_db::find_open(db, key);
-    if (!open)
-      throw Error(ErrorKind::not_found, "no open issue for " + key.component + " " + key.metric,
-                  "see 'healthctl issue list'");
+    if (!open) return std::nullopt;
     return issues_db::resolve(db, *open, note, actor, at);
   });
 }

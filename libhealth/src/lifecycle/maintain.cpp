@@ -8,7 +8,6 @@ namespace health {
 
 namespace {
 
-constexpr int k_exit_step_failed = 3; // the monitoring-plugin UNKNOWN
 
 } // namespace
 
@@ -20,10 +19,10 @@ BackupDue backup_due(const BackupStatus& status, Millis now, Millis interval) {
 }
 
 int maintain_exit_code(const MaintainReport& report) {
-  int worst = report.check ? plugin_exit_code(report.status) : 0;
-  for (const auto& step : report.steps)
-    if (!step.ok) worst = std::max(worst, k_exit_step_failed);
-  return worst;
+  const bool failed = std::any_of(report.steps.begin(), report.steps.end(), [](const MaintainStep& step) {
+    return !step.ok;
+  });
+  return failed ? 1 : 0;
 }
 
 void record_maintain_step(Store& store, const std::string& node, const MaintainStep& step, Millis at) {

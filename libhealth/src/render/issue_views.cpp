@@ -130,6 +130,12 @@ std::string render_issue_change(const IssueChange& change, Millis now, Format fo
          std::string(to_string(issue.severity)) + ", " + std::string(to_string(issue.status)) + ")\n";
 }
 
+std::string render_nothing_to_resolve(const IssueKey& key, Format format) {
+  if (format == Format::json) return "null\n";
+  if (format != Format::text) unsupported("an issue change", format);
+  return "nothing to resolve: no open issue for " + key_text(key) + "\n";
+}
+
 std::string render_event_payload(const Issue& issue, const IssueEvent& event, Millis now) {
   Issue without_events = issue;
   without_events.events.clear();

@@ -152,3 +152,11 @@ TEST_CASE("time: durations format in their largest exact units", "[time]") {
   for (Millis d = 1; d < 40 * health::k_day_ms; d = d * 3 + 7)
     CHECK(health::try_parse_duration(health::format_duration(d)) == d);
 }
+
+TEST_CASE("time: a retention is days or a duration", "[time]") {
+  CHECK(health::parse_retention("30") == 30 * health::k_day_ms);
+  CHECK(health::parse_retention("30d") == 30 * health::k_day_ms);
+  CHECK(health::parse_retention("12h") == 12 * health::k_hour_ms);
+  for (const char* bad : {"", "0", "0d", "-3", "1.5", "thirty", "99999999999999999999"})
+    CHECK_THROWS_WITH(health::parse_retention(bad), Catch::StartsWith("invalid retention '" + std::string(bad) + "'"));
+}

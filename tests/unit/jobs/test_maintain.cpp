@@ -48,16 +48,15 @@ TEST_CASE("maintain: a backup is due without a success, or an interval after the
   CHECK(health::backup_due(status, 10 * k_day_ms, k_day_ms).due); // exactly one interval later
 }
 
-TEST_CASE("maintain: the exit code is the status's, or 3 when a step failed", "[maintain]") {
+TEST_CASE("maintain: the exit code is 0 when every step ran, 1 when one failed, whatever the health",
+          "[maintain]") {
   health::MaintainReport report;
   report.check = health::CheckResult{};
-  report.status = health::HealthStatus::degraded;
-  report.steps = {{"check", true, "", 1}, {"cleanup", true, "", 1}};
-  CHECK(health::maintain_exit_code(report) == 1);
   report.status = health::HealthStatus::critical;
-  CHECK(health::maintain_exit_code(report) == 2);
+  report.steps = {{"check", true, "", 1}, {"cleanup", true, "", 1}};
+  CHECK(health::maintain_exit_code(report) == 0);
   report.steps.push_back({"backup", false, "disk full", 1});
-  CHECK(health::maintain_exit_code(report) == 3);
+  CHECK(health::maintain_exit_code(report) == 1);
 }
 
 TEST_CASE("maintain: every step runs in order, is recorded, and a backup is taken once", "[maintain]") {
@@ -106,7 +105,7 @@ TEST_CASE("maintain: a failed step is reported and the next one still runs", "[m
   CHECK(report.steps[3].name == "prune"); // and prune still ran after
   REQUIRE_FALSE(report.warnings.empty());
   CHECK_THAT(report.warnings.front(), Catch::StartsWith("maintain step backup failed: "));
-  CHECK(health::maintain_exit_code(report) == 3);
+  CHECK(health::maintain_exit_code(report) == 1);
   const auto failures = step_series(f.store, "maintain_step_failures", "backup");
   CHECK(failures.count == 1);
   CHECK(failures.last_value == 1.0);
