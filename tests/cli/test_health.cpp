@@ -2,10 +2,12 @@
 // codes, the nagios line, notify hooks that fail or hang, and the error paths.
 
 #include "checks.hpp"
+#include "perfdata.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <pwd.h>
 #include <unistd.h>
 
@@ -46,7 +48,7 @@ TEST_CASE("status: healthy, degraded and critical exit 0, 1 and 2", "[cli][statu
   result = box.healthctl({"status", "--format", "nagios"});
   CHECK(result.exit_code == 2);
   CHECK(result.out == "HEALTH CRITICAL - database: p95 query_ms 2950 ms outside 0..1000, web: 5xx up | "
-                      "'database.query_ms'=2950ms;500;1000;;\n");
+                      "'database.query_ms'=2950ms;500;1000\n");
   const auto doc = json::parse(box.healthctl({"status", "--format", "json"}).out);
   CHECK(doc["status"] == "critical");
   CHECK(doc["active_issue_count"] == 2);
@@ -55,6 +57,62 @@ TEST_CASE("status: healthy, degraded and critical exit 0, 1 and 2", "[cli][statu
   CHECK(doc["components"]["web"]["issues"][0]["reason"] == "5xx up");
   result = box.healthctl({"status", "-c", "web"});
   CHECK(result.exit_code == 1);
+}
+
+TEST_CASE("status: the nagios perfdata follows the plugin guidelines item by item", "[cli][status]") {
+  test::Sandbox box;
+  const auto ok = [&](std::vector<std::string> args) { REQUIRE(box.healthctl(args).exit_code == 0); };
+  // Label values with what the perfdata grammar reserves, and two that a
+  // careless spelling would make one.
+  const std::string reserved = "route=/api;v=1,x='y'|z%";
+  ok({"record", "web", "resp", "50", "-t", "timer", "-l", "method=GET", "-l", reserved});
+  ok({"threshold", "set", "web", "resp", "-l", "method=GET", "-l", reserved, "--warn", "100", "--crit", "200"});
+  for (const std::string route : {"route=/a=b", "route=/a:b"}) {
+    ok({"record", "web", "hits", "3", "-t", "gauge", "-l", route});
+    ok({"threshold", "set", "web", "hits", "-l", route, "--crit", "~:10"});
+  }
+  ok({"record", "disk", "used", "1234567", "-t", "gauge", "--unit", "B"});
+  ok({"threshold", "set", "disk", "used", "--warn", "1000000000", "--crit", "2000000000"});
+  ok({"record", "host", "cpu", "42.5", "-t", "gauge", "--unit", "percent"});
+  ok({"threshold", "set", "host", "cpu", "--warn", "80", "--crit", "@90:100"});
+  ok({"record", "queue", "wait", "0.000025", "-t", "gauge", "--unit", "s"});
+  ok({"threshold", "set", "queue", "wait", "--warn", "0.000001:"});
+  ok({"record", "app", "load", "7", "-t", "gauge", "--unit", "requests"});
+  ok({"threshold", "set", "app", "load", "--crit", "5"});
+  REQUIRE(box.healthctl({"check"}).exit_code == 2);
+
+  const auto result = box.healthctl({"status", "--format", "nagios"});
+  CHECK(result.exit_code == 2);
+  INFO("output: " << result.out);
+  const auto line = test::parse_plugin_line(result.out);
+  std::map<std::string, test::PerfItem> items;
+  for (const auto& item : line.perfdata) CHECK(items.emplace(item.label, item).second); // labels distinct
+  REQUIRE(items.size() == 7);
+
+  const auto& resp = items.at("web.resp[method:GET,route:/api%3Bv%3D1%2Cx%3D%27y%27%7Cz%25]");
+  CHECK((resp.value + resp.uom) == "50ms");
+  CHECK((resp.warn + " " + resp.crit) == "100 200");
+  CHECK(items.count("web.hits[route:/a%3Db]") == 1);
+  CHECK(items.count("web.hits[route:/a:b]") == 1);
+
+  const auto& disk = items.at("disk.used");
+  CHECK((disk.value + disk.uom) == "1234567B");
+  CHECK((disk.warn + " " + disk.crit) == "1000000000 2000000000");
+  CHECK((disk.min + disk.max).empty());
+
+  const auto& cpu = items.at("host.cpu");
+  CHECK((cpu.value + cpu.uom) == "42.5%");
+  CHECK((cpu.warn + " " + cpu.crit) == "80 @90:100");
+  CHECK((cpu.min + " " + cpu.max) == "0 100");
+
+  const auto& wait = items.at("queue.wait");
+  CHECK((wait.value + wait.uom) == "0.000025s");
+  CHECK(wait.warn == "0.000001:");
+
+  const auto& load = items.at("app.load"); // a unit plugins don't know: left off
+  CHECK((load.value + load.uom + " " + load.crit) == "7 5");
+  CHECK(result.out.find("; ") == std::string::npos); // no trailing empty fields
+  CHECK(result.out.find(";\n") == std::string::npos);
 }
 
 TEST_CASE("status: every failure is unknown, exit 3", "[cli][status]") {

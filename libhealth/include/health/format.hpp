@@ -49,6 +49,13 @@ void append_csv_field(std::string& out, std::string_view field, char separator);
 void append_statistic(std::string& out, double value);
 std::string statistic_text(double value);
 
+// `value` as a plain decimal, never with an exponent ("1000000000",
+// "0.000025"): the 15 significant digits of append_statistic, trailing
+// zeros dropped, -0 as "0". For grammars without exponents, such as the
+// perfdata of monitoring plugins. "" for infinities and NaN, which have no
+// such spelling.
+std::string plain_decimal_text(double value);
+
 // Appends `value` for people: integers whole, others with three significant
 // digits after the point at most and no trailing zeros ("0.333", "38.5",
 // "1235", "-2.5e-05" for tiny values).

@@ -22,6 +22,9 @@ public:
 
   // The range as it was given, normalized (`0:10` -> `10`).
   std::string text() const;
+  // The same with each endpoint written by `write_number` (text() uses
+  // number_text; perfdata, which has no exponents, plain_decimal_text).
+  std::string text(std::string (*write_number)(double)) const;
   // The breach spelled out for people: "outside 0..1000", "below 10",
   // "above 10", "inside 10..20".
   std::string describe() const;

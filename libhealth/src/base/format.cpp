@@ -175,6 +175,33 @@ std::string statistic_text(double value) {
   return out;
 }
 
+std::string plain_decimal_text(double value) {
+  if (!std::isfinite(value)) return "";
+  if (value == 0) return "0";
+  // "d.dddddddddddddde+XX": 15 significant digits, and where the point goes.
+  std::array<char, 32> buffer{};
+  const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), std::abs(value),
+                                    std::chars_format::scientific, 14);
+  const std::string_view text(buffer.data(), static_cast<std::size_t>(result.ptr - buffer.data()));
+  const auto e = text.find('e');
+  std::string digits = std::string(text.substr(0, 1)) + std::string(text.substr(2, e - 2));
+  while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
+  int exponent = 0;
+  const auto exponent_text = text.substr(e + 2); // after "e+" or "e-"
+  std::from_chars(exponent_text.data(), exponent_text.data() + exponent_text.size(), exponent);
+  if (text[e + 1] == '-') exponent = -exponent;
+  std::string out = value < 0 ? "-" : "";
+  const auto whole_digits = static_cast<std::ptrdiff_t>(exponent) + 1;
+  const auto size = static_cast<std::ptrdiff_t>(digits.size());
+  if (whole_digits <= 0)
+    out += "0." + std::string(static_cast<std::size_t>(-whole_digits), '0') + digits;
+  else if (whole_digits >= size)
+    out += digits + std::string(static_cast<std::size_t>(whole_digits - size), '0');
+  else
+    out += digits.insert(static_cast<std::size_t>(whole_digits), ".");
+  return out;
+}
+
 std::optional<std::int64_t> parse_whole_number(std::string_view text) {
   std::int64_t value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);

@@ -59,12 +59,14 @@ bool AlertRange::alerts(double value) const {
   return m_inside ? within : !within;
 }
 
-std::string AlertRange::text() const {
+std::string AlertRange::text() const { return text(number_text); }
+
+std::string AlertRange::text(std::string (*write_number)(double)) const {
   std::string out = m_inside ? "@" : "";
-  if (!m_start_open && m_start == 0 && !m_end_open && !m_inside) return number_text(m_end);
-  out += m_start_open ? "~" : number_text(m_start);
+  if (!m_start_open && m_start == 0 && !m_end_open && !m_inside) return write_number(m_end);
+  out += m_start_open ? "~" : write_number(m_start);
   out += ':';
-  if (!m_end_open) out += number_text(m_end);
+  if (!m_end_open) out += write_number(m_end);
   return out;
 }
 

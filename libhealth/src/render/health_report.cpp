@@ -8,28 +8,79 @@
 #include "render/json.hpp"
 #include "render/text.hpp"
 
+#include <iterator>
+#include <optional>
+
 namespace health {
 
 namespace {
 
-// Perfdata units the plugin convention knows; others are left off.
-std::string_view perf_unit(std::string_view unit) {
-  if (unit == "percent" || unit == "%") return "%";
+// The perfdata UOM of what `threshold` measures: the series' unit when the
+// plugin guidelines know it (s, ms, us, %, B, KB, MB, TB, c; `percent` is %
+// and `bytes` B) and the aggregate keeps it. None for a count or a rate (per
+// second), nor for a sum of percentages, which is no percentage.
+std::string_view perf_unit(const Threshold& threshold) {
+  if (threshold.agg == Agg::count || threshold.agg == Agg::rate) return "";
+  const std::string_view unit = threshold.unit;
+  if (unit == "percent" || unit == "%") return threshold.agg == Agg::sum ? "" : "%";
   for (const std::string_view known : {"s", "ms", "us", "B", "KB", "MB", "TB", "c"})
     if (unit == known) return known;
   if (unit == "bytes") return "B";
   return "";
 }
 
-// `'database.query_ms'=2500ms;500;1000;;` for a threshold check has evaluated.
+// Appends `text` with each byte of `reserved` as %XX (uppercase hex).
+void append_percent_encoded(std::string& out, std::string_view text, std::string_view reserved) {
+  static constexpr std::string_view k_hex = "0123456789ABCDEF";
+  for (const char c : text) {
+    if (reserved.find(c) == std::string_view::npos) {
+      out += c;
+      continue;
+    }
+    const auto byte = static_cast<unsigned char>(c);
+    out += '%';
+    out += k_hex[byte >> 4];
+    out += k_hex[byte & 0xF];
+  }
+}
+
+// A perfdata label: `component.metric`, and for labelled series
+// `component.metric[key:value,key:value]` (keys sorted). The guidelines
+// forbid = and ' in a label; those, the spelling's own , [ ] and the escape
+// %, and ; and | that naive readers split on, are written %XX in values, and
+// a key's : too, so the first : ends the key and distinct series keep
+// distinct labels.
+std::string perf_label(const IssueKey& key) {
+  static constexpr std::string_view k_reserved_in_values = "=',[]%;|";
+  static constexpr std::string_view k_reserved_in_keys = ":=',[]%;|";
+  std::string label = key.component + "." + key.metric;
+  if (key.labels.empty()) return label;
+  label += '[';
+  for (const auto& [name, value] : key.labels) {
+    if (label.back() != '[') label += ',';
+    append_percent_encoded(label, name, k_reserved_in_keys);
+    label += ':';
+    append_percent_encoded(label, value, k_reserved_in_values);
+  }
+  return label + "]";
+}
+
+// `'web.resp[method:GET]'=50ms;100;200` for a threshold check has evaluated:
+// value[UOM];warn;crit;min;max, numbers plain decimals, min 0 and max 100
+// for %, trailing empty fields left off; "" when the value is not finite.
 std::string perfdata(const Threshold& threshold) {
-  std::string label = threshold.key.component + "." + threshold.key.metric;
-  if (!threshold.key.labels.empty()) label += "{" + format_labels(threshold.key.labels) + "}";
-  std::string quoted;
-  for (const char c : label) quoted += c == '\'' ? std::string("''") : std::string(1, c);
-  return "'" + quoted + "'=" + statistic_text(*threshold.last_value) + std::string(perf_unit(threshold.unit)) +
-         ";" + (threshold.warn ? threshold.warn->text() : "") + ";" + (threshold.crit ? threshold.crit->text() : "") +
-         ";;";
+  const std::string value = plain_decimal_text(*threshold.last_value);
+  if (value.empty()) return "";
+  const auto range = [](const std::optional<AlertRange>& r) { return r ? r->text(plain_decimal_text) : ""; };
+  const std::string_view uom = perf_unit(threshold);
+  const bool percent = uom == "%";
+  const std::string fields[] = {value + std::string(uom), range(threshold.warn), range(threshold.crit),
+                                percent ? "0" : "", percent ? "100" : ""};
+  std::size_t used = std::size(fields);
+  while (used > 1 && fields[used - 1].empty()) --used;
+  std::string out = "'" + perf_label(threshold.key) + "'=" + fields[0];
+  for (std::size_t i = 1; i < used; ++i) out += ";" + fields[i];
+  return out;
 }
 
 std::string status_nagios(const HealthReport& report) {
@@ -50,8 +101,11 @@ std::string status_nagios(const HealthReport& report) {
   else
     out += " - " + problems;
   std::string perf;
-  for (const auto& threshold : report.thresholds)
-    if (threshold.last_value) perf += (perf.empty() ? "" : " ") + perfdata(threshold);
+  for (const auto& threshold : report.thresholds) {
+    if (!threshold.last_value) continue;
+    const std::string item = perfdata(threshold);
+    if (!item.empty()) perf += (perf.empty() ? "" : " ") + item;
+  }
   if (!perf.empty()) out += " | " + perf;
   return out + "\n";
 }

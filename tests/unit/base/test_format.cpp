@@ -24,6 +24,27 @@ TEST_CASE("format: statistics drop binary noise, keep what matters", "[format]")
   CHECK(statistic(std::numeric_limits<double>::infinity()) == "null");
 }
 
+TEST_CASE("format: plain decimals have no exponent and no binary noise", "[format]") {
+  CHECK(health::plain_decimal_text(1e9) == "1000000000");
+  CHECK(health::plain_decimal_text(2.5e-05) == "0.000025");
+  CHECK(health::plain_decimal_text(-1234.5) == "-1234.5");
+  CHECK(health::plain_decimal_text(0.1 + 0.2) == "0.3");
+  CHECK(health::plain_decimal_text(1.0 / 3) == "0.333333333333333");
+  CHECK(health::plain_decimal_text(1e21) == "1000000000000000000000");
+  CHECK(health::plain_decimal_text(123456789012345678.0) == "123456789012346000");
+  CHECK(health::plain_decimal_text(0.99999999999999999) == "1");
+  CHECK(health::plain_decimal_text(9.9999999999999999e-5) == "0.0001");
+  CHECK(health::plain_decimal_text(-0.0) == "0");
+  CHECK(health::plain_decimal_text(42) == "42");
+  CHECK(health::plain_decimal_text(std::numeric_limits<double>::infinity()).empty());
+  CHECK(health::plain_decimal_text(-std::numeric_limits<double>::infinity()).empty());
+  CHECK(health::plain_decimal_text(std::numeric_limits<double>::quiet_NaN()).empty());
+  CHECK(health::plain_decimal_text(std::numeric_limits<double>::denorm_min()) ==
+        "0." + std::string(323, '0') + "494065645841247");
+  CHECK(health::plain_decimal_text(std::numeric_limits<double>::max()) ==
+        "179769313486232" + std::string(294, '0'));
+}
+
 TEST_CASE("format: numbers for people", "[format]") {
   CHECK(health::display_number(500) == "500");
   CHECK(health::display_number(38.5) == "38.5");

@@ -263,7 +263,7 @@ TEST_CASE("status: the worst component wins, and the plugin line carries perfdat
   CHECK(health::plugin_exit_code(report.status) == 2);
   CHECK(health::render_status(report, health::Format::nagios) ==
         "HEALTH CRITICAL - database: p95 query_ms 2500 ms outside 0..1000 | "
-        "'database.query_ms'=2500ms;500;1000;;\n");
+        "'database.query_ms'=2500ms;500;1000\n");
   const auto doc = json::parse(health::render_status(report, health::Format::json));
   CHECK(doc["status"] == "critical");
   CHECK(doc["active_issue_count"] == 1);

@@ -1,4 +1,5 @@
 #include <health/error.hpp>
+#include <health/format.hpp>
 #include <health/range.hpp>
 
 #include <catch2/catch.hpp>
@@ -50,6 +51,15 @@ TEST_CASE("range: every form of the plugin syntax, endpoints inclusive", "[range
   CHECK(AlertRange::parse("10").crossed_bound(12) == 10);
   CHECK(AlertRange::parse("10:20").crossed_bound(3) == 10);
   CHECK(AlertRange::parse("~:10").crossed_bound(30) == 10);
+}
+
+TEST_CASE("range: the text with another number writer, such as plain decimals", "[range]") {
+  CHECK(AlertRange::parse("1000000000").text() == "1e+09");
+  CHECK(AlertRange::parse("1000000000").text(health::plain_decimal_text) == "1000000000");
+  CHECK(AlertRange::parse("@0.00001:2e9").text(health::plain_decimal_text) == "@0.00001:2000000000");
+  CHECK(AlertRange::parse("~:1e-6").text(health::plain_decimal_text) == "~:0.000001");
+  CHECK(AlertRange::parse("-1e10:").text(health::plain_decimal_text) == "-10000000000:");
+  CHECK(AlertRange::parse("0:1e9").text(health::plain_decimal_text) == "1000000000"); // normalized
 }
 
 TEST_CASE("range: malformed ranges are usage errors naming the text", "[range]") {
