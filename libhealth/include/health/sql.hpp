@@ -27,12 +27,20 @@ struct SqlParameter {
 
 // Runs one read-only statement on `store` and calls `on_columns` once with
 // the column names, then `on_row` for each row.
-// Throws Error(usage) when `sql` is empty, does not compile (an unknown
-// table, a syntax error), holds more than one statement, would write (checked
-// before it runs: nothing changes), names a parameter that is not given, or is
-// given one it does not name; Error(runtime) when it fails while running.
-// `store` should be opened read-only, so that even a statement SQLite calls
-// read-only (ATTACH) cannot create or change a file.
+// The statement may only read: SELECT (WITH, WITH RECURSIVE), reads of tables
+// and views, functions other than those that reach outside the data
+// (load_extension, fts3_tokenizer, ...), and a short list of pragmas that
+// read (healthctl-sql(1)); an authorizer refuses everything else as SQLite
+// compiles it, and while it runs the connection attaches no database, loads
+// no extension and runs in defensive mode (its settings are restored after).
+// Throws Error(runtime) naming what was refused (a write, a schema change,
+// ATTACH, a transaction, a pragma, a function) before any row;
+// Error(usage) when `sql` is empty, does not compile (an unknown table, a
+// syntax error), holds more than one statement, names a parameter that is
+// not given, or is given one it does not name; Error(runtime) when it fails
+// while running.
+// `store` should be opened read-only besides, so that nothing the policy
+// missed could write either.
 void run_sql(Store& store, const std::string& sql, const std::vector<SqlParameter>& parameters,
              const std::function<void(const std::vector<std::string>&)>& on_columns,
              const std::function<void(const std::vector<SqlValue>&)>& on_row);
