@@ -29,10 +29,10 @@ using hostile::Tally;
 
 // Each case is a process, about 0.15 s of CPU in the sanitizer build
 // (most of it the sanitizers' start-up): these counts keep the CLI parts
-// near 45 s of CPU together; the thousands of cases run in-process
+// near 40 s of CPU together; the thousands of cases run in-process
 // (test_parsers.cpp, test_ingest.cpp).
 constexpr std::size_t k_ingest_files = 50; // per format
-constexpr std::size_t k_argument_cases = 100;
+constexpr std::size_t k_argument_cases = 90;
 
 // A database with series of every type, a threshold and an issue, made
 // once per process: each case starts from a copy of its bytes.
@@ -340,7 +340,7 @@ TEST_CASE("cli: odd paths and damaged database files never crash, hang or half-w
   static const std::vector<std::vector<std::string>> k_writes = {
       {"record", "database", "query_ms", "5", "-t", "timer"}, {"cleanup", "--retention", "1d"},
       {"threshold", "set", "web", "requests", "--warn", "10"}, {"ingest", "--format", "csv", "-"}};
-  for (std::size_t i = 0; i < 16; ++i) {
+  for (std::size_t i = 0; i < 12; ++i) {
     Rng rng(hostile::case_seed(tally.part(), i));
     const std::string bytes = damaged_database(rng);
     for (const auto* commands : {&k_reads, &k_writes}) {
