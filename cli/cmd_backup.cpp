@@ -58,9 +58,17 @@ void run_verify(const Globals& globals, const BackupArgs& args) {
   if (!globals.quiet) write_out(health::render_backup_check(args.target, check));
 }
 
+health::Millis keep_days_ms(std::size_t days) {
+  constexpr std::size_t k_most = 1000000; // 2700 years: far from overflowing milliseconds
+  if (days > k_most)
+    throw health::Error(health::ErrorKind::usage, "--keep-days " + std::to_string(days) + " is over " +
+                                                      std::to_string(k_most), "give a number of days from 0 to 1000000");
+  return static_cast<health::Millis>(days) * health::k_day_ms;
+}
+
 void run_prune(const Globals& globals, const BackupArgs& args) {
   const health::Millis keep =
-      args.keep_days ? static_cast<health::Millis>(*args.keep_days) * health::k_day_ms : backup_retention();
+      args.keep_days ? keep_days_ms(*args.keep_days) : backup_retention();
   const auto result =
       health::prune_backups(backup_dir(globals, args.dir), owner_of(globals), keep, args.keep_last, health::now_ms(), args.dry_run);
   if (!globals.quiet)

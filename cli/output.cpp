@@ -1,6 +1,7 @@
 #include "output.hpp"
 
 #include <health/error.hpp>
+#include <health/format.hpp>
 
 #include <cstdio>
 
@@ -53,8 +54,19 @@ std::string printable_line(std::string_view text) {
                static_cast<unsigned char>(text[i + 1]) <= 0x9f) {
       const auto c1 = static_cast<unsigned char>(text[++i]);
       out.append("\\u00").append(1, k_hex[c1 >> 4]).append(1, k_hex[c1 & 0xf]);
-    } else {
+    } else if (c < 0x80) {
       out += static_cast<char>(c);
+    } else {
+      // A whole UTF-8 character stays; a stray byte (which a Latin-1
+      // terminal would read as a C1 control, 0x9b as CSI) is escaped.
+      const std::size_t length = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+      const std::string_view sequence = text.substr(i, length);
+      if (length > 1 && sequence.size() == length && health::is_valid_utf8(sequence)) {
+        out.append(sequence);
+        i += length - 1;
+      } else {
+        out.append("\\x").append(1, k_hex[c >> 4]).append(1, k_hex[c & 0xf]);
+      }
     }
   }
   while (!out.empty() && out.back() == ' ') out.pop_back();

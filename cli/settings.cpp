@@ -54,14 +54,19 @@ health::Millis retention_setting(const char* name, std::string_view value) {
   }
 }
 
-// A positive whole number from the environment, or nullopt when unset.
-std::optional<std::uint64_t> env_count(const char* name) {
+constexpr std::int64_t k_max_days = 1000000;        // 2700 years
+constexpr std::int64_t k_max_size_mb = 1LL << 30;   // 1 PB
+
+// A whole number from 1 to `most` from the environment, or nullopt when
+// unset. The bound keeps the arithmetic on it (days to milliseconds, MB to
+// bytes) from overflowing into a value that means something else.
+std::optional<std::uint64_t> env_count(const char* name, std::int64_t most) {
   const char* value = env(name);
   if (value == nullptr) return std::nullopt;
   const auto number = health::parse_whole_number(value);
-  if (!number || *number <= 0)
+  if (!number || *number <= 0 || *number > most)
     throw health::Error(health::ErrorKind::usage,
-                        std::string(name) + "='" + value + "' is not a positive whole number",
+                        std::string(name) + "='" + value + "' is not a whole number from 1 to " + std::to_string(most),
                         std::string("set ") + name + " to a number such as 30");
   return static_cast<std::uint64_t>(*number);
 }
@@ -119,7 +124,7 @@ health::CleanupOptions cleanup_options(const CleanupArgs& args, health::Millis n
     options.retention_ms = retention_setting("HEALTH_RETENTION_DAYS", value);
   if (!args.max_size.empty())
     options.max_bytes = health::parse_size(args.max_size);
-  else if (auto mb = env_count("HEALTH_MAX_DB_SIZE_MB"))
+  else if (auto mb = env_count("HEALTH_MAX_DB_SIZE_MB", k_max_size_mb))
     options.max_bytes = *mb << 20;
   else
     options.max_bytes = std::uint64_t{100} << 20;
@@ -136,7 +141,7 @@ std::string backup_dir(const Globals& globals, const std::string& flag) {
 }
 
 health::Millis backup_retention() {
-  return static_cast<health::Millis>(env_count("HEALTH_BACKUP_RETENTION_DAYS").value_or(30)) * health::k_day_ms;
+  return static_cast<health::Millis>(env_count("HEALTH_BACKUP_RETENTION_DAYS", k_max_days).value_or(30)) * health::k_day_ms;
 }
 
 health::Millis backup_interval() {

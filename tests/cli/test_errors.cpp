@@ -113,6 +113,11 @@ TEST_CASE("errors: control characters in a message are shown escaped, never sent
   CHECK(result.err.find('\x1b') == std::string::npos);
   CHECK(result.err.find('\x7f') == std::string::npos);
   CHECK(result.err.find("\xc2\x9b") == std::string::npos);
+  // A stray byte (0x9b is CSI to a Latin-1 terminal) is escaped; whole
+  // UTF-8 characters are kept.
+  const auto stray = box.healthctl({"export", "--since", "caf\xc3\xa9 \x9b[31m \xe2\x82"});
+  check_error(stray, 2, "invalid time 'caf\xc3\xa9 \\x9b[31m \\xe2\\x82'");
+  CHECK(stray.err.find('\x9b') == std::string::npos);
 }
 
 TEST_CASE("errors: a time far in the future or outside 1970 to 9999 is refused", "[cli][errors]") {

@@ -245,7 +245,7 @@ TEST_CASE("issue and threshold: errors name the problem with their exit codes", 
   // Nothing open is no failure: cron scripts resolve after every success.
   auto nothing = box.healthctl({"issue", "resolve", "db", "q", "-l", "route=/api"});
   CHECK(nothing.exit_code == 0);
-  CHECK(nothing.out == "nothing to resolve: no open issue for db q{route=/api}\n");
+  CHECK(nothing.out == "nothing to resolve: no open issue for db q {route=/api}\n");
   CHECK(nothing.err.empty());
   nothing = box.healthctl({"issue", "resolve", "db", "q", "-q"});
   CHECK((nothing.exit_code == 0 && nothing.out.empty() && nothing.err.empty()));

@@ -213,16 +213,6 @@ void Tally::finish() {
   CHECK(m_failures.empty());
 }
 
-bool has_overflowing_now_plus(std::string_view text, std::int64_t now) {
-  for (auto at = text.find("now+"); at != std::string_view::npos; at = text.find("now+", at + 1)) {
-    auto end = at + 4;
-    while (end < text.size() && std::isalnum(static_cast<unsigned char>(text[end])) != 0) ++end;
-    const auto duration = health::try_parse_duration(text.substr(at + 4, end - at - 4));
-    if (duration && *duration > std::numeric_limits<health::Millis>::max() - now) return true;
-  }
-  return false;
-}
-
 std::string integrity_check(const std::string& path) {
   sqlite3* db = nullptr;
   std::string out;

@@ -117,21 +117,6 @@ std::string reproduction(const test::Sandbox& box, const std::vector<std::string
 // where, or "" when not kept.
 std::string keep_failure(const test::Sandbox& box, const std::string& part, const std::string& db_before);
 
-// Known product bugs (each written up in test_known_bugs.cpp): the seeded
-// parts count a case that runs into one apart, as a known bug, so the
-// suite stays green until it is fixed; then drop its predicate.
-inline constexpr const char* k_bug_now_plus = "1: now+<huge duration> overflows (signed overflow in try_parse_time)";
-inline constexpr const char* k_bug_days = "2: HEALTH_RETENTION_DAYS or HEALTH_BACKUP_RETENTION_DAYS past "
-                                          "106751991167300 overflows (signed overflow in days * k_day_ms)";
-inline constexpr const char* k_bug_fifo_db = "7: --db naming a FIFO makes every read command wait forever";
-inline constexpr const char* k_bug_import_dir = "8: threshold import of a folder ends in an unexpected exception";
-inline constexpr const char* k_bug_journal = "5: a killed backup leaves .health-*.db.tmp-XXXXXX-journal, which no "
-                                             "later create or prune removes";
-
-// Whether `text` holds a `now+<duration>` whose end, from `now` (in ms
-// since the epoch), overflows 64-bit milliseconds: known bug 1.
-bool has_overflowing_now_plus(std::string_view text, std::int64_t now);
-
 // PRAGMA integrity_check of the database at `path` through the SQLite
 // library ("ok" when sound), opened read-write so that a hot WAL is
 // recovered as the next healthctl would.

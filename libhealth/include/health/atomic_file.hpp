@@ -1,7 +1,10 @@
 #pragma once
 // A file written under a temporary name next to its destination and renamed
 // into place on commit: a reader sees the old file or the whole new one,
-// never a part, and a failed write leaves no partial file behind.
+// never a part, and a failed write leaves no partial file behind. A symbolic
+// link is followed (its target is replaced, the link stays), and a path that
+// is not a regular file (a FIFO, /dev/stdout, a terminal) is written
+// directly, as a shell's redirection would: such a file cannot be replaced.
 
 #include <string>
 #include <string_view>
@@ -27,7 +30,7 @@ public:
 
 private:
   std::string m_path;
-  std::string m_temp;
+  std::string m_temp; // "" when writing directly
   int m_fd = -1;
   bool m_committed = false;
 };

@@ -3,6 +3,7 @@
 #include <health/error.hpp>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -27,6 +28,22 @@ std::string folder_of(const std::string& path) {
 } // namespace
 
 AtomicFile::AtomicFile(std::string path, unsigned mode) : m_path(std::move(path)) {
+  struct stat info {};
+  if (::lstat(m_path.c_str(), &info) == 0 && S_ISLNK(info.st_mode)) {
+    char* target = ::realpath(m_path.c_str(), nullptr);
+    if (target == nullptr) fail("follow the link", m_path);
+    m_path = target;
+    std::free(target);
+  }
+  if (::stat(m_path.c_str(), &info) == 0 && !S_ISREG(info.st_mode)) {
+    if (S_ISDIR(info.st_mode)) {
+      errno = EISDIR;
+      fail("write", m_path);
+    }
+    m_fd = ::open(m_path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (m_fd < 0) fail("open", m_path);
+    return;
+  }
   std::string pattern = folder_of(m_path) + "/." +
                         m_path.substr(m_path.rfind('/') == std::string::npos ? 0 : m_path.rfind('/') + 1) +
                         ".tmp-XXXXXX";
@@ -46,7 +63,7 @@ AtomicFile::AtomicFile(std::string path, unsigned mode) : m_path(std::move(path)
 
 AtomicFile::~AtomicFile() {
   if (m_fd >= 0) ::close(m_fd);
-  if (!m_committed) ::unlink(m_temp.c_str());
+  if (!m_committed && !m_temp.empty()) ::unlink(m_temp.c_str());
 }
 
 void AtomicFile::write(std::string_view text) {
@@ -61,9 +78,17 @@ void AtomicFile::write(std::string_view text) {
 }
 
 void AtomicFile::commit() {
-  if (::fsync(m_fd) != 0) fail("write", m_path);
   const int fd = m_fd;
   m_fd = -1;
+  if (m_temp.empty()) { // written directly: nothing to rename
+    if (::close(fd) != 0) fail("write", m_path);
+    m_committed = true;
+    return;
+  }
+  if (::fsync(fd) != 0) {
+    ::close(fd);
+    fail("write", m_path);
+  }
   if (::close(fd) != 0) fail("write", m_path);
   if (::rename(m_temp.c_str(), m_path.c_str()) != 0) fail("write", m_path);
   m_committed = true;

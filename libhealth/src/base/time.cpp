@@ -207,6 +207,20 @@ Millis parse_retention(std::string_view text) {
   refuse("retention", text, "30d or 52w", "use a number of days or a duration, e.g. 30 or 30d or 12h");
 }
 
+namespace {
+
+// `now` moved by `duration` in `direction` (1 or -1); nullopt past the range
+// of Millis, which no time of ours comes near.
+std::optional<Millis> shifted(Millis now, int direction, Millis duration) {
+  Millis out = 0;
+  const bool overflow = direction > 0 ? __builtin_add_overflow(now, duration, &out)
+                                      : __builtin_sub_overflow(now, duration, &out);
+  if (overflow) return std::nullopt;
+  return out;
+}
+
+} // namespace
+
 std::optional<Millis> try_parse_time(std::string_view text, Millis now) {
   if (text.empty()) return std::nullopt;
   if (text == "now") return now;
@@ -217,15 +231,15 @@ std::optional<Millis> try_parse_time(std::string_view text, Millis now) {
   if (text.substr(0, 4) == "now-" || text.substr(0, 4) == "now+") {
     const auto duration = try_parse_duration(text.substr(4));
     if (!duration) return std::nullopt;
-    return text[3] == '-' ? now - *duration : now + *duration;
+    return text[3] == '-' ? shifted(now, -1, *duration) : shifted(now, 1, *duration);
   }
   if (text.front() == '-') {
     const auto duration = try_parse_duration(text.substr(1));
     if (!duration) return std::nullopt;
-    return now - *duration;
+    return shifted(now, -1, *duration);
   }
   if (auto calendar = parse_calendar(text)) return calendar;
-  if (auto duration = try_parse_duration(text)) return now - *duration;
+  if (auto duration = try_parse_duration(text)) return shifted(now, -1, *duration);
   return std::nullopt;
 }
 

@@ -87,11 +87,13 @@ std::optional<BackupName> parse_name(std::string_view name) {
 }
 
 // Whether `name` is the temporary file of a backup (of any database):
-// `.` + its name + `.tmp-` + six characters of mkstemp.
-bool is_backup_temp(const std::string& name) {
+// `.` + its name + `.tmp-` + six characters of mkstemp, or the rollback
+// journal SQLite keeps beside it while VACUUM INTO writes (`-journal`).
+bool is_backup_temp(std::string_view name) {
+  if (name.ends_with("-journal")) name.remove_suffix(8);
   const auto tmp = name.rfind(".tmp-");
   return name.size() > 1 && name.front() == '.' && tmp != std::string::npos && name.size() - tmp == 11 &&
-         parse_name(std::string_view(name).substr(1, tmp - 1)).has_value();
+         parse_name(name.substr(1, tmp - 1)).has_value();
 }
 
 std::string stem_of(const std::string& database_path) { return fs::path(database_path).stem().string(); }

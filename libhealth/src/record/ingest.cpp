@@ -387,7 +387,8 @@ private:
       labels.emplace_back(label, value);
       return true;
     });
-    if (!read) return false;
+    // A key or value the -l rules refuse goes to the general parser, which names it.
+    if (!read || normalize_labels(labels)) return false;
     m_scratch.labels = format_labels(labels);
     m_row.labels = m_scratch.labels;
     return true;
@@ -530,6 +531,9 @@ void read_general_line(const json& doc, const Where& where, Row& row, std::strin
         if (!label_value.is_string()) bad_row(where, "label " + label + " must be a string");
         labels.emplace_back(label, label_value.get<std::string>());
       }
+      // Checked here, as -l checks them: a key holding '=' or ';' would
+      // otherwise come apart into other labels in the canonical text form.
+      if (auto problem = normalize_labels(labels)) bad_row(where, *problem);
       scratch.labels = format_labels(labels);
       row.labels = scratch.labels;
     } else if (key == "context") {

@@ -149,6 +149,10 @@ Store Store::open(const StoreOptions& options) {
   if (exists && S_ISDIR(info.st_mode))
     throw Error(ErrorKind::usage, "the database path " + options.path + " is a folder",
                 "give the path of a file");
+  // A FIFO would block the open forever, a device would get journals beside it.
+  if (exists && !S_ISREG(info.st_mode))
+    throw Error(ErrorKind::usage, "the database path " + options.path + " is not a regular file",
+                "give the path of a file");
   if (!exists) {
     if (options.mode != OpenMode::create)
       throw Error(ErrorKind::not_found, "no database at " + options.path,

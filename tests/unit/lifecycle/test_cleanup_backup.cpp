@@ -266,12 +266,14 @@ TEST_CASE("backup: temp files of killed backups go after an hour, nothing else d
   };
   const auto stale = make(".health-20250115T103000Z.db.tmp-a1B2c3", std::chrono::minutes(61));
   const auto stale_copy = make(".health-20250115T103000Z-pre-restore.db.tmp-XyZ123", std::chrono::minutes(300));
+  const auto stale_journal = make(".health-20250115T103000Z.db.tmp-a1B2c3-journal", std::chrono::minutes(61));
   const auto fresh = make(".health-20250115T103001Z.db.tmp-d4E5f6", std::chrono::minutes(5)); // in progress
   const auto foreign = make(".notes.db.tmp-a1B2c3", std::chrono::minutes(600));
   const auto other = make("health-notes.tmp-a1B2c3", std::chrono::minutes(600));
 
-  CHECK(health::remove_stale_backup_temps(dir) == 2);
+  CHECK(health::remove_stale_backup_temps(dir) == 3);
   CHECK_FALSE(fs::exists(stale));
+  CHECK_FALSE(fs::exists(stale_journal));
   CHECK_FALSE(fs::exists(stale_copy));
   CHECK(fs::exists(fresh));
   CHECK(fs::exists(foreign));

@@ -1,10 +1,7 @@
-// Product bugs the hostile suite found, each as the test that passes once
-// it is fixed, with the command line that shows it. They are tagged
-// [!mayfail] so the suite stays green meanwhile: Catch2 runs and reports
-// them, but their failures do not fail the run. The seeded parts count a
-// case that runs into one of them as a "case on a known bug" (the k_bug_*
-// names and has_overflowing_now_plus in hostile.hpp, and where they are
-// used). When a bug is fixed, drop its [!mayfail] here and its predicate.
+// Product bugs the hostile suite found, each kept as the test that failed
+// before its fix, with the command line that showed it. A bug found later
+// and not yet fixed goes here tagged [!mayfail] (and Tally::run_case's
+// `known` counts the seeded cases that hit it apart) until it is fixed.
 
 #include "checks.hpp"
 #include "hostile.hpp"
@@ -37,7 +34,7 @@ void check_clean_failure(const hostile::Outcome& outcome, int code) {
 // build wraps to a time before 1970). `now-` and bare durations are fine.
 //   healthctl record web requests --at now+9223372036854775807ms
 //   healthctl export --since now+9223372036854775s
-TEST_CASE("known bugs: now plus a huge duration is refused, not overflowed", "[hostile][known][!mayfail]") {
+TEST_CASE("regressions: now plus a huge duration is refused, not overflowed", "[hostile][regression]") {
   test::Sandbox box;
   REQUIRE(box.healthctl({"init"}).exit_code == 0);
   check_clean_failure(hostile::run_healthctl(box, {"record", "web", "requests", "--at", "now+9223372036854775807ms"}),
@@ -54,7 +51,7 @@ TEST_CASE("known bugs: now plus a huge duration is refused, not overflowed", "[h
 // gets a negative retention).
 //   HEALTH_RETENTION_DAYS=106751991167301 healthctl cleanup --dry-run
 //   HEALTH_BACKUP_RETENTION_DAYS=106751991167301 healthctl backup prune --dry-run
-TEST_CASE("known bugs: a retention of too many days is refused, not overflowed", "[hostile][known][!mayfail]") {
+TEST_CASE("regressions: a retention of too many days is refused, not overflowed", "[hostile][regression]") {
   test::Sandbox box;
   REQUIRE(box.healthctl({"init"}).exit_code == 0);
   box.env["HEALTH_RETENTION_DAYS"] = "106751991167301";
@@ -71,8 +68,8 @@ TEST_CASE("known bugs: a retention of too many days is refused, not overflowed",
 // a malformed value must be an error (healthctl(1), ENVIRONMENT).
 //   healthctl record web requests
 //   HEALTH_MAX_DB_SIZE_MB=17592186044416 healthctl cleanup     # removes the sample
-TEST_CASE("known bugs: a huge HEALTH_MAX_DB_SIZE_MB never wraps to a limit that removes everything",
-          "[hostile][known][!mayfail]") {
+TEST_CASE("regressions: a huge HEALTH_MAX_DB_SIZE_MB never wraps to a limit that removes everything",
+          "[hostile][regression]") {
   test::Sandbox box;
   REQUIRE(box.healthctl({"record", "web", "requests"}).exit_code == 0);
   const auto before = sample_count(box);
@@ -89,8 +86,8 @@ TEST_CASE("known bugs: a huge HEALTH_MAX_DB_SIZE_MB never wraps to a limit that 
 // labels a=b and x=c. The same key given to -l is refused (exit 2).
 //   printf '%s\n' '{"ts":"now","component":"c","name":"n","labels":{"a=b;x":"c"}}' | healthctl ingest
 //   healthctl metrics --format json      # "labels":{"a":"b","x":"c"}
-TEST_CASE("known bugs: an NDJSON label key holding = or a semicolon is refused, not split into other labels",
-          "[hostile][known][!mayfail]") {
+TEST_CASE("regressions: an NDJSON label key holding = or a semicolon is refused, not split into other labels",
+          "[hostile][regression]") {
   test::Sandbox box;
   REQUIRE(box.healthctl({"init"}).exit_code == 0);
   for (const std::string key : {"a=b;x", "k=v", "a;b"}) {
@@ -113,7 +110,7 @@ TEST_CASE("known bugs: an NDJSON label key holding = or a semicolon is refused, 
 //   healthctl backup create & sleep 0.2; kill -9 $!      # on a database of a few MB
 //   touch -d '2 hours ago' backups/.health-*; healthctl backup create
 //   ls -a backups        # .health-...Z.db.tmp-XXXXXX-journal is still there
-TEST_CASE("known bugs: the journal of a killed backup's temp file is removed with it", "[hostile][known][!mayfail]") {
+TEST_CASE("regressions: the journal of a killed backup's temp file is removed with it", "[hostile][regression]") {
   test::Sandbox box;
   REQUIRE(box.healthctl({"record", "web", "requests"}).exit_code == 0);
   const auto dir = box.dir() / "backups";
@@ -137,8 +134,8 @@ TEST_CASE("known bugs: the journal of a killed backup's temp file is removed wit
 // system's node with a regular file (found by hand: /dev/full was replaced).
 //   echo old > real.csv; ln -s real.csv link.csv
 //   healthctl export -o link.csv; ls -l link.csv    # a regular file now; real.csv still says old
-TEST_CASE("known bugs: export -o through a symbolic link writes its target, not over the link",
-          "[hostile][known][!mayfail]") {
+TEST_CASE("regressions: export -o through a symbolic link writes its target, not over the link",
+          "[hostile][regression]") {
   test::Sandbox box;
   REQUIRE(box.healthctl({"record", "web", "requests"}).exit_code == 0);
   const auto real = box.write_file("real.csv", "old\n");
@@ -155,7 +152,7 @@ TEST_CASE("known bugs: export -o through a symbolic link writes its target, not 
 // blocks until some process opens the FIFO for writing. Write commands
 // fail at once with "disk I/O error" (exit 1).
 //   mkfifo f; healthctl --db f components      # never returns
-TEST_CASE("known bugs: a --db that is a FIFO is refused, not waited on forever", "[hostile][known][!mayfail]") {
+TEST_CASE("regressions: a --db that is a FIFO is refused, not waited on forever", "[hostile][regression]") {
   test::Sandbox box;
   const auto fifo = (box.dir() / "fifo").string();
   REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
@@ -170,8 +167,8 @@ TEST_CASE("known bugs: a --db that is a FIFO is refused, not waited on forever",
 // Is a directory (this is a bug in healthctl; please report it)", where a
 // missing or unreadable input is exit 66 (ingest says "cannot read").
 //   healthctl threshold import /tmp
-TEST_CASE("known bugs: threshold import of a folder is a clean error, not an escaped exception",
-          "[hostile][known][!mayfail]") {
+TEST_CASE("regressions: threshold import of a folder is a clean error, not an escaped exception",
+          "[hostile][regression]") {
   test::Sandbox box;
   REQUIRE(box.healthctl({"init"}).exit_code == 0);
   std::filesystem::create_directory(box.dir() / "folder");
@@ -186,8 +183,8 @@ TEST_CASE("known bugs: threshold import of a folder is a clean error, not an esc
 // is killed (about 50 MB a second here) instead of failing at the first
 // byte that is not JSON.
 //   healthctl threshold import /dev/zero        # never returns
-TEST_CASE("known bugs: threshold import of an endless input fails instead of reading forever",
-          "[hostile][known][!mayfail]") {
+TEST_CASE("regressions: threshold import of an endless input fails instead of reading forever",
+          "[hostile][regression]") {
   test::Sandbox box;
   REQUIRE(box.healthctl({"init"}).exit_code == 0);
   const auto outcome = hostile::run_healthctl(box, {"threshold", "import", "/dev/zero"}, {}, std::chrono::seconds(3));
