@@ -49,6 +49,7 @@ void run_list(const Globals& globals, const BackupArgs& args) {
 }
 
 void run_verify(const Globals& globals, const BackupArgs& args) {
+  choose_format(globals, "backup verify", {"text"}, "text");
   std::optional<health::Store> store;
   struct stat info {};
   if (::stat(database_path(globals).c_str(), &info) == 0) store = open_store(globals, health::OpenMode::read_write);
@@ -67,6 +68,7 @@ health::Millis keep_days_ms(std::size_t days) {
 }
 
 void run_prune(const Globals& globals, const BackupArgs& args) {
+  choose_format(globals, "backup prune", {"text"}, "text");
   const health::Millis keep =
       args.keep_days ? keep_days_ms(*args.keep_days) : backup_retention();
   const auto result =
@@ -84,6 +86,7 @@ void run_status(const Globals& globals, const BackupArgs& args) {
 }
 
 void run_restore(const Globals& globals, const BackupArgs& args) {
+  choose_format(globals, "backup restore", {"text"}, "text");
   const auto dir = backup_dir(globals, args.dir);
   std::string path = args.target;
   struct stat info {};

@@ -28,9 +28,10 @@ void run_maintain(const Globals& globals, const MaintainArgs& args) {
 
   options.on_warning = [](const std::string& warning) { warn(warning); };
 
+  const auto format = health::parse_format(choose_format(globals, "maintain", {"text", "json"}, "text"));
   auto store = open_store(globals, health::OpenMode::create);
   const auto report = health::run_maintain(store, options);
-  if (!globals.quiet) write_out(health::render_maintain(report));
+  if (format == health::Format::json || !globals.quiet) write_out(health::render_maintain(report, format));
   set_exit_status(health::maintain_exit_code(report));
 }
 

@@ -25,6 +25,7 @@ struct RecordArgs {
 };
 
 void run_record(const Globals& globals, const RecordArgs& args) {
+  choose_format(globals, "record", {"text"}, "text"); // it prints no results
   health::SeriesSpec spec;
   spec.type = *health::parse_metric_type(args.type); // CLI11 checked membership
   spec.key.component = args.component;

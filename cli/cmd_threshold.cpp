@@ -34,6 +34,7 @@ health::IssueKey key_of(const ThresholdArgs& args) {
 }
 
 void run_set(const Globals& globals, const ThresholdArgs& args) {
+  choose_format(globals, "threshold set", {"text"}, "text");
   health::Threshold threshold;
   threshold.key = key_of(args);
   if (!args.warn.empty()) threshold.warn = health::AlertRange::parse(args.warn);
@@ -55,6 +56,7 @@ void run_list(const Globals& globals) {
 }
 
 void run_remove(const Globals& globals, const ThresholdArgs& args) {
+  choose_format(globals, "threshold rm", {"text"}, "text");
   auto store = open_store(globals, health::OpenMode::read_write);
   health::remove_threshold(store, key_of(args));
 }
@@ -77,6 +79,7 @@ std::string read_threshold_file(std::istream& in, const std::string& source) {
 }
 
 void run_import(const Globals& globals, const ThresholdArgs& args) {
+  choose_format(globals, "threshold import", {"text"}, "text");
   std::string text;
   std::string source = args.file;
   if (args.file == "-") {
@@ -101,6 +104,7 @@ void run_import(const Globals& globals, const ThresholdArgs& args) {
 }
 
 void run_export(const Globals& globals) {
+  choose_format(globals, "threshold export", {"json"}, "json");
   auto store = open_store(globals, health::OpenMode::read_only);
   write_out(health::render_thresholds(health::list_thresholds(store), health::Format::json));
 }

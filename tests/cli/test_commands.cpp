@@ -1,6 +1,7 @@
 // The commands of the first wave, end to end: what they print, what they
 // store, and how flags, environment and defaults combine.
 
+#include "checks.hpp"
 #include "process.hpp"
 
 #include <catch2/catch.hpp>
@@ -280,4 +281,30 @@ TEST_CASE("commands: 16 processes recording at once all succeed", "[cli][concurr
   REQUIRE(components.size() == 1);
   CHECK(components[0]["samples"] == k_writers * k_records);
   CHECK(components[0]["series"] == k_writers);
+}
+
+TEST_CASE("commands: --format is checked by every command, naming the formats it has", "[cli]") {
+  test::Sandbox box;
+  REQUIRE(box.healthctl({"record", "web", "requests"}).exit_code == 0);
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"record", "web", "requests"}, "record (use --format with one of: text)"},
+      {{"maintain"}, "maintain (use --format with one of: text, json)"},
+      {{"threshold", "set", "web", "requests", "--warn", "5"}, "threshold set (use --format with one of: text)"},
+      {{"threshold", "rm", "web", "requests"}, "threshold rm (use --format with one of: text)"},
+      {{"threshold", "export"}, "threshold export (use --format with one of: json)"},
+      {{"backup", "prune"}, "backup prune (use --format with one of: text)"},
+      {{"backup", "verify", "x.db"}, "backup verify (use --format with one of: text)"},
+      {{"backup", "restore", "now", "--yes"}, "backup restore (use --format with one of: text)"},
+  };
+  const auto before = test::slurp(box.db()) + test::slurp(box.db() + "-wal");
+  for (const auto& [args, what] : cases) {
+    auto with_format = args;
+    with_format.insert(with_format.end(), {"--format", "yaml"});
+    INFO(with_format.front());
+    test::check_error(box.healthctl(with_format), 2, "unsupported format 'yaml' for " + what);
+  }
+  CHECK(test::slurp(box.db()) + test::slurp(box.db() + "-wal") == before); // refused before any write
+  const auto maintained = box.healthctl({"maintain", "--format", "json", "-q"});
+  CHECK(maintained.exit_code == 0);
+  CHECK(json::parse(maintained.out)["ok"] == true); // json is printed even with -q
 }

@@ -167,7 +167,10 @@ std::string render_backup_status(const BackupStatus& status, const std::string& 
 std::string render_restore(const std::string& backup, const RestoreResult& result); // text
 // What maintain did, text: a line per step, `<step>: <what it did> (<N> ms)`
 // or `<step>: failed: <why> (<N> ms)`, check's issue events below its line.
-std::string render_maintain(const MaintainReport& report);
+// json: {"ok", "steps": [{name, ok, error, duration_ms}], "check" (as
+// check's document), "cleanup" (as cleanup's), "backup", "prune",
+// "warnings"}, a step's part null when it did not succeed.
+std::string render_maintain(const MaintainReport& report, Format format = Format::text);
 
 // ---- analyze: the documents of DESIGN.md section 7, json or markdown
 

@@ -39,7 +39,9 @@ std::string thresholds_table(const std::vector<Threshold>& thresholds) {
       rows);
 }
 
-std::string check_json(const CheckResult& result, HealthStatus status, const std::vector<HookRun>& hooks) {
+} // namespace
+
+Json check_document(const CheckResult& result, HealthStatus status, const std::vector<HookRun>& hooks) {
   Json changes = Json::array();
   for (const auto& change : result.changes) {
     Json item = series_json(change.issue.key);
@@ -62,12 +64,17 @@ std::string check_json(const CheckResult& result, HealthStatus status, const std
   for (const auto& hook : hooks)
     notifications.push_back(Json{
         {"issue_id", hook.issue_id}, {"event_id", hook.event_id}, {"outcome", hook.outcome}, {"detail", hook.detail}});
-  return json_text(Json{{"checked_at", format_time(result.checked_at)},
-                        {"status", to_string(status)},
-                        {"changes", std::move(changes)},
-                        {"evaluations", std::move(evaluations)},
-                        {"notifications", std::move(notifications)}}) +
-         "\n";
+  return Json{{"checked_at", format_time(result.checked_at)},
+              {"status", to_string(status)},
+              {"changes", std::move(changes)},
+              {"evaluations", std::move(evaluations)},
+              {"notifications", std::move(notifications)}};
+}
+
+namespace {
+
+std::string check_json(const CheckResult& result, HealthStatus status, const std::vector<HookRun>& hooks) {
+  return json_text(check_document(result, status, hooks)) + "\n";
 }
 
 } // namespace

@@ -6,7 +6,9 @@
 // out of the public headers.
 
 #include <health/backup.hpp>
+#include <health/cleanup.hpp>
 #include <health/issues.hpp>
+#include <health/render.hpp>
 #include <health/status.hpp>
 
 #include <nlohmann/json.hpp>
@@ -52,5 +54,9 @@ Json status_json(const HealthReport& report);
 // duration_ms, bytes, detail}), attempts_30d, successes_30d, success_rate
 // (render/lifecycle.cpp).
 Json backup_status_json(const BackupStatus& status);
+// check's JSON document (healthctl-check(1)), also inside maintain's.
+Json check_document(const CheckResult& result, HealthStatus status, const std::vector<HookRun>& hooks);
+// cleanup's JSON document (healthctl-cleanup(1)), also inside maintain's.
+Json cleanup_document(const CleanupReport& report, DryRun dry_run);
 
 } // namespace health

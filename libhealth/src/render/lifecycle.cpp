@@ -64,19 +64,22 @@ Json backup_status_json(const BackupStatus& status) {
                                                    : Json(nullptr)}};
 }
 
+Json cleanup_document(const CleanupReport& report, DryRun dry_run) {
+  return Json{{"dry_run", dry_run == DryRun::yes},
+              {"cutoff", format_time(report.cutoff)},
+              {"samples_removed", report.samples_removed},
+              {"issues_removed", report.issues_removed},
+              {"bytes_before", report.bytes_before},
+              {"bytes_after", report.bytes_after},
+              {"batches", report.batches},
+              {"longest_lock_ms", report.longest_lock_ms},
+              {"size_limit_met", report.size_limit_met}};
+}
+
 std::string render_cleanup(const CleanupReport& report, DryRun dry_run, Format format) {
   if (format == Format::text) return cleanup_text(report, dry_run);
   if (format != Format::json) unsupported("a cleanup", format);
-  return json_text(Json{{"dry_run", dry_run == DryRun::yes},
-                        {"cutoff", format_time(report.cutoff)},
-                        {"samples_removed", report.samples_removed},
-                        {"issues_removed", report.issues_removed},
-                        {"bytes_before", report.bytes_before},
-                        {"bytes_after", report.bytes_after},
-                        {"batches", report.batches},
-                        {"longest_lock_ms", report.longest_lock_ms},
-                        {"size_limit_met", report.size_limit_met}}) +
-         "\n";
+  return json_text(cleanup_document(report, dry_run)) + "\n";
 }
 
 std::string render_backup(const BackupResult& result, Format format) {
@@ -170,7 +173,44 @@ std::string maintain_step_text(const MaintainReport& report, const MaintainStep&
 
 } // namespace
 
-std::string render_maintain(const MaintainReport& report) {
+namespace {
+
+Json maintain_document(const MaintainReport& report) {
+  Json steps = Json::array();
+  bool ok = true;
+  for (const auto& step : report.steps) {
+    ok = ok && step.ok;
+    steps.push_back(Json{{"name", step.name},
+                         {"ok", step.ok},
+                         {"error", step.ok ? Json(nullptr) : Json(step.error)},
+                         {"duration_ms", step.duration_ms}});
+  }
+  Json backup = nullptr;
+  if (report.backup)
+    backup = Json{{"due", report.backup->due},
+                  {"last_success", time_json(report.backup->last_success)},
+                  {"interval_ms", report.backup_interval},
+                  {"created", report.backup_created.empty() ? Json(nullptr) : Json(report.backup_created)}};
+  Json prune = nullptr;
+  if (report.prune) {
+    Json removed = Json::array();
+    for (const auto& file : report.prune->removed) removed.push_back(file.path);
+    prune = Json{{"removed", std::move(removed)}, {"kept", report.prune->kept.size()}};
+  }
+  return Json{{"ok", ok},
+              {"steps", std::move(steps)},
+              {"check", report.check ? check_document(*report.check, report.status, {}) : Json(nullptr)},
+              {"cleanup", report.cleanup ? cleanup_document(*report.cleanup, DryRun::no) : Json(nullptr)},
+              {"backup", std::move(backup)},
+              {"prune", std::move(prune)},
+              {"warnings", report.warnings}};
+}
+
+} // namespace
+
+std::string render_maintain(const MaintainReport& report, Format format) {
+  if (format == Format::json) return json_text(maintain_document(report)) + "\n";
+  if (format != Format::text) unsupported("a maintain run", format);
   std::string out;
   for (const auto& step : report.steps) {
     const std::string what = step.ok ? maintain_step_text(report, step) : "failed: " + step.error;

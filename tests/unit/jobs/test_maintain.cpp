@@ -9,6 +9,7 @@
 #include "store_fixture.hpp"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -87,6 +88,19 @@ TEST_CASE("maintain: every step runs in order, is recorded, and a backup is take
   CHECK_THAT(text, Catch::StartsWith("check: healthy, 0 thresholds, 0 changes ("));
   CHECK_THAT(text, Catch::Contains("\nbackup: not due (last "));
   CHECK_THAT(text, Catch::Contains("\nprune: removed 0, kept 1 ("));
+
+  const auto json = nlohmann::json::parse(health::render_maintain(second, health::Format::json));
+  CHECK(json["ok"] == true);
+  REQUIRE(json["steps"].size() == 4);
+  CHECK(json["steps"][2]["name"] == "backup");
+  CHECK(json["steps"][2]["error"].is_null());
+  CHECK(json["check"]["status"] == "healthy");
+  CHECK(json["cleanup"]["samples_removed"] == 0);
+  CHECK(json["backup"]["due"] == false);
+  CHECK(json["backup"]["created"].is_null());
+  CHECK(json["prune"]["kept"] == 1);
+  CHECK(json["warnings"].empty());
+  CHECK_THROWS_WITH(health::render_maintain(second, health::Format::csv), "a maintain run has no csv form");
 }
 
 TEST_CASE("maintain: a failed step is reported and the next one still runs", "[maintain]") {
@@ -110,4 +124,9 @@ TEST_CASE("maintain: a failed step is reported and the next one still runs", "[m
   CHECK(failures.count == 1);
   CHECK(failures.last_value == 1.0);
   CHECK_THAT(health::render_maintain(report), Catch::Contains("\nbackup: failed: "));
+  const auto json = nlohmann::json::parse(health::render_maintain(report, health::Format::json));
+  CHECK(json["ok"] == false);
+  CHECK(json["steps"][2]["ok"] == false);
+  CHECK(json["backup"].is_null());
+  CHECK_FALSE(json["warnings"].empty());
 }
