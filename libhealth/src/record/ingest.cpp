@@ -387,8 +387,12 @@ private:
       labels.emplace_back(label, value);
       return true;
     });
-    // A key or value the -l rules refuse goes to the general parser, which names it.
-    if (!read || normalize_labels(labels)) return false;
+    // A key the canonical text form cannot hold (it would come apart into
+    // other labels) goes to the general parser, which names the problem;
+    // every other rule is checked once per new series, by parse_labels.
+    if (!read) return false;
+    for (const auto& [key, value] : labels)
+      if (key.find_first_of("=;\\") != std::string::npos) return false;
     m_scratch.labels = format_labels(labels);
     m_row.labels = m_scratch.labels;
     return true;
