@@ -60,10 +60,10 @@ void run_verify(const Globals& globals, const BackupArgs& args) {
 }
 
 health::Millis keep_days_ms(std::size_t days) {
-  constexpr std::size_t k_most = 1000000; // 2700 years: far from overflowing milliseconds
-  if (days > k_most)
-    throw health::Error(health::ErrorKind::usage, "--keep-days " + std::to_string(days) + " is over " +
-                                                      std::to_string(k_most), "give a number of days from 0 to 1000000");
+  const auto most = static_cast<std::size_t>(health::k_max_retention_days);
+  if (days > most)
+    throw health::Error(health::ErrorKind::usage, "--keep-days " + std::to_string(days) + " is over " + std::to_string(most),
+                        "give a number of days from 0 to " + std::to_string(most));
   return static_cast<health::Millis>(days) * health::k_day_ms;
 }
 

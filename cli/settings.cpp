@@ -54,8 +54,7 @@ health::Millis retention_setting(const char* name, std::string_view value) {
   }
 }
 
-constexpr std::int64_t k_max_days = 1000000;        // 2700 years
-constexpr std::int64_t k_max_size_mb = 1LL << 30;   // 1 PB
+constexpr std::int64_t k_max_size_mb = 1LL << 30; // 1 PB: far from overflowing bytes
 
 // A whole number from 1 to `most` from the environment, or nullopt when
 // unset. The bound keeps the arithmetic on it (days to milliseconds, MB to
@@ -141,7 +140,7 @@ std::string backup_dir(const Globals& globals, const std::string& flag) {
 }
 
 health::Millis backup_retention() {
-  return static_cast<health::Millis>(env_count("HEALTH_BACKUP_RETENTION_DAYS", k_max_days).value_or(30)) * health::k_day_ms;
+  return static_cast<health::Millis>(env_count("HEALTH_BACKUP_RETENTION_DAYS", health::k_max_retention_days).value_or(30)) * health::k_day_ms;
 }
 
 health::Millis backup_interval() {

@@ -32,6 +32,10 @@ std::optional<Millis> try_parse_duration(std::string_view text);
 // accepted forms. Months and years get their own message.
 Millis parse_duration(std::string_view text);
 
+// The most days any retention may be (2,700 years): far beyond any use, and
+// far from overflowing milliseconds.
+inline constexpr std::int64_t k_max_retention_days = 1000000;
+
 // A retention: a positive whole number of days (`30`) or a duration (`30d`,
 // `12h`), the same for a flag and its environment variable. Throws
 // Error(usage) naming `text` and both forms.

@@ -200,7 +200,6 @@ Millis parse_duration(std::string_view text) {
 }
 
 Millis parse_retention(std::string_view text) {
-  constexpr std::int64_t k_max_retention_days = 1000000; // far beyond any use, far from overflow
   if (const auto days = parse_whole_number(text); days && *days > 0 && *days <= k_max_retention_days)
     return *days * k_day_ms;
   if (auto duration = try_parse_duration(text); duration && *duration > 0) return *duration;
