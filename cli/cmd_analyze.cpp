@@ -14,6 +14,8 @@ namespace healthctl {
 
 namespace {
 
+constexpr Formats k_formats{"analyze", {"json", "markdown"}};
+
 struct AnalyzeArgs {
   std::string since = "24h";
   std::string baseline = "7d";
@@ -25,7 +27,7 @@ struct AnalyzeArgs {
 };
 
 health::Format format_of(const Globals& globals) {
-  return health::parse_format(choose_format(globals, "analyze", {"json", "markdown"}, "json"));
+  return health::parse_format(choose_format(globals, k_formats));
 }
 
 std::optional<std::size_t> max_bytes_of(const AnalyzeArgs& args) {
@@ -96,27 +98,33 @@ void setup_analyze(CLI::App& app, const Globals& globals) {
   analyze->add_option("--baseline", args->baseline, "Length of the baseline just before the window (default 7d)");
   analyze->add_option("-c,--component", args->components, "Only these components (repeatable or a,b)");
   analyze->add_option("--max-bytes", args->max_bytes, "Leave out the lowest-signal detail until the output fits");
+  describe_globals(analyze, k_formats, NodeUse::none);
   analyze->callback([&globals, args, analyze] {
     if (analyze->get_subcommands().empty()) run(globals, *args, "analyze");
   });
 
   auto* diagnose = analyze->add_subcommand("diagnose", "One component in detail: series history, issues and events");
-  diagnose->add_option("component", args->target, "COMPONENT")->required();
+  diagnose->add_option("component", args->target, "The component to diagnose")->required();
+  describe_globals(diagnose, k_formats, NodeUse::none);
   diagnose->callback([&globals, args] { run(globals, *args, "diagnose"); });
 
   auto* trends = analyze->add_subcommand("trends", "The trend of every series over a period");
   trends->add_option("--period", args->period, "The period: a time or a duration ago (default 24h)");
+  describe_globals(trends, k_formats, NodeUse::none);
   trends->callback([&globals, args] { run(globals, *args, "trends"); });
 
   auto* compare = analyze->add_subcommand("compare", "Every series now against its baseline, largest change first");
   compare->add_option("--current", args->current, "The current period: a time or a duration ago (default 24h)");
+  describe_globals(compare, k_formats, NodeUse::none);
   compare->callback([&globals, args] { run(globals, *args, "compare"); });
 
   auto* incident = analyze->add_subcommand("incident", "One issue, its events and its metric around it");
-  incident->add_option("issue", args->target, "ISSUE_ID")->required();
+  incident->add_option("issue", args->target, "The issue's number")->option_text("ID")->required();
+  describe_globals(incident, k_formats, NodeUse::none);
   incident->callback([&globals, args] { run(globals, *args, "incident"); });
 
   auto* recommendations = analyze->add_subcommand("recommendations", "The suggested actions alone, each with its evidence");
+  describe_globals(recommendations, k_formats, NodeUse::none);
   recommendations->callback([&globals, args] { run(globals, *args, "recommendations"); });
 }
 

@@ -32,24 +32,31 @@ health::BackupOwner owner_of(const Globals& globals) {
   return health::backup_owner(store_options(globals, health::OpenMode::read_only));
 }
 
-health::Format format_of(const Globals& globals, std::string_view command, std::string_view fallback) {
-  return health::parse_format(choose_format(globals, command, {fallback, "json"}, fallback));
+constexpr Formats k_create_formats{"backup create", {"text", "json"}};
+constexpr Formats k_list_formats{"backup list", {"table", "json"}};
+constexpr Formats k_status_formats{"backup status", {"text", "json"}};
+constexpr Formats k_verify_formats{"backup verify", {"text"}};
+constexpr Formats k_prune_formats{"backup prune", {"text"}};
+constexpr Formats k_restore_formats{"backup restore", {"text"}};
+
+health::Format format_of(const Globals& globals, const Formats& formats) {
+  return health::parse_format(choose_format(globals, formats));
 }
 
 void run_create(const Globals& globals, const BackupArgs& args) {
-  const auto format = format_of(globals, "backup create", "text");
+  const auto format = format_of(globals, k_create_formats);
   auto store = open_store(globals, health::OpenMode::read_write);
   const auto result = health::create_backup(store, backup_dir(globals, args.dir), health::now_ms(), node_name(globals));
   if (format == health::Format::json || !globals.quiet) write_out(health::render_backup(result, format));
 }
 
 void run_list(const Globals& globals, const BackupArgs& args) {
-  const auto format = format_of(globals, "backup list", "table");
+  const auto format = format_of(globals, k_list_formats);
   write_out(health::render_backups(health::check_backups(backup_dir(globals, args.dir), owner_of(globals)), format));
 }
 
 void run_verify(const Globals& globals, const BackupArgs& args) {
-  choose_format(globals, "backup verify", {"text"}, "text");
+  choose_format(globals, k_verify_formats);
   std::optional<health::Store> store;
   struct stat info {};
   if (::stat(database_path(globals).c_str(), &info) == 0) store = open_store(globals, health::OpenMode::read_write);
@@ -68,7 +75,7 @@ health::Millis keep_days_ms(std::size_t days) {
 }
 
 void run_prune(const Globals& globals, const BackupArgs& args) {
-  choose_format(globals, "backup prune", {"text"}, "text");
+  choose_format(globals, k_prune_formats);
   const health::Millis keep =
       args.keep_days ? keep_days_ms(*args.keep_days) : backup_retention();
   const auto result =
@@ -78,7 +85,7 @@ void run_prune(const Globals& globals, const BackupArgs& args) {
 }
 
 void run_status(const Globals& globals, const BackupArgs& args) {
-  const auto format = format_of(globals, "backup status", "text");
+  const auto format = format_of(globals, k_status_formats);
   auto store = open_store(globals, health::OpenMode::read_only);
   const auto status = health::backup_status(store);
   const auto dir = backup_dir(globals, args.dir);
@@ -86,7 +93,7 @@ void run_status(const Globals& globals, const BackupArgs& args) {
 }
 
 void run_restore(const Globals& globals, const BackupArgs& args) {
-  choose_format(globals, "backup restore", {"text"}, "text");
+  choose_format(globals, k_restore_formats);
   const auto dir = backup_dir(globals, args.dir);
   std::string path = args.target;
   struct stat info {};
@@ -127,32 +134,44 @@ void setup_backup(CLI::App& app, const Globals& globals) {
 
   auto* create = backup->add_subcommand("create", "Take a consistent backup now, while others keep writing");
   dir_option(create);
+  describe_globals(create, k_create_formats, NodeUse::records_as);
   create->callback([&globals, args] { run_create(globals, *args); });
 
   auto* list = backup->add_subcommand("list", "List the backups with their size, schema and samples");
   dir_option(list);
+  describe_globals(list, k_list_formats, NodeUse::none);
   list->callback([&globals, args] { run_list(globals, *args); });
 
   auto* verify = backup->add_subcommand("verify", "Check a backup: integrity, a healthctl file, not newer");
-  verify->add_option("file", args->target, "FILE")->required();
+  verify->add_option("file", args->target, "The backup file to check")->required();
+  describe_globals(verify, k_verify_formats, NodeUse::none);
   verify->callback([&globals, args] { run_verify(globals, *args); });
 
   auto* prune = backup->add_subcommand("prune", "Remove old backups (ours only)");
   dir_option(prune);
-  prune->add_option("--keep-days", args->keep_days, "Keep backups this many days, 0 for none by age (env HEALTH_BACKUP_RETENTION_DAYS; default 30)");
-  prune->add_option("--keep-last", args->keep_last, "Always keep the newest N (default 1)");
+  prune->add_option("--keep-days", args->keep_days, "Keep backups this many days, 0 for none by age (env HEALTH_BACKUP_RETENTION_DAYS; default 30)")
+      ->check(whole_number(0))
+      ->type_name("DAYS");
+  prune->add_option("--keep-last", args->keep_last, "Always keep the newest N (default 1)")
+      ->check(whole_number(0))
+      ->type_name("N");
   prune->add_flag("--dry-run", args->dry_run, "Say what would go, remove nothing");
+  describe_globals(prune, k_prune_formats, NodeUse::none);
   prune->callback([&globals, args] { run_prune(globals, *args); });
 
   auto* status = backup->add_subcommand("status", "Last backup, last success, success rate, last verified");
   dir_option(status);
+  describe_globals(status, k_status_formats, NodeUse::none);
   status->callback([&globals, args] { run_status(globals, *args); });
 
   auto* restore = backup->add_subcommand("restore", "Replace the database with a backup (a safety copy is kept)");
   dir_option(restore);
-  restore->add_option("backup", args->target, "FILE, or a TIME: the newest backup taken at or before it")->required();
+  restore->add_option("backup", args->target, "A backup file, or a TIME: the newest backup taken at or before it")
+      ->option_text("FILE|TIME")
+      ->required();
   restore->add_flag("--yes", args->yes, "Do not ask (needed when stdin is not a terminal)");
   restore->add_flag("--force", args->force, "Restore a backup of another database over this one");
+  describe_globals(restore, k_restore_formats, NodeUse::records_as);
   restore->callback([&globals, args] { run_restore(globals, *args); });
 }
 

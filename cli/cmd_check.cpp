@@ -14,6 +14,8 @@ namespace healthctl {
 
 namespace {
 
+constexpr Formats k_formats{"check", {"text", "json"}};
+
 struct CheckArgs {
   std::string notify;
   std::string notify_timeout = "10s";
@@ -29,7 +31,7 @@ std::vector<health::HookRun> hook_runs(const std::vector<health::Delivery>& deli
 }
 
 void run_check(const Globals& globals, const CheckArgs& args) {
-  const auto format = health::parse_format(choose_format(globals, "check", {"text", "json"}, "text"));
+  const auto format = health::parse_format(choose_format(globals, k_formats));
   const std::string notify = notify_command(args.notify);
   const health::Millis timeout = health::parse_duration(args.notify_timeout);
   auto store = open_store(globals, health::OpenMode::create);
@@ -60,6 +62,7 @@ void setup_check(CLI::App& app, const Globals& globals) {
   command->add_option("--notify", args->notify, "Run CMD once per issue event, the event as JSON on stdin "
                                                 "(env HEALTH_NOTIFY_CMD)");
   command->add_option("--notify-timeout", args->notify_timeout, "Kill a hook that runs longer (default 10s)");
+  describe_globals(command, k_formats, NodeUse::none);
   command->callback([&globals, args] { run_check(globals, *args); });
 }
 

@@ -9,8 +9,10 @@ namespace healthctl {
 
 namespace {
 
+constexpr Formats k_formats{"cleanup", {"text", "json"}};
+
 void run_cleanup(const Globals& globals, const CleanupArgs& args) {
-  const auto format = health::parse_format(choose_format(globals, "cleanup", {"text", "json"}, "text"));
+  const auto format = health::parse_format(choose_format(globals, k_formats));
   const auto options = cleanup_options(args, health::now_ms());
   auto store = open_store(globals, args.dry_run ? health::OpenMode::read_only : health::OpenMode::read_write);
   const auto report = health::cleanup(store, options);
@@ -29,6 +31,7 @@ void setup_cleanup(CLI::App& app, const Globals& globals) {
   command->add_option("--issues-retention", args->issues_retention, "Keep resolved issues this long (default 90d)");
   command->add_flag("--dry-run", args->dry_run, "Say what would go, change nothing");
   command->add_flag("--vacuum", args->vacuum, "Rebuild the file at the end (VACUUM: one long lock)");
+  describe_globals(command, k_formats, NodeUse::none);
   command->callback([&globals, args] { run_cleanup(globals, *args); });
 }
 

@@ -17,6 +17,8 @@ namespace healthctl {
 
 namespace {
 
+constexpr Formats k_formats{"export", {"ndjson", "json", "csv", "tsv"}};
+
 struct ExportArgs : RangeArgs {
   std::string step;
   std::vector<std::string> aggs;
@@ -27,7 +29,7 @@ struct ExportArgs : RangeArgs {
 
 void run_export(const Globals& globals, const ExportArgs& args) {
   const auto format =
-      health::parse_format(choose_format(globals, "export", {"json", "ndjson", "csv", "tsv"}, "ndjson"));
+      health::parse_format(choose_format(globals, k_formats));
   health::ExportOptions options;
   const health::Millis now = health::now_ms();
   options.range = parse_range(args, now, true);
@@ -68,13 +70,15 @@ void setup_export(CLI::App& app, const Globals& globals) {
                                    "Bucket rows: one per step (5m, 1h, 1d) aligned to the epoch");
   auto* max_points = command->add_option("--max-points", args->max_points,
                                          "Bucket rows: the smallest step giving at most N rows per series")
-                         ->check(CLI::PositiveNumber);
+                         ->check(whole_number(1))
+                         ->type_name("N");
   step->excludes(max_points);
   command->add_option("--agg", args->aggs,
                       "Bucket columns: count,sum,min,max,avg,last,rate,p50,p95,p99 "
                       "(default count,sum,min,max,avg,last)");
   command->add_option("--tz", args->tz, "Show times and align day buckets in this zone (Europe/Berlin, local)");
   command->add_option("-o,--output", args->output, "Write to FILE atomically (- is stdout)");
+  describe_globals(command, k_formats, NodeUse::filters);
   command->callback([&globals, args] { run_export(globals, *args); });
 }
 

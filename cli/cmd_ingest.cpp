@@ -17,6 +17,8 @@ namespace healthctl {
 
 namespace {
 
+constexpr Formats k_formats{"ingest", {"ndjson", "csv"}, "csv for a FILE named *.csv"};
+
 struct IngestArgs {
   std::vector<std::string> files;
   std::size_t batch_size = 0;
@@ -31,7 +33,7 @@ bool ends_with(std::string_view text, std::string_view suffix) {
 // --format, else the extension of the first file (.csv), else NDJSON.
 health::IngestFormat input_format(const Globals& globals, const std::vector<std::string>& files) {
   const bool csv_name = !files.empty() && ends_with(files.front(), ".csv");
-  const auto format = choose_format(globals, "ingest", {"ndjson", "csv"}, csv_name ? "csv" : "ndjson");
+  const auto format = choose_format(globals, k_formats, csv_name ? "csv" : "ndjson");
   return format == "csv" ? health::IngestFormat::csv : health::IngestFormat::ndjson;
 }
 
@@ -94,9 +96,11 @@ void setup_ingest(CLI::App& app, const Globals& globals) {
   command->add_option("FILE", args->files, "Input files; - or none reads standard input");
   command->add_option("--batch-size", args->batch_size,
                       "Commit every N samples instead of all at once (for endless streams)")
-      ->check(CLI::PositiveNumber);
+      ->check(whole_number(1))
+      ->type_name("N");
   command->add_flag("--dry-run", args->dry_run, "Check every line, write nothing");
   command->add_flag("--allow-future", args->allow_future, "Accept samples more than 10 minutes after now");
+  describe_globals(command, k_formats, NodeUse::records_as);
   command->callback([&globals, args] { run_ingest(globals, *args); });
 }
 

@@ -11,6 +11,8 @@ namespace healthctl {
 
 namespace {
 
+constexpr Formats k_formats{"maintain", {"text", "json"}};
+
 struct MaintainArgs {
   std::string notify;
   std::string notify_timeout = "10s";
@@ -28,7 +30,7 @@ void run_maintain(const Globals& globals, const MaintainArgs& args) {
 
   options.on_warning = [](const std::string& warning) { warn(warning); };
 
-  const auto format = health::parse_format(choose_format(globals, "maintain", {"text", "json"}, "text"));
+  const auto format = health::parse_format(choose_format(globals, k_formats));
   auto store = open_store(globals, health::OpenMode::create);
   const auto report = health::run_maintain(store, options);
   if (format == health::Format::json || !globals.quiet) write_out(health::render_maintain(report, format));
@@ -40,9 +42,10 @@ void run_maintain(const Globals& globals, const MaintainArgs& args) {
 void setup_maintain(CLI::App& app, const Globals& globals) {
   auto args = std::make_shared<MaintainArgs>();
   auto* command = app.add_subcommand(
-      "maintain", "One cron entry: check, cleanup, a backup when due, backup prune; exit 0/1/2, 3 if a step failed");
+      "maintain", "One cron entry: check, cleanup, a backup when due, backup prune; exit 1 if a step failed");
   command->add_option("--notify", args->notify, "The hook for check's events (env HEALTH_NOTIFY_CMD)");
   command->add_option("--notify-timeout", args->notify_timeout, "Kill a hook that runs longer (default 10s)");
+  describe_globals(command, k_formats, NodeUse::records_as);
   command->callback([&globals, args] { run_maintain(globals, *args); });
 }
 

@@ -12,6 +12,8 @@ namespace healthctl {
 
 namespace {
 
+constexpr Formats k_formats{"record", {"text"}};
+
 struct RecordArgs {
   std::string component;
   std::string name;
@@ -25,7 +27,7 @@ struct RecordArgs {
 };
 
 void run_record(const Globals& globals, const RecordArgs& args) {
-  choose_format(globals, "record", {"text"}, "text"); // it prints no results
+  choose_format(globals, k_formats); // it prints no results
   health::SeriesSpec spec;
   spec.type = *health::parse_metric_type(args.type); // CLI11 checked membership
   spec.key.component = args.component;
@@ -69,12 +71,14 @@ void setup_record(CLI::App& app, const Globals& globals) {
   command->add_option("VALUE", args->value,
                       "Sample value (a counter's increment defaults to 1; required for other types)");
   command->add_option("-t,--type", args->type, "counter, gauge, timer or rolling (default counter)")
-      ->check(CLI::IsMember({"counter", "gauge", "timer", "rolling"}));
+      ->check(one_of({"counter", "gauge", "timer", "rolling"}))
+      ->type_name("TYPE");
   command->add_option("--at", args->at, "When it happened (default now); see TIME SYNTAX");
   command->add_option("--unit", args->unit, "Unit, fixed at the series' first use (timers default to ms)");
   command->add_option("-l,--label", args->labels, "Label key=value (repeatable)");
   command->add_option("--context", args->context, "JSON object of context, at most 4 KiB");
   command->add_flag("--allow-future", args->allow_future, "Accept --at more than 10 minutes after now");
+  describe_globals(command, k_formats, NodeUse::records_as);
   command->callback([&globals, args] { run_record(globals, *args); });
 }
 

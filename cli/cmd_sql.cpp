@@ -10,6 +10,8 @@ namespace healthctl {
 
 namespace {
 
+constexpr Formats k_formats{"sql", {"table", "json", "ndjson", "csv"}};
+
 struct SqlArgs {
   std::string query;
   std::vector<std::string> parameters;
@@ -29,7 +31,7 @@ std::vector<health::SqlParameter> parse_parameters(const std::vector<std::string
 
 void run_sql(const Globals& globals, const SqlArgs& args) {
   const auto format =
-      health::parse_format(choose_format(globals, "sql", {"table", "json", "ndjson", "csv"}, "table"));
+      health::parse_format(choose_format(globals, k_formats));
   const auto parameters = parse_parameters(args.parameters);
   auto store = open_store(globals, health::OpenMode::read_only);
   health::SqlWriter writer(format, [](std::string_view text) { write_out(text); });
@@ -46,6 +48,7 @@ void setup_sql(CLI::App& app, const Globals& globals) {
   auto* command = app.add_subcommand("sql", "Run one read-only SQL statement (see samples_view, series_view)");
   command->add_option("QUERY", args->query, "One SQL statement; it may not write")->required();
   command->add_option("-p,--param", args->parameters, "Bind :name to VALUE: -p name=VALUE (repeatable)");
+  describe_globals(command, k_formats, NodeUse::none);
   command->callback([&globals, args] { run_sql(globals, *args); });
 }
 

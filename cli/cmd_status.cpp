@@ -11,12 +11,14 @@ namespace healthctl {
 
 namespace {
 
+constexpr Formats k_formats{"status", {"text", "json", "nagios"}};
+
 struct StatusArgs {
   std::string component;
 };
 
 void run_status(const Globals& globals, const StatusArgs& args) {
-  const auto format = health::parse_format(choose_format(globals, "status", {"text", "json", "nagios"}, "text"));
+  const auto format = health::parse_format(choose_format(globals, k_formats));
   try {
     auto store = open_store(globals, health::OpenMode::read_only);
     std::vector<std::string> only;
@@ -38,6 +40,7 @@ void setup_status(CLI::App& app, const Globals& globals) {
   auto* command =
       app.add_subcommand("status", "Healthy, degraded, critical or unknown; exit 0/1/2/3 for monitoring");
   command->add_option("-c,--component", args->component, "Only this component");
+  describe_globals(command, k_formats, NodeUse::none);
   command->callback([&globals, args] { run_status(globals, *args); });
 }
 

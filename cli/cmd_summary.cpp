@@ -13,6 +13,8 @@ namespace healthctl {
 
 namespace {
 
+constexpr Formats k_formats{"summary", {"table", "json", "csv", "markdown"}};
+
 struct SummaryArgs : RangeArgs {
   bool ascii = false;
 };
@@ -27,7 +29,7 @@ health::Sparklines sparklines(const SummaryArgs& args) {
 
 void run_summary(const Globals& globals, const SummaryArgs& args) {
   const auto format =
-      health::parse_format(choose_format(globals, "summary", {"table", "json", "csv", "markdown"}, "table"));
+      health::parse_format(choose_format(globals, k_formats));
   const health::Millis now = health::now_ms();
   const health::TimeRange range = parse_range(args, now, false);
   const health::SeriesFilter filter = series_filter(globals, args);
@@ -44,6 +46,7 @@ void setup_summary(CLI::App& app, const Globals& globals) {
       "summary", "Per series over a range: count, rate, min, avg, percentiles, max, last, trend");
   add_range_options(command, *args);
   command->add_flag("--ascii", args->ascii, "Draw the sparkline column in ASCII (also when not on a terminal)");
+  describe_globals(command, k_formats, NodeUse::filters);
   command->callback([&globals, args] { run_summary(globals, *args); });
 }
 

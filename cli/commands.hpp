@@ -2,6 +2,7 @@
 // One setup function per subcommand: each declares its flags on `app` and
 // binds the callback that runs it. main.cpp lists them.
 
+#include "help.hpp"
 #include "options.hpp"
 #include "output.hpp"
 #include "settings.hpp"
@@ -29,6 +30,7 @@ void setup_cleanup(CLI::App& app, const Globals& globals);
 void setup_backup(CLI::App& app, const Globals& globals);
 void setup_maintain(CLI::App& app, const Globals& globals);
 void setup_analyze(CLI::App& app, const Globals& globals);
+void setup_help(CLI::App& app, const Globals& globals);
 
 // A subcommand: its name and the function that declares it.
 struct Command {

@@ -4,12 +4,13 @@
 // code.
 
 #include "commands.hpp"
+#include "help.hpp"
 
 #include <health/error.hpp>
 
 #include <algorithm>
 #include <cstdio>
-#include <iterator>
+#include <vector>
 #include <string_view>
 
 #ifndef HEALTHCTL_VERSION
@@ -55,66 +56,51 @@ void print_help(std::string text) {
   std::fwrite(text.data(), 1, text.size(), stdout);
 }
 
-// The subcommand the user named, for "see 'healthctl X --help'".
-std::string command_path(const CLI::App& app) {
-  std::string path = "healthctl";
-  const CLI::App* current = &app;
-  while (current != nullptr) {
-    const auto subcommands = current->get_subcommands();
-    current = subcommands.empty() ? nullptr : subcommands.front();
-    if (current != nullptr) path += " " + current->get_name();
-  }
-  return path;
-}
-
-// The command named on the command line: the first word that is not an
-// option (the global options that take a value are skipped with it).
-std::string_view command_name(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg(argv[i]);
-    if (arg == "--db" || arg == "--node" || arg == "--format") {
-      ++i;
-      continue;
-    }
-    if (arg.empty() || arg.front() == '-') continue;
-    return arg;
-  }
-  return {};
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
+  std::vector<char*> args(argv, argv + argc);
+  const bool help_command = healthctl::rewrite_help(args);
   healthctl::Globals globals;
   CLI::App app{"healthctl: health metrics and issues in one SQLite file", "healthctl"};
+  app.formatter(healthctl::help_formatter());
+  app.group("Commands"); // the heading of the command list, which commands inherit
   app.set_version_flag("-V,--version", "healthctl " HEALTHCTL_VERSION);
   app.require_subcommand(1);
   app.fallthrough();
-  app.add_option("--db", globals.db, "Database file (env HEALTH_DB_PATH)");
-  app.add_option("--node", globals.node,
-                 "Node name to record as, or to filter by (env HEALTH_NODE_NAME)");
-  app.add_option("--format", globals.format, "Output (or input) format of the command");
+  app.add_option("--db", globals.db, "Database file (env HEALTH_DB_PATH)")->type_name("FILE");
+  app.add_option("--node", globals.node, "Node name to record as, or to filter by (env HEALTH_NODE_NAME)")
+      ->type_name("NAME");
+  app.add_option("--format", globals.format, "Output (or input) format of the command")->type_name("FORMAT");
   app.add_flag("-q,--quiet", globals.quiet, "Print nothing but data and errors");
   app.add_flag("-v,--verbose", globals.verbose, "Explain more, errors included");
-  app.footer("See healthctl(1) and healthctl-COMMAND(1) for every flag, with examples.");
+  app.footer("Run 'healthctl help COMMAND' for a command's options. See healthctl(1) and\n"
+             "healthctl-COMMAND(1) for every flag, with examples.");
 
   // Declaring a command's flags costs start-up time, which a cron job
   // recording one sample pays on every call: when the command line names a
   // known command, only that one is declared. Otherwise (--help, a typo)
   // every command is, for the listing and the error.
-  const std::string_view named = command_name(argc, argv);
+  const std::size_t at = healthctl::command_index(args);
+  const std::string_view named = at < args.size() ? std::string_view(args[at]) : std::string_view();
   const auto commands = healthctl::command_table();
   const bool known = std::any_of(commands.begin(), commands.end(),
                                  [&](const healthctl::Command& command) { return command.name == named; });
   for (const auto& command : commands)
     if (!known || command.name == named) command.setup(app, globals);
+  if (help_command && !known && !named.empty()) {
+    // `help nosuch`: CLI11 would print the top-level help for `nosuch --help`.
+    const auto problem = healthctl::unknown_command(&app, std::string(named));
+    print_error(problem.what, problem.hint);
+    return k_exit_usage;
+  }
 
   // check, status and maintain speak the monitoring-plugin convention: every
   // failure, usage errors included, is 3 (unknown).
   const bool plugin = named == "check" || named == "status";
   const auto failed = [plugin](int code) { return plugin ? k_exit_unknown : code; };
   try {
-    app.parse(argc, argv);
+    app.parse(static_cast<int>(args.size()), args.data());
     healthctl::flush_out();
     return healthctl::exit_status();
   } catch (const CLI::CallForHelp&) {
@@ -127,11 +113,8 @@ int main(int argc, char** argv) {
     std::printf("%s\n", version.what());
     return k_exit_ok;
   } catch (const CLI::ParseError& error) {
-    const auto unparsed = app.remaining();
-    if (app.get_subcommands().empty() && !unparsed.empty() && unparsed.front().front() != '-')
-      print_error("unknown command '" + unparsed.front() + "'", "see 'healthctl --help'");
-    else
-      print_error(error.what(), "see '" + command_path(app) + " --help'");
+    const auto problem = healthctl::explain(app, error);
+    print_error(problem.what, problem.hint);
     return failed(k_exit_usage);
   } catch (const health::Error& error) {
     print_error(error.what(), error.hint());

@@ -11,6 +11,7 @@
 
 namespace CLI {
 class App;
+class Validator;
 }
 
 namespace healthctl {
@@ -36,6 +37,11 @@ health::TimeRange parse_range(const RangeArgs& args, health::Millis now, bool al
 // The series filter of the arguments; an explicit --node keeps that node's
 // series only (HEALTH_NODE_NAME does not filter).
 health::SeriesFilter series_filter(const Globals& globals, const RangeArgs& args);
+
+// Validators of option values that say what is wrong in healthctl's words:
+// a whole number of at least `least`; one of `names`.
+CLI::Validator whole_number(std::size_t least);
+CLI::Validator one_of(std::vector<std::string> names);
 
 // Splits comma lists given to a repeatable option: {"a,b", "c"} -> a, b, c.
 std::vector<std::string> split_commas(const std::vector<std::string>& values);

@@ -7,20 +7,23 @@
 
 namespace healthctl {
 
-std::string choose_format(const Globals& globals, std::string_view command,
-                          std::initializer_list<std::string_view> allowed,
-                          std::string_view fallback) {
-  if (globals.format.empty()) return std::string(fallback);
-  for (const auto format : allowed)
-    if (format == globals.format) return globals.format;
+std::string format_names(const Formats& formats) {
   std::string names;
-  for (const auto format : allowed) {
+  for (const auto name : formats.names) {
+    if (name.empty()) continue;
     if (!names.empty()) names += ", ";
-    names += format;
+    names += name;
   }
+  return names;
+}
+
+std::string choose_format(const Globals& globals, const Formats& formats, std::string_view fallback) {
+  if (globals.format.empty()) return std::string(fallback.empty() ? formats.names[0] : fallback);
+  for (const auto name : formats.names)
+    if (!name.empty() && name == globals.format) return globals.format;
   throw health::Error(health::ErrorKind::usage,
-                      "unsupported format '" + globals.format + "' for " + std::string(command),
-                      "use --format with one of: " + names);
+                      "unsupported format '" + globals.format + "' for " + std::string(formats.command),
+                      "use --format with one of: " + format_names(formats));
 }
 
 void write_out(std::string_view text) {

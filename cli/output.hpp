@@ -4,17 +4,28 @@
 
 #include "settings.hpp"
 
-#include <initializer_list>
+#include <array>
 #include <string>
 #include <string_view>
 
 namespace healthctl {
 
-// The output format of `command`: --format if given (it must be one of
-// `allowed`), else `fallback`. Throws Error(usage) naming the allowed ones.
-std::string choose_format(const Globals& globals, std::string_view command,
-                          std::initializer_list<std::string_view> allowed,
-                          std::string_view fallback);
+// The values of --format a command accepts: one list for its --help and for
+// choose_format.
+struct Formats {
+  std::string_view command;                // as errors name it: "backup list"
+  std::array<std::string_view, 4> names{}; // the default first; unused entries empty
+  std::string_view default_note{};         // how the default is chosen, when it is not names[0]
+};
+
+// The format of a command: --format if given (it must be one of `formats`),
+// else `fallback` (default: the first). Throws Error(usage) naming the ones
+// it accepts.
+std::string choose_format(const Globals& globals, const Formats& formats,
+                          std::string_view fallback = {});
+
+// "table, json, csv": the names of `formats`.
+std::string format_names(const Formats& formats);
 
 // Writes `text` to stdout. Throws Error(runtime) when stdout fails (full
 // disk, closed pipe).

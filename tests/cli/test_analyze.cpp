@@ -151,5 +151,5 @@ TEST_CASE("analyze: errors name the problem and exit with its code", "[cli][anal
   check_error(box.healthctl({"analyze", "--baseline", "3mo"}), 2, "3mo");
   check_error(box.healthctl({"analyze", "trends", "--period", "soon"}), 2, "soon");
   check_error(box.healthctl({"analyze", "--format", "csv"}), 2, "csv");
-  check_error(box.healthctl({"analyze", "diagnose"}), 2, "component is required");
+  check_error(box.healthctl({"analyze", "diagnose"}), 2, "missing COMPONENT");
 }

@@ -252,7 +252,7 @@ TEST_CASE("issue and threshold: errors name the problem with their exit codes", 
   CHECK(box.healthctl({"issue", "resolve", "db", "q", "--format", "json"}).out == "null\n");
   check_error(box.healthctl({"issue", "report", "db", "q", "--severity", "bad", "--reason", "r"}), 2,
               "invalid severity 'bad' (use warning or critical)");
-  check_error(box.healthctl({"issue", "report", "db", "q", "--severity", "warning"}), 2, "--reason is required");
+  check_error(box.healthctl({"issue", "report", "db", "q", "--severity", "warning"}), 2, "missing --reason");
   check_error(box.healthctl({"issue", "list", "--status", "open"}), 2, "invalid --status 'open'");
   check_error(box.healthctl({"threshold", "set", "db", "q", "--warn", "10:5"}), 2,
               "invalid range '10:5': its start is above its end");

@@ -10,7 +10,7 @@ if [[ -n "$output" ]]; then
   status=1
 fi
 [[ -f "$mandir/healthctl.1" ]] || { echo "missing man/healthctl.1"; status=1; }
-commands=$(HOME=/nonexistent "$healthctl" --help | awk '/^Subcommands:/ {on=1; next} on && /^  [a-z]/ {print $1} on && !NF {exit}')
+commands=$(HOME=/nonexistent "$healthctl" --help | awk '/^Commands:/ {on=1; next} on && /^  [a-z]/ {print $1} on && !NF {exit}')
 [[ -n "$commands" ]] || { echo "no subcommands found in healthctl --help"; status=1; }
 for command in $commands; do
   page="$mandir/healthctl-$command.1"
