@@ -184,7 +184,8 @@ std::string plain_decimal_text(double value) {
                                     std::chars_format::scientific, 14);
   const std::string_view text(buffer.data(), static_cast<std::size_t>(result.ptr - buffer.data()));
   const auto e = text.find('e');
-  std::string digits = std::string(text.substr(0, 1)) + std::string(text.substr(2, e - 2));
+  std::string digits(text.substr(0, 1));
+  digits.append(text.substr(2, e - 2));
   while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
   int exponent = 0;
   const auto exponent_text = text.substr(e + 2); // after "e+" or "e-"

@@ -19,7 +19,7 @@ double number(std::string_view whole, std::string_view text) {
   double value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || !std::isfinite(value))
-    invalid(whole, "'" + std::string(text) + "' is not a number");
+    invalid(whole, std::string("'").append(text).append("' is not a number"));
   return value;
 }
 

@@ -22,7 +22,7 @@ Json alert_range_json(const std::optional<AlertRange>& range) { return range ? J
 std::string last_seen(const Threshold& t) {
   if (!t.last_state) return "-";
   std::string out(to_string(*t.last_state));
-  if (t.last_value) out += " " + display_number(*t.last_value);
+  if (t.last_value) out.append(" ").append(display_number(*t.last_value));
   if (t.pending_since && *t.last_state != CheckState::ok) out += " (pending)";
   return out;
 }

@@ -78,7 +78,7 @@ std::string perfdata(const Threshold& threshold) {
                                 percent ? "0" : "", percent ? "100" : ""};
   std::size_t used = std::size(fields);
   while (used > 1 && fields[used - 1].empty()) --used;
-  std::string out = "'" + perf_label(threshold.key) + "'=" + fields[0];
+  std::string out = std::string("'").append(perf_label(threshold.key)).append("'=").append(fields[0]);
   for (std::size_t i = 1; i < used; ++i) out += ";" + fields[i];
   return out;
 }
@@ -123,8 +123,11 @@ std::string status_text(const HealthReport& report) {
     }
     for (const auto& issue : health.issues)
       rows.push_back({health.component, std::string(to_string(health.status)),
-                      "#" + std::to_string(issue.id) + " " + std::string(to_string(issue.severity)) +
-                          (issue.status == IssueStatus::acknowledged ? " (acknowledged)" : ""),
+                      std::string("#")
+                          .append(std::to_string(issue.id))
+                          .append(" ")
+                          .append(to_string(issue.severity))
+                          .append(issue.status == IssueStatus::acknowledged ? " (acknowledged)" : ""),
                       issue.reason});
   }
   for (const auto& threshold : report.thresholds)

@@ -37,7 +37,7 @@ std::string csv_table(std::string_view header, const std::vector<std::vector<std
 std::vector<std::vector<std::string>> dashed(std::vector<std::vector<std::string>> rows) {
   for (auto& row : rows)
     for (auto& cell : row)
-      if (cell.empty()) cell = "-";
+      if (cell.empty()) cell.push_back('-');
   return rows;
 }
 
