@@ -1,6 +1,7 @@
 // healthctl backup: create, list, verify, prune, status and restore.
 
 #include "commands.hpp"
+#include "progress.hpp"
 
 #include <optional>
 
@@ -46,7 +47,12 @@ health::Format format_of(const Globals& globals, const Formats& formats) {
 void run_create(const Globals& globals, const BackupArgs& args) {
   const auto format = format_of(globals, k_create_formats);
   auto store = open_store(globals, health::OpenMode::read_write);
-  const auto result = health::create_backup(store, backup_dir(globals, args.dir), health::now_ms(), node_name(globals));
+  health::BackupResult result;
+  {
+    ProgressLine progress(globals, "backup create");
+    result = health::create_backup(store, backup_dir(globals, args.dir), health::now_ms(), node_name(globals), "",
+                                   progress.callback());
+  }
   if (format == health::Format::json || !globals.quiet) write_out(health::render_backup(result, format));
 }
 
@@ -117,8 +123,13 @@ void run_restore(const Globals& globals, const BackupArgs& args) {
       throw health::Error(health::ErrorKind::usage, "restore cancelled", "nothing was changed");
   }
   const auto live = store_options(globals, health::OpenMode::read_write);
-  const auto result = health::restore_backup(live, path, dir, health::now_ms(), node_name(globals),
-                                             args.force ? health::OtherDatabase::allow : health::OtherDatabase::refuse);
+  health::RestoreResult result;
+  {
+    ProgressLine progress(globals, "backup restore");
+    result = health::restore_backup(live, path, dir, health::now_ms(), node_name(globals),
+                                    args.force ? health::OtherDatabase::allow : health::OtherDatabase::refuse,
+                                    progress.callback());
+  }
   if (!globals.quiet) write_out(health::render_restore(path, result));
 }
 

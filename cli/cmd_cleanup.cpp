@@ -1,6 +1,7 @@
 // healthctl cleanup: retention, the size limit and resolved issues.
 
 #include "commands.hpp"
+#include "progress.hpp"
 
 #include <health/cleanup.hpp>
 #include <health/render.hpp>
@@ -13,9 +14,14 @@ constexpr Formats k_formats{"cleanup", {"text", "json"}};
 
 void run_cleanup(const Globals& globals, const CleanupArgs& args) {
   const auto format = health::parse_format(choose_format(globals, k_formats));
-  const auto options = cleanup_options(args, health::now_ms());
+  auto options = cleanup_options(args, health::now_ms());
   auto store = open_store(globals, args.dry_run ? health::OpenMode::read_only : health::OpenMode::read_write);
-  const auto report = health::cleanup(store, options);
+  health::CleanupReport report;
+  {
+    ProgressLine progress(globals, "cleanup");
+    options.progress = progress.callback();
+    report = health::cleanup(store, options);
+  }
   if (format == health::Format::json || !globals.quiet)
     write_out(health::render_cleanup(report, args.dry_run ? health::DryRun::yes : health::DryRun::no, format));
 }

@@ -1,6 +1,7 @@
 // healthctl ingest: bulk samples from NDJSON or CSV files or stdin.
 
 #include "commands.hpp"
+#include "progress.hpp"
 
 #include <health/error.hpp>
 #include <health/ingest.hpp>
@@ -37,6 +38,17 @@ health::IngestFormat input_format(const Globals& globals, const std::vector<std:
   return format == "csv" ? health::IngestFormat::csv : health::IngestFormat::ndjson;
 }
 
+// The bytes of the input when every source is a regular file, else 0 (not known).
+std::uint64_t total_size(const std::vector<std::string>& files) {
+  std::uint64_t total = 0;
+  for (const auto& file : files) {
+    struct stat info {};
+    if (file == "-" || ::stat(file.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) return 0;
+    total += static_cast<std::uint64_t>(info.st_size);
+  }
+  return total;
+}
+
 bool database_exists(const Globals& globals) {
   struct stat info {};
   return ::stat(database_path(globals).c_str(), &info) == 0;
@@ -51,10 +63,6 @@ void run_ingest(const Globals& globals, IngestArgs args) {
   options.batch_size = args.batch_size;
   options.dry_run = args.dry_run ? health::DryRun::yes : health::DryRun::no;
   options.allow_future = args.allow_future ? health::AllowFuture::yes : health::AllowFuture::no;
-  if (!globals.quiet && ::isatty(STDERR_FILENO) != 0)
-    options.progress = [](std::uint64_t lines) {
-      std::fprintf(stderr, "\rhealthctl: %llu lines read", static_cast<unsigned long long>(lines));
-    };
 
   std::vector<std::unique_ptr<std::ifstream>> files;
   std::vector<health::IngestSource> sources;
@@ -71,6 +79,8 @@ void run_ingest(const Globals& globals, IngestArgs args) {
     files.push_back(std::move(stream));
   }
   health::IngestReport report;
+  ProgressLine progress(globals, "ingest");
+  options.progress = progress.callback(total_size(args.files));
   if (options.dry_run == health::DryRun::yes) {
     // A dry run never creates the database; it checks against one that exists.
     if (database_exists(globals)) {
@@ -83,7 +93,7 @@ void run_ingest(const Globals& globals, IngestArgs args) {
     auto store = open_store(globals, health::OpenMode::create);
     report = health::ingest(&store, sources, options);
   }
-  if (options.progress) std::fprintf(stderr, "\r\033[K");
+  progress.clear();
   if (!globals.quiet) write_out(health::render_ingest(report, options.dry_run));
 }
 

@@ -19,7 +19,7 @@ rank() { # the position of module $1 in the order, or nothing
 
 header_module() { # the module of public header $1 (without .hpp)
   local found
-  case $1 in error) echo base; return ;; esac
+  case $1 in error | progress) echo base; return ;; esac # header-only, of base
   [[ -d "$src/$1" ]] && { echo "$1"; return; } # <health/render.hpp> is render/'s
   found=$(find "$src" -mindepth 2 -maxdepth 2 -name "$1.cpp" -printf '%h\n')
   [[ -n "$found" ]] && basename "$(head -1 <<<"$found")"

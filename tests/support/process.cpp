@@ -9,6 +9,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <sys/wait.h>
+#include <pty.h>
 #include <unistd.h>
 
 namespace test {
@@ -72,6 +73,10 @@ std::map<pid_t, RunFiles>& running() {
 } // namespace
 
 pid_t Sandbox::start(const std::vector<std::string>& argv, const std::string& input) const {
+  return start_with(argv, input, -1);
+}
+
+pid_t Sandbox::start_with(const std::vector<std::string>& argv, const std::string& input, int stderr_fd) const {
   const RunFiles files = files_for(m_dir, next_id());
   std::ofstream(files.in, std::ios::binary) << input;
   std::vector<std::string> environment;
@@ -86,7 +91,7 @@ pid_t Sandbox::start(const std::vector<std::string>& argv, const std::string& in
     if (in < 0 || out < 0 || err < 0) ::_exit(127);
     ::dup2(in, 0);
     ::dup2(out, 1);
-    ::dup2(err, 2);
+    ::dup2(stderr_fd >= 0 ? stderr_fd : err, 2);
     if (::chdir(m_dir.c_str()) != 0) ::_exit(127);
     std::vector<char*> args;
     for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
@@ -137,6 +142,30 @@ RunResult Sandbox::healthctl(const std::vector<std::string>& args, const std::st
   std::vector<std::string> argv{healthctl_path()};
   argv.insert(argv.end(), args.begin(), args.end());
   return run(argv, input);
+}
+
+RunResult Sandbox::healthctl_on_terminal(const std::vector<std::string>& args) const {
+  int terminal = -1;
+  int device = -1;
+  if (::openpty(&terminal, &device, nullptr, nullptr, nullptr) != 0) throw std::runtime_error("openpty failed");
+  std::vector<std::string> argv{healthctl_path()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  ::fcntl(terminal, F_SETFD, FD_CLOEXEC);
+  ::fcntl(device, F_SETFD, FD_CLOEXEC); // the child's stderr is a dup, without the flag
+  const pid_t pid = start_with(argv, {}, device);
+  ::close(device);
+  std::string received;
+  char buffer[4096];
+  for (;;) {
+    const ssize_t got = ::read(terminal, buffer, sizeof buffer);
+    if (got > 0) received.append(buffer, static_cast<std::size_t>(got));
+    else if (got < 0 && errno == EINTR) continue;
+    else break; // EIO once the child and its descendants closed the terminal
+  }
+  ::close(terminal);
+  RunResult result = finish(pid);
+  result.err = received + result.err;
+  return result;
 }
 
 } // namespace test

@@ -34,6 +34,9 @@ public:
 
   // Runs `healthctl args...` with `input` on stdin and waits for it.
   RunResult healthctl(const std::vector<std::string>& args, const std::string& input = {}) const;
+  // Runs `healthctl args...` with its stderr on a pseudo-terminal (stdin and
+  // stdout stay files); `err` holds what the terminal received.
+  RunResult healthctl_on_terminal(const std::vector<std::string>& args) const;
   // Runs any program (argv[0] looked up in PATH) the same way.
   RunResult run(const std::vector<std::string>& argv, const std::string& input = {}) const;
 
@@ -46,6 +49,9 @@ public:
   std::string read_file(const std::string& path) const;
 
 private:
+  // start() with stderr on `stderr_fd` instead of a file, when it is >= 0.
+  pid_t start_with(const std::vector<std::string>& argv, const std::string& input, int stderr_fd) const;
+
   std::filesystem::path m_dir;
 };
 

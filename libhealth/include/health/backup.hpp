@@ -4,6 +4,7 @@
 // and status, and restore through SQLite's backup API so that other
 // processes see the old database or the new one, never a mix.
 
+#include <health/progress.hpp>
 #include <health/store.hpp>
 #include <health/time.hpp>
 
@@ -75,9 +76,9 @@ struct BackupResult {
 // `suffix` is "" or "pre-restore". Logs the attempt for backup_status and
 // records the metrics healthctl/backup_duration_ms and
 // healthctl/backup_failures (node `node`). Throws on failure, leaving no
-// file behind.
+// file behind. `progress` hears of the bytes written ("copying").
 BackupResult create_backup(Store& store, const std::string& dir, Millis now, const std::string& node,
-                           const std::string& suffix = "");
+                           const std::string& suffix = "", const ProgressFn& progress = {});
 
 // The backups of `owner` in `dir`, newest first: the files named after its
 // stem whose identity is its own (or unknown, on either side). Other files,
@@ -163,8 +164,10 @@ enum class OtherDatabase { refuse, allow };
 // copies the backup in one write transaction with the backup API and
 // migrates it when it is older. The restored file keeps the identity of the
 // database it replaced, so that its backups stay its own. Error(not_found)
-// for a missing backup.
+// for a missing backup. `progress` hears of the safety copy ("safety copy")
+// and then of the copy ("restoring"), in bytes.
 RestoreResult restore_backup(const StoreOptions& live, const std::string& backup, const std::string& dir,
-                             Millis now, const std::string& node, OtherDatabase other = OtherDatabase::refuse);
+                             Millis now, const std::string& node, OtherDatabase other = OtherDatabase::refuse,
+                             const ProgressFn& progress = {});
 
 } // namespace health

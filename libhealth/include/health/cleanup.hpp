@@ -3,6 +3,7 @@
 // the file, deleting in short batches so that other writers never wait long,
 // then giving the freed pages back to the file system.
 
+#include <health/progress.hpp>
 #include <health/store.hpp>
 #include <health/time.hpp>
 
@@ -20,6 +21,9 @@ struct CleanupOptions {
   bool dry_run = false;                         // count, change nothing
   bool vacuum = false;                          // VACUUM at the end (one long lock)
   std::size_t batch_rows = 5000;                // rows deleted per transaction
+  // Hears of the samples removed so far ("removing samples") after each
+  // batch, and ticks during the VACUUM ("vacuum"); not called in a dry run.
+  ProgressFn progress;
 };
 
 struct CleanupReport {

@@ -2,6 +2,7 @@
 // Bulk loading of samples from NDJSON or CSV: the fields and columns of
 // `healthctl export`, so an export can be ingested again.
 
+#include <health/progress.hpp>
 #include <health/series.hpp>
 #include <health/store.hpp>
 #include <health/time.hpp>
@@ -25,8 +26,10 @@ struct IngestOptions {
   Millis now = 0;             // anchor of relative times such as "-5m" (0: the clock)
   // Samples more than 10 minutes after `now` are refused unless allowed.
   AllowFuture allow_future = AllowFuture::no;
-  // Called now and then with the number of lines read so far (for progress).
-  std::function<void(std::uint64_t lines)> progress;
+  // Hears of the bytes read so far, all sources together ("reading"; the
+  // total is not known here: a caller that knows the input's size fills it
+  // in), every 100,000 lines and at the end of each source.
+  ProgressFn progress;
 };
 
 struct IngestSource {

@@ -165,6 +165,12 @@ std::string render_prune(const PruneResult& result, DryRun dry_run); // text
 std::string render_backup_status(const BackupStatus& status, const std::string& dir, std::size_t backups,
                                  Format format);
 std::string render_restore(const std::string& backup, const RestoreResult& result); // text
+
+// One line of progress, without a line end: "healthctl: ingest: reading 45%
+// (117.2 MB of 260.4 MB)", "healthctl: cleanup: removing samples 120000",
+// "healthctl: cleanup: vacuum 12 s" (`elapsed_ms` in the step, for work
+// that counts nothing).
+std::string render_progress(std::string_view command, const Progress& progress, Millis elapsed_ms);
 // What maintain did, text: a line per step, `<step>: <what it did> (<N> ms)`
 // or `<step>: failed: <why> (<N> ms)`, check's issue events below its line.
 // json: {"ok", "steps": [{name, ok, error, duration_ms}], "check" (as

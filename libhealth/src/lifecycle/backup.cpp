@@ -15,6 +15,7 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <optional>
 #include <thread>
 
 #include <fcntl.h>
@@ -28,6 +29,34 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr Millis k_status_period_ms = 30 * k_day_ms;
+
+std::int64_t pragma_value(sqlite3* db, const char* sql) {
+  sqlite::Statement statement(db, sql);
+  return statement.step() ? statement.int64(0) : 0;
+}
+
+// VACUUM INTO `temp` (an empty file), telling `progress` how many bytes of
+// the pages in use it has written so far.
+void vacuum_into(Store& store, const std::string& temp, const ProgressFn& progress) {
+  std::optional<sqlite::ProgressHandler> ticks;
+  std::uint64_t total = 0;
+  if (progress) {
+    const auto pages = pragma_value(store.handle(), "PRAGMA page_count") -
+                       pragma_value(store.handle(), "PRAGMA freelist_count");
+    total = static_cast<std::uint64_t>(std::max<std::int64_t>(pages, 0) *
+                                       pragma_value(store.handle(), "PRAGMA page_size"));
+    progress({"copying", 0, total, true});
+    ticks.emplace(store.handle(), [&progress, &temp, total] {
+      struct stat info {};
+      if (::stat(temp.c_str(), &info) == 0)
+        progress({"copying", std::min(static_cast<std::uint64_t>(info.st_size), total), total, true});
+    });
+  }
+  sqlite::Statement vacuum(store.handle(), "VACUUM INTO ?1");
+  vacuum.bind(1, std::string_view(temp));
+  vacuum.run();
+  if (progress) progress({"copying", total, total, true});
+}
 
 // <stem>-20250115T103000Z
 std::string stamp(const std::string& stem, Millis t) {
@@ -275,7 +304,7 @@ BackupCheck verify_backup(Store* store, const std::string& path, Millis now) {
 }
 
 BackupResult create_backup(Store& store, const std::string& dir, Millis now, const std::string& node,
-                           const std::string& suffix) {
+                           const std::string& suffix, const ProgressFn& progress) {
   const auto start = std::chrono::steady_clock::now();
   std::string temp;
   try {
@@ -295,9 +324,7 @@ BackupResult create_backup(Store& store, const std::string& dir, Millis now, con
     ::close(fd); // an empty file, mode 0600: VACUUM INTO fills it
     temp = pattern;
 
-    sqlite::Statement vacuum(store.handle(), "VACUUM INTO ?1");
-    vacuum.bind(1, std::string_view(temp));
-    vacuum.run();
+    vacuum_into(store, temp, progress);
     ::chmod(temp.c_str(), 0600);
     sync_file(temp);
     const BackupCheck check = check_backup(temp);
@@ -436,7 +463,8 @@ BackupFile find_backup(const std::string& dir, const BackupOwner& owner, Millis 
 }
 
 RestoreResult restore_backup(const StoreOptions& live, const std::string& backup, const std::string& dir,
-                             Millis now, const std::string& node, OtherDatabase other) {
+                             Millis now, const std::string& node, OtherDatabase other,
+                             const ProgressFn& progress) {
   // Check first: nothing is written anywhere when the backup is unusable.
   const BackupCheck check = check_backup(backup);
   if (!check.ok)
@@ -455,11 +483,21 @@ RestoreResult restore_backup(const StoreOptions& live, const std::string& backup
   const std::string live_id = store.database_id();
   RestoreResult result;
   result.schema_version = check.schema_version;
-  result.safety_copy = create_backup(store, dir, now, node, "pre-restore").file.path;
+  const ProgressFn safety_progress = !progress ? ProgressFn() : [&progress](const Progress& p) {
+    progress({"safety copy", p.done, p.total, p.bytes});
+  };
+  result.safety_copy = create_backup(store, dir, now, node, "pre-restore", safety_progress).file.path;
 
   const sqlite::ReadOnlyFile source(backup);
   // Wait for the write lock as long as the busy timeout allows.
-  sqlite::copy_database(store.handle(), source.handle(), store.busy_timeout(), "restoring " + backup);
+  const auto page_size = static_cast<std::uint64_t>(pragma_value(source.handle(), "PRAGMA page_size"));
+  std::function<void(std::uint64_t, std::uint64_t)> pages_copied;
+  if (progress)
+    pages_copied = [&progress, page_size](std::uint64_t done, std::uint64_t total) {
+      progress({"restoring", done * page_size, total * page_size, true});
+    };
+  sqlite::copy_database(store.handle(), source.handle(), store.busy_timeout(), "restoring " + backup,
+                        pages_copied);
 
   // An older backup is brought up to date by opening it for writing; the
   // file keeps the identity of the database it replaced.

@@ -8,6 +8,7 @@
 #include <cctype>
 #include <charconv>
 #include <chrono>
+#include <optional>
 #include <sys/stat.h>
 #include <vector>
 
@@ -72,8 +73,9 @@ std::uint64_t count_before(sqlite3* db, const std::vector<std::int64_t>& ids, Mi
 
 // Deletes the samples (and their context) older than `cutoff`, at most
 // `batch_rows` per transaction.
+// Tells `progress` of the running total of samples removed.
 std::uint64_t delete_before(sqlite3* db, const std::vector<std::int64_t>& ids, Millis cutoff,
-                            std::size_t batch_rows, CleanupReport& report) {
+                            std::size_t batch_rows, CleanupReport& report, const ProgressFn& progress) {
   sqlite::Statement samples(db, "DELETE FROM samples WHERE (series_id, ts_ms, seq) IN "
                                 "(SELECT series_id, ts_ms, seq FROM samples WHERE series_id = ?1 AND ts_ms < ?2 "
                                 "ORDER BY ts_ms LIMIT ?3)");
@@ -92,6 +94,7 @@ std::uint64_t delete_before(sqlite3* db, const std::vector<std::int64_t>& ids, M
         return static_cast<std::uint64_t>(sqlite::changes(db));
       });
       removed += deleted;
+      if (progress && deleted > 0) progress({"removing samples", report.samples_removed + removed, 0, false});
       if (deleted < batch_rows) break;
     }
   }
@@ -189,7 +192,7 @@ CleanupReport cleanup(Store& store, const CleanupOptions& options) {
     return report;
   }
 
-  report.samples_removed = delete_before(db, ids, report.cutoff, options.batch_rows, report);
+  report.samples_removed = delete_before(db, ids, report.cutoff, options.batch_rows, report, options.progress);
   report.issues_removed = timed_write(db, report, [&] {
     sqlite::Statement issues(db, "DELETE FROM issues WHERE status = 'resolved' AND resolved_at < ?1");
     issues.bind(1, issues_cutoff);
@@ -210,14 +213,20 @@ CleanupReport cleanup(Store& store, const CleanupOptions& options) {
           static_cast<std::uint64_t>(static_cast<double>(size - *options.max_bytes) / per_sample * 1.05) + 1;
       const Millis cutoff = cutoff_for(db, ids, std::min(wanted, samples));
       report.cutoff = std::max(report.cutoff, cutoff);
-      report.samples_removed += delete_before(db, ids, cutoff, options.batch_rows, report);
+      report.samples_removed += delete_before(db, ids, cutoff, options.batch_rows, report, options.progress);
       shrink(store, report);
     }
     report.size_limit_met = bytes_on_disk(store) <= *options.max_bytes;
   }
   if (options.vacuum) {
     const auto start = std::chrono::steady_clock::now();
+    std::optional<sqlite::ProgressHandler> ticks;
+    if (options.progress) {
+      options.progress({"vacuum", 0, 0, false});
+      ticks.emplace(db, [&options] { options.progress({"vacuum", 0, 0, false}); });
+    }
     sqlite::exec(db, "VACUUM");
+    ticks.reset();
     sqlite::truncate_wal(db, store.busy_timeout());
     const auto held = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
     report.longest_lock_ms = std::max<Millis>(report.longest_lock_ms, held.count());

@@ -54,12 +54,14 @@ public:
         const auto length = static_cast<std::size_t>(static_cast<const char*>(newline) - start);
         line = trim_cr({start, length});
         m_begin += length + 1;
+        m_bytes += length + 1;
         ++m_number;
         return true;
       }
       if (m_eof) {
         if (m_begin == m_end) return false;
         line = trim_cr({start, m_end - m_begin});
+        m_bytes += m_end - m_begin;
         m_begin = m_end;
         ++m_number;
         return true;
@@ -69,6 +71,8 @@ public:
   }
 
   std::uint64_t number() const { return m_number; }
+  // The bytes of the lines returned so far, line ends included.
+  std::uint64_t bytes() const { return m_bytes; }
 
 private:
   static std::string_view trim_cr(std::string_view line) {
@@ -103,6 +107,7 @@ private:
   std::size_t m_end = 0;
   bool m_eof = false;
   std::uint64_t m_number = 0;
+  std::uint64_t m_bytes = 0;
 };
 
 // One input row with its fields as text or values; views are valid while the
@@ -746,7 +751,7 @@ void read_csv(LineReader& lines, const std::string& name, Millis now, Loader& lo
       if (!row.ts) bad_row(where(), "invalid time '" + std::string(ts_text) + "' in ts");
     }
     loader.add(row, where());
-    if (options.progress && line % k_progress_every == 0) options.progress(line);
+    if (options.progress && line % k_progress_every == 0) options.progress({"reading", lines.bytes(), 0, true});
   }
 }
 
@@ -757,7 +762,8 @@ void read_ndjson(LineReader& lines, const std::string& name, Millis now, Loader&
   while (lines.next(line)) {
     if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
     parse_ndjson_line(line, Where{&name, lines.number()}, now, loader, scratch);
-    if (options.progress && lines.number() % k_progress_every == 0) options.progress(lines.number());
+    if (options.progress && lines.number() % k_progress_every == 0)
+      options.progress({"reading", lines.bytes(), 0, true});
   }
 }
 
@@ -770,16 +776,24 @@ IngestReport ingest(Store* store, const std::vector<IngestSource>& sources,
   const Millis now = options.now != 0 ? options.now : now_ms();
   Loader loader(store, options, now);
   std::uint64_t lines = 0;
+  std::uint64_t bytes = 0; // of the sources before this one
+  IngestOptions source_options = options;
+  if (options.progress)
+    source_options.progress = [&options, &bytes](const Progress& p) {
+      options.progress({p.step, bytes + p.done, 0, true});
+    };
   for (const auto& source : sources) {
     LineReader reader(*source.in, source.name);
     try {
-      if (options.format == IngestFormat::csv) read_csv(reader, source.name, now, loader, options);
-      else read_ndjson(reader, source.name, now, loader, options);
+      if (options.format == IngestFormat::csv) read_csv(reader, source.name, now, loader, source_options);
+      else read_ndjson(reader, source.name, now, loader, source_options);
     } catch (const Error& error) {
       if (error.sqlite_code() != 0) throw;
       throw Error(error.kind(), error.what(), loader.committed_so_far());
     }
     lines += reader.number();
+    bytes += reader.bytes();
+    if (options.progress) options.progress({"reading", bytes, 0, true});
   }
   return loader.finish(lines);
 }

@@ -6,12 +6,18 @@
 #include "render/json.hpp"
 #include "render/text.hpp"
 
+#include <algorithm>
+
 namespace health {
 
 namespace {
 
 std::string megabytes(std::uint64_t bytes) {
   return display_number(static_cast<double>(bytes) / (1024.0 * 1024.0)) + " MB";
+}
+
+std::string amount(std::uint64_t count, bool bytes) {
+  return bytes ? megabytes(count) : std::to_string(count);
 }
 
 Json log_entry_json(const std::optional<BackupLogEntry>& entry) {
@@ -217,6 +223,23 @@ std::string render_maintain(const MaintainReport& report, Format format) {
     out += step.name + ": " + what + " (" + std::to_string(step.duration_ms) + " ms)\n";
   }
   return out;
+}
+
+std::string render_progress(std::string_view command, const Progress& progress, Millis elapsed_ms) {
+  std::string line = "healthctl: ";
+  line.append(command).append(": ").append(progress.step);
+  if (progress.total > 0) {
+    const auto done = std::min(progress.done, progress.total);
+    const auto percent =
+        static_cast<unsigned>(static_cast<double>(done) * 100.0 / static_cast<double>(progress.total));
+    line += " " + std::to_string(percent) + "% (" + amount(done, progress.bytes) + " of " +
+            amount(progress.total, progress.bytes) + ")";
+  } else if (progress.done > 0) {
+    line += " " + amount(progress.done, progress.bytes);
+  } else {
+    line += " " + std::to_string(elapsed_ms / 1000) + " s";
+  }
+  return line;
 }
 
 } // namespace health

@@ -157,14 +157,27 @@ ReadOnlyFile::ReadOnlyFile(const std::string& path) {
 
 ReadOnlyFile::~ReadOnlyFile() { sqlite3_close_v2(m_db); }
 
-void copy_database(sqlite3* target, sqlite3* source, std::int64_t patience_ms, std::string_view doing) {
+void copy_database(sqlite3* target, sqlite3* source, std::int64_t patience_ms, std::string_view doing,
+                   const std::function<void(std::uint64_t done, std::uint64_t total)>& progress) {
   sqlite3_backup* copy = sqlite3_backup_init(target, "main", source, "main");
   if (copy == nullptr) fail(target, sqlite3_errcode(target), "starting the restore");
-  // All pages in one step: one write transaction on the target.
+  // The target's write transaction opens at the first step and commits only
+  // with the last (SQLITE_DONE), so stepping in chunks for progress keeps
+  // the copy all or nothing. The source is a backup file no one writes.
+  constexpr int k_pages_per_step = 1024;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(patience_ms);
   int rc = SQLITE_OK;
   for (;;) {
-    rc = sqlite3_backup_step(copy, -1);
+    rc = sqlite3_backup_step(copy, progress ? k_pages_per_step : -1);
+    if (rc == SQLITE_OK) {
+      const auto total = static_cast<std::uint64_t>(sqlite3_backup_pagecount(copy));
+      progress(total - static_cast<std::uint64_t>(sqlite3_backup_remaining(copy)), total);
+      continue;
+    }
+    if (rc == SQLITE_DONE && progress) {
+      const auto total = static_cast<std::uint64_t>(sqlite3_backup_pagecount(copy));
+      progress(total, total);
+    }
     if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || std::chrono::steady_clock::now() >= deadline) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -173,5 +186,18 @@ void copy_database(sqlite3* target, sqlite3* source, std::int64_t patience_ms, s
     throw Error(ErrorKind::busy, "the database stayed locked; nothing was restored", "try again");
   if (rc != SQLITE_DONE) fail(target, rc, doing);
 }
+
+ProgressHandler::ProgressHandler(sqlite3* db, std::function<void()> tick) : m_db(db), m_tick(std::move(tick)) {
+  constexpr int k_steps_per_tick = 100000;
+  sqlite3_progress_handler(
+      m_db, k_steps_per_tick,
+      [](void* self) {
+        static_cast<ProgressHandler*>(self)->m_tick();
+        return 0; // go on
+      },
+      this);
+}
+
+ProgressHandler::~ProgressHandler() { sqlite3_progress_handler(m_db, 0, nullptr, nullptr); }
 
 } // namespace health::sqlite

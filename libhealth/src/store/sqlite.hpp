@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -53,8 +54,25 @@ private:
 
 // Restores: replaces every page of `target` with those of `source` in one
 // write transaction, waiting up to `patience_ms` for the write lock. Throws
-// Error(busy) when the lock never came, saying nothing was restored.
-void copy_database(sqlite3* target, sqlite3* source, std::int64_t patience_ms, std::string_view doing);
+// Error(busy) when the lock never came, saying nothing was restored. Calls
+// `progress` (when set) with the pages copied of the total as it goes; the
+// copy stays one write transaction on the target whatever the steps.
+void copy_database(sqlite3* target, sqlite3* source, std::int64_t patience_ms, std::string_view doing,
+                   const std::function<void(std::uint64_t done, std::uint64_t total)>& progress = {});
+
+// While alive, calls `tick` every few thousand virtual-machine steps of any
+// statement on `db` (for progress of a long VACUUM); `tick` must not use `db`.
+class ProgressHandler {
+public:
+  ProgressHandler(sqlite3* db, std::function<void()> tick);
+  ~ProgressHandler();
+  ProgressHandler(const ProgressHandler&) = delete;
+  ProgressHandler& operator=(const ProgressHandler&) = delete;
+
+private:
+  sqlite3* m_db;
+  std::function<void()> m_tick;
+};
 
 class Statement {
 public:

@@ -67,3 +67,17 @@ TEST_CASE("cleanup: json keys in order, text for a dry run", "[render]") {
   CHECK(health::render_cleanup(report, health::DryRun::yes, health::Format::text) ==
         "would remove 5 samples older than 2025-01-15T00:00:00.000Z and 0 resolved issues; the file is 3 MB\n");
 }
+
+TEST_CASE("progress: a percentage with a total, a count without, seconds for work that counts nothing",
+          "[render]") {
+  CHECK(health::render_progress("ingest", {"reading", 512 * 1024, 2 * 1024 * 1024, true}, 0) ==
+        "healthctl: ingest: reading 25% (0.5 MB of 2 MB)");
+  CHECK(health::render_progress("ingest", {"reading", 3 * 1024 * 1024, 0, true}, 0) ==
+        "healthctl: ingest: reading 3 MB");
+  CHECK(health::render_progress("cleanup", {"removing samples", 120000, 0, false}, 5) ==
+        "healthctl: cleanup: removing samples 120000");
+  CHECK(health::render_progress("cleanup", {"vacuum", 0, 0, false}, 12500) == "healthctl: cleanup: vacuum 12 s");
+  // More done than the total (a file that grew) stays at 100%.
+  CHECK(health::render_progress("backup create", {"copying", 300, 200, false}, 0) ==
+        "healthctl: backup create: copying 100% (200 of 200)");
+}
