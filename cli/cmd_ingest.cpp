@@ -18,7 +18,7 @@ namespace healthctl {
 
 namespace {
 
-constexpr Formats k_formats{"ingest", {"ndjson", "csv"}, "csv for a FILE named *.csv"};
+constexpr Formats k_formats{"ingest", {"ndjson", "csv", "tsv", "json"}, "unless the first FILE ends in .csv, .tsv or .json"};
 
 struct IngestArgs {
   std::vector<std::string> files;
@@ -31,11 +31,17 @@ bool ends_with(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
 }
 
-// --format, else the extension of the first file (.csv), else NDJSON.
+// --format, else the extension of the first file (.csv, .tsv, .json), else NDJSON.
 health::IngestFormat input_format(const Globals& globals, const std::vector<std::string>& files) {
-  const bool csv_name = !files.empty() && ends_with(files.front(), ".csv");
-  const auto format = choose_format(globals, k_formats, csv_name ? "csv" : "ndjson");
-  return format == "csv" ? health::IngestFormat::csv : health::IngestFormat::ndjson;
+  std::string_view by_name = "ndjson";
+  if (!files.empty())
+    for (const std::string_view format : {"csv", "tsv", "json"})
+      if (ends_with(files.front(), "." + std::string(format))) by_name = format;
+  const auto format = choose_format(globals, k_formats, by_name);
+  if (format == "csv") return health::IngestFormat::csv;
+  if (format == "tsv") return health::IngestFormat::tsv;
+  if (format == "json") return health::IngestFormat::json;
+  return health::IngestFormat::ndjson;
 }
 
 // The bytes of the input when every source is a regular file, else 0 (not known).
@@ -102,7 +108,7 @@ void run_ingest(const Globals& globals, IngestArgs args) {
 void setup_ingest(CLI::App& app, const Globals& globals) {
   auto args = std::make_shared<IngestArgs>();
   auto* command = app.add_subcommand(
-      "ingest", "Load samples from NDJSON or CSV (the export fields), all or nothing by default");
+      "ingest", "Load samples from NDJSON, CSV, TSV or an export's json document; all or nothing, duplicates skipped");
   command->add_option("FILE", args->files, "Input files; - or none reads standard input");
   command->add_option("--batch-size", args->batch_size,
                       "Commit every N samples instead of all at once (for endless streams)")

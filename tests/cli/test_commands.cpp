@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 using nlohmann::json;
+using test::check_error;
 
 namespace {
 
@@ -248,16 +249,65 @@ TEST_CASE("commands: an export re-ingested into a new file gives the same sample
   REQUIRE(box.healthctl({"record", "db", "q", "0.1", "-t", "timer", "--at", "@1.5"}).exit_code == 0);
   REQUIRE(box.healthctl({"record", "db", "n", "-l", "k=semi;colon", "--at", "@2"}).exit_code == 0);
   REQUIRE(box.healthctl({"record", "sys", "g", "1e300", "-t", "gauge", "--unit", "%", "--node", "other"}).exit_code == 0);
-  for (const char* format : {"csv", "ndjson", "tsv"}) {
+  for (const char* format : {"csv", "ndjson", "tsv", "json"}) {
+    INFO(format);
     const auto dump = box.healthctl({"export", "--since", "@0", "--until", "now+1d", "--format", format});
     REQUIRE(dump.exit_code == 0);
-    if (std::string(format) == "tsv") continue; // not an ingest format
     const auto copy = (box.dir() / (std::string("copy-") + format + ".db")).string();
     const auto ingested = box.healthctl({"--db", copy, "ingest", "--format", format}, dump.out);
     INFO(ingested.err);
     REQUIRE(ingested.exit_code == 0);
+    CHECK(ingested.out == "ingested 4 samples into 3 series (3 new) from " +
+                              std::string(format == std::string("csv") || format == std::string("tsv") ? "5" : "4") +
+                              " lines in 1 batch\n");
+    CHECK(export_all(box, {"--db", copy}) == export_all(box));
+    // The same export again: every row is there already, nothing doubles.
+    const auto again = box.healthctl({"--db", copy, "ingest", "--format", format}, dump.out);
+    CHECK_THAT(again.out, Catch::StartsWith("ingested 0 samples into 3 series (0 new)"));
+    CHECK_THAT(again.out, Catch::EndsWith("; skipped 4 duplicates\n"));
     CHECK(export_all(box, {"--db", copy}) == export_all(box));
   }
+  // By the file's extension.
+  const auto json_file = box.write_file("dump.json", box.healthctl({"export", "--since", "@0", "--format", "json"}).out);
+  const auto by_name = box.healthctl({"--db", (box.dir() / "by-name.db").string(), "ingest", json_file});
+  CHECK(by_name.out == "ingested 4 samples into 3 series (3 new) from 4 lines in 1 batch\n");
+}
+
+TEST_CASE("commands: merging another node's export twice doubles nothing; a new value in a taken millisecond is kept",
+          "[cli]") {
+  test::Sandbox box;
+  const auto other = (box.dir() / "other.db").string();
+  REQUIRE(box.healthctl({"--db", other, "--node", "web2", "record", "api", "requests", "--at", "@100"}).exit_code == 0);
+  REQUIRE(box.healthctl({"--db", other, "--node", "web2", "record", "api", "requests", "--at", "@160"}).exit_code == 0);
+  REQUIRE(box.healthctl({"--node", "web1", "record", "api", "requests", "--at", "@100"}).exit_code == 0);
+  const auto dump = box.healthctl({"--db", other, "export", "--since", "@0", "--format", "ndjson"}).out;
+  CHECK(box.healthctl({"ingest"}, dump).out == "ingested 2 samples into 1 series (1 new) from 2 lines in 1 batch\n");
+  CHECK(box.healthctl({"ingest"}, dump).out ==
+        "ingested 0 samples into 1 series (0 new) from 2 lines in 1 batch; skipped 2 duplicates\n");
+  const auto counts = box.healthctl({"sql", "--format", "csv", "SELECT node, count(*) FROM samples_view GROUP BY node"});
+  CHECK(counts.out == "node,count(*)\nweb1,1\nweb2,2\n");
+  // The same millisecond and place with another value is a sample of its own.
+  const std::string changed = R"({"ts_ms":100000,"node":"web2","component":"api","name":"requests","value":5})" "\n";
+  CHECK(box.healthctl({"ingest"}, changed).out == "ingested 1 samples into 1 series (0 new) from 1 lines in 1 batch\n");
+  CHECK(box.healthctl({"ingest"}, changed).out ==
+        "ingested 0 samples into 1 series (0 new) from 1 lines in 1 batch; skipped 1 duplicate\n");
+}
+
+TEST_CASE("commands: ingest --format json refuses buckets and documents that are not an export", "[cli]") {
+  test::Sandbox box;
+  REQUIRE(box.healthctl({"record", "api", "requests", "--at", "@100"}).exit_code == 0);
+  const auto buckets = box.healthctl({"export", "--since", "@0", "--step", "1h", "--format", "json"}).out;
+  check_error(box.healthctl({"ingest", "--format", "json"}, buckets), 65,
+              "<stdin>: a bucketed export (step \"1h\") holds buckets, not samples");
+  check_error(box.healthctl({"ingest", "--format", "json"}, "[1,2]"), 65, "<stdin>: not a JSON object");
+  check_error(box.healthctl({"ingest", "--format", "json"}, R"({"components":{"api":{"series":[{"name":"x"}]}}})"), 65,
+              "<stdin>: series api/x: \"node\" is missing or of the wrong type");
+  const std::string bad_row =
+      R"({"components":{"api":{"series":[{"name":"x","node":"n","labels":{},"type":"gauge","unit":"",)"
+      R"("columns":["ts","value"],"rows":[["2025-01-01T00:00:00Z",1],["yesterday-ish",2]]}]}}})";
+  check_error(box.healthctl({"ingest", "--format", "json"}, bad_row), 65,
+              "<stdin>: series api/x, row 2: invalid time 'yesterday-ish' in ts (nothing was written)");
+  CHECK(box.healthctl({"sql", "--format", "csv", "SELECT count(*) FROM samples_view"}).out == "count(*)\n1\n");
 }
 
 TEST_CASE("commands: 16 processes recording at once all succeed", "[cli][concurrency]") {

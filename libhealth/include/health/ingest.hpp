@@ -15,7 +15,7 @@
 
 namespace health {
 
-enum class IngestFormat { ndjson, csv };
+enum class IngestFormat { ndjson, csv, tsv, json };
 enum class DryRun { no, yes };
 
 struct IngestOptions {
@@ -40,6 +40,7 @@ struct IngestSource {
 struct IngestReport {
   std::uint64_t lines = 0;      // input lines read, header included
   std::uint64_t samples = 0;    // samples written (or that would be, with dry run)
+  std::uint64_t duplicates = 0; // rows skipped: the series held that sample already
   std::uint64_t series = 0;     // distinct series among them
   std::uint64_t new_series = 0; // series created by this ingest
   std::uint64_t batches = 0;    // transactions committed
@@ -51,7 +52,10 @@ struct IngestReport {
 // in one transaction: one bad row and nothing is written. With a batch size,
 // every `batch_size` rows are committed as they come (for endless streams);
 // an error then keeps the batches already committed and says how many.
-// With DryRun::yes nothing is written; `store` may be null (rows are checked
+// A row whose sample the series holds already is skipped and counted: when
+// the series holds more samples of that millisecond and value than rows of
+// them came before it in the input. So ingesting one export twice, or
+// merging another node's export again, doubles nothing. With DryRun::yes nothing is written (nor are duplicates looked for); `store` may be null (rows are checked
 // on their own) or a read-only store (series are also checked against it).
 //
 // Throws Error(bad_data) with "name:line: problem" for a bad row, a type or

@@ -32,10 +32,22 @@ public:
   // series in the same millisecond are both kept.
   void insert(std::int64_t series_id, const Sample& sample);
 
+  // Inserts `sample` into series `series_id` unless the series holds it
+  // already: when more than `earlier` samples of that millisecond have its
+  // value, `earlier` being how many rows before it in the same input had the
+  // same series, millisecond and value. Then it writes nothing and returns
+  // false. So an input ingested twice is written once, and two equal
+  // samples in one millisecond stay two.
+  bool insert_unless_present(std::int64_t series_id, const Sample& sample, std::int64_t earlier);
+
   // Number of series this Recorder created.
   std::uint64_t created_series() const noexcept;
 
 private:
+  // Inserts after the samples of its millisecond; returns its position.
+  std::int64_t insert_after_others(std::int64_t series_id, const Sample& sample);
+  void insert_context(std::int64_t series_id, const Sample& sample, std::int64_t seq);
+
   struct Impl;
   std::unique_ptr<Impl> m_impl;
 };

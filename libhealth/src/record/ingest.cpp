@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <limits>
+
 #include <algorithm>
 #include <charconv>
 #include <cstring>
@@ -28,9 +30,13 @@ constexpr std::uint64_t k_progress_every = 100000;
 
 // Where a row came from, for messages: "name:line".
 struct Where {
+  enum class Kind { line, row }; // a line of a file, or a row of a json document's series
   const std::string* source;
   std::uint64_t line;
-  std::string text() const { return *source + ":" + std::to_string(line); }
+  Kind kind = Kind::line;
+  std::string text() const {
+    return *source + (kind == Kind::line ? ":" : ", row ") + std::to_string(line);
+  }
 };
 
 // Throws for a bad row; ingest() adds what was committed before it.
@@ -122,6 +128,22 @@ struct PendingSeries {
   SeriesSpec spec;
   std::string where;
   std::optional<std::int64_t> id;
+  // The last millisecond of this series in the input and the values its
+  // rows had in it, with how many of each: for telling a duplicate.
+  Millis last_ts = std::numeric_limits<Millis>::min();
+  std::vector<std::pair<double, std::uint32_t>> values_at_last_ts;
+
+  // How many rows before this one had its millisecond and value.
+  std::uint32_t earlier_rows(Millis ts, double value) {
+    if (ts != last_ts) {
+      last_ts = ts;
+      values_at_last_ts.clear();
+    }
+    for (auto& [seen, count] : values_at_last_ts)
+      if (seen == value) return count++;
+    values_at_last_ts.emplace_back(value, 1);
+    return 0;
+  }
 };
 
 struct PendingSample {
@@ -158,6 +180,10 @@ public:
       m_contexts.push_back(std::move(*compact));
       context = static_cast<std::uint32_t>(m_contexts.size());
     }
+    // Rows before this one with its series, millisecond and value: rare, so
+    // kept aside, and a pending sample stays 24 bytes.
+    if (const auto earlier = m_series[series].earlier_rows(*row.ts, value); earlier > 0)
+      m_earlier.emplace(m_batch.size(), earlier);
     m_batch.push_back({series, context, *row.ts, value});
     if (m_options.batch_size > 0 && m_batch.size() >= m_options.batch_size) flush();
   }
@@ -227,7 +253,10 @@ private:
       }
     } else {
       index = static_cast<std::uint32_t>(m_series.size());
-      m_series.push_back({std::move(spec), where.text(), std::nullopt});
+      PendingSeries pending;
+      pending.spec = std::move(spec);
+      pending.where = where.text();
+      m_series.push_back(std::move(pending));
       m_canonical.emplace(canonical, index);
     }
     m_raw.emplace(m_key, index);
@@ -253,11 +282,20 @@ private:
 
   void flush() {
     if (m_batch.empty()) return;
-    if (m_options.dry_run == DryRun::yes) check_against_store();
-    else write_batch();
-    m_report.samples += m_batch.size();
+    if (m_options.dry_run == DryRun::yes) {
+      check_against_store();
+      m_report.samples += m_batch.size();
+    } else {
+      write_batch();
+    }
     m_batch.clear();
+    m_earlier.clear();
     m_contexts.clear();
+  }
+
+  std::uint32_t earlier_of(std::size_t index) const {
+    const auto it = m_earlier.find(index);
+    return it == m_earlier.end() ? 0 : it->second;
   }
 
   void check_against_store() {
@@ -275,7 +313,9 @@ private:
     sqlite::Transaction transaction(m_store->handle(), sqlite::TransactionKind::immediate);
     Recorder recorder(*m_store);
     Sample sample;
-    for (const auto& pending_sample : m_batch) {
+    std::uint64_t written = 0;
+    for (std::size_t i = 0; i < m_batch.size(); ++i) {
+      const auto& pending_sample = m_batch[i];
       auto& pending = m_series[pending_sample.series];
       if (!pending.id)
         resolve_series(pending, [&](const SeriesSpec& spec) { return recorder.series_id(spec); });
@@ -283,7 +323,7 @@ private:
       sample.value = pending_sample.value;
       if (pending_sample.context > 0) sample.context = m_contexts[pending_sample.context - 1];
       else sample.context.clear();
-      recorder.insert(*pending.id, sample);
+      if (recorder.insert_unless_present(*pending.id, sample, earlier_of(i))) ++written;
     }
     try {
       transaction.commit();
@@ -292,6 +332,8 @@ private:
       for (auto& pending : m_series) pending.id.reset();
       throw;
     }
+    m_report.samples += written;
+    m_report.duplicates += m_batch.size() - written;
     m_report.new_series += recorder.created_series();
     ++m_report.batches;
   }
@@ -306,6 +348,7 @@ private:
   std::string m_last_key;
   std::optional<std::uint32_t> m_last;
   std::vector<PendingSample> m_batch;
+  std::unordered_map<std::size_t, std::uint32_t> m_earlier; // batch index -> earlier rows, when not 0
   std::vector<std::string> m_contexts;
   IngestReport m_report;
 };
@@ -591,11 +634,12 @@ std::optional<Column> column_named(std::string_view name) {
   return std::nullopt;
 }
 
-// Splits RFC 4180 records. A quoted field may hold separators, doubled quotes
-// and line breaks.
+// Splits RFC 4180 records (with ',' or, for TSV, a tab between fields). A
+// quoted field may hold separators, doubled quotes and line breaks.
 class CsvRecords {
 public:
-  CsvRecords(LineReader& lines, const std::string& name) : m_lines(lines), m_name(name) {}
+  CsvRecords(LineReader& lines, const std::string& name, char separator)
+      : m_lines(lines), m_name(name), m_separator(separator) {}
 
   // Reads the next non-empty record into fields(); false at the end.
   bool next(std::uint64_t& first_line) {
@@ -631,7 +675,7 @@ private:
     m_fields.clear();
     std::size_t start = 0;
     for (;;) {
-      const auto comma = line.find(',', start);
+      const auto comma = line.find(m_separator, start);
       if (comma == std::string_view::npos) {
         m_fields.push_back(line.substr(start));
         return;
@@ -664,10 +708,10 @@ private:
           m_unquoted += record[i++];
         }
         m_fields.emplace_back(m_unquoted.data() + begin, m_unquoted.size() - begin);
-        if (i < record.size() && record[i] != ',')
+        if (i < record.size() && record[i] != m_separator)
           bad_row(Where{&m_name, line}, "text after a closing quote");
       } else {
-        const auto comma = record.find(',', i);
+        const auto comma = record.find(m_separator, i);
         const auto end = comma == std::string_view::npos ? record.size() : comma;
         const auto field = record.substr(i, end - i);
         if (field.find('"') != std::string_view::npos)
@@ -686,6 +730,7 @@ private:
 
   LineReader& m_lines;
   const std::string& m_name;
+  char m_separator;
   std::string m_record;
   std::string m_unquoted;
   std::vector<std::string_view> m_fields;
@@ -693,7 +738,7 @@ private:
 
 void read_csv(LineReader& lines, const std::string& name, Millis now, Loader& loader,
               const IngestOptions& options) {
-  CsvRecords records(lines, name);
+  CsvRecords records(lines, name, options.format == IngestFormat::tsv ? '\t' : ',');
   std::uint64_t line = 0;
   const auto where = [&] { return Where{&name, line}; };
   if (!records.next(line)) return;
@@ -767,6 +812,116 @@ void read_ndjson(LineReader& lines, const std::string& name, Millis now, Loader&
   }
 }
 
+// ---- The json document of export ----------------------------------------------
+
+[[noreturn]] void bad_document(const std::string& name, const std::string& problem) {
+  throw Error(ErrorKind::bad_data, name + ": " + problem + " (ingest --format json reads the document of "
+                                                          "'healthctl export --format json', without --step)");
+}
+
+const json& member(const json& object, const char* key, json::value_t type, const std::string& where) {
+  const auto it = object.find(key);
+  if (it == object.end() || it->type() != type)
+    bad_document(where, std::string("\"") + key + "\" is missing or of the wrong type");
+  return *it;
+}
+
+// One series of the document: its fields as a Row and the column of each
+// row's ts, value and context.
+struct DocumentSeries {
+  Row row;
+  std::string labels;
+  std::size_t ts = 0, value = 0;
+  std::optional<std::size_t> context;
+};
+
+DocumentSeries document_series(const json& series, const std::string& where) {
+  DocumentSeries out;
+  const auto text = [&](const char* key) -> std::string_view {
+    return member(series, key, json::value_t::string, where).get_ref<const std::string&>();
+  };
+  out.row.name = text("name");
+  out.row.node = text("node");
+  out.row.type = text("type");
+  out.row.unit = text("unit");
+  Labels labels;
+  for (const auto& [key, value] : member(series, "labels", json::value_t::object, where).items()) {
+    if (!value.is_string()) bad_document(where, "label " + key + " must be a string");
+    labels.emplace_back(key, value.get<std::string>());
+  }
+  if (auto problem = normalize_labels(labels)) bad_document(where, *problem);
+  out.labels = format_labels(labels);
+  const auto& columns = member(series, "columns", json::value_t::array, where);
+  std::optional<std::size_t> ts, value;
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    const std::string column = columns[i].is_string() ? columns[i].get<std::string>() : "";
+    if (column == "ts") ts = i;
+    else if (column == "value") value = i;
+    else if (column == "context") out.context = i;
+    else bad_document(where, "column '" + column + "' is not one of ts, value, context");
+  }
+  if (!ts || !value) bad_document(where, "the columns must hold ts and value");
+  out.ts = *ts;
+  out.value = *value;
+  return out;
+}
+
+// Reads every row of every series of the document and hands it to `loader`;
+// returns the number of rows.
+std::uint64_t read_series_rows(const json& series, const std::string& name, const std::string& component,
+                               Millis now, Loader& loader) {
+  const std::string where = name + ": series " + component + "/" +
+                            (series.contains("name") && series["name"].is_string() ? series["name"].get<std::string>() : "?");
+  DocumentSeries fields = document_series(series, where);
+  fields.row.component = component;
+  fields.row.labels = fields.labels;
+  std::uint64_t number = 0;
+  std::string context;
+  for (const auto& cells : member(series, "rows", json::value_t::array, where)) {
+    ++number;
+    const Where at{&where, number, Where::Kind::row};
+    if (!cells.is_array() || cells.size() <= std::max({fields.ts, fields.value, fields.context.value_or(0)}))
+      bad_row(at, "a row must be an array with a cell per column");
+    Row row = fields.row;
+    const auto& ts = cells[fields.ts];
+    if (!ts.is_string()) bad_row(at, "ts must be a string");
+    row.ts = try_parse_time(ts.get_ref<const std::string&>(), now);
+    if (!row.ts) bad_row(at, "invalid time '" + ts.get<std::string>() + "' in ts");
+    if (!cells[fields.value].is_number()) bad_row(at, "value must be a number");
+    row.value = cells[fields.value].get<double>();
+    if (fields.context && !cells[*fields.context].is_null()) {
+      if (!cells[*fields.context].is_object()) bad_row(at, "context must be a JSON object");
+      context = cells[*fields.context].dump();
+      row.context = context;
+    }
+    loader.add(row, at);
+  }
+  return number;
+}
+
+// The document `healthctl export --format json` writes, read whole; returns
+// the number of rows.
+std::uint64_t read_json_document(std::istream& in, const std::string& name, Millis now, Loader& loader) {
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (in.bad()) throw Error(ErrorKind::runtime, name + ": cannot read the input");
+  if (json_too_deep(text))
+    bad_document(name, "nested deeper than " + std::to_string(k_max_json_depth) + " levels");
+  const json doc = json::parse(text, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) bad_document(name, "not a JSON object");
+  if (const auto step = doc.find("step"); step != doc.end() && !step->is_null())
+    bad_document(name, "a bucketed export (step " + step->dump() + ") holds buckets, not samples");
+  std::uint64_t rows = 0;
+  for (const auto& [component, body] : member(doc, "components", json::value_t::object, name).items()) {
+    const std::string where = name + ": component " + component;
+    if (!body.is_object()) bad_document(where, "a component must be an object");
+    for (const auto& series : member(body, "series", json::value_t::array, where)) {
+      if (!series.is_object()) bad_document(where, "a series must be an object");
+      rows += read_series_rows(series, name, component, now, loader);
+    }
+  }
+  return rows;
+}
+
 } // namespace
 
 IngestReport ingest(Store* store, const std::vector<IngestSource>& sources,
@@ -785,8 +940,9 @@ IngestReport ingest(Store* store, const std::vector<IngestSource>& sources,
   for (const auto& source : sources) {
     LineReader reader(*source.in, source.name);
     try {
-      if (options.format == IngestFormat::csv) read_csv(reader, source.name, now, loader, source_options);
-      else read_ndjson(reader, source.name, now, loader, source_options);
+      if (options.format == IngestFormat::json) lines += read_json_document(*source.in, source.name, now, loader);
+      else if (options.format == IngestFormat::ndjson) read_ndjson(reader, source.name, now, loader, source_options);
+      else read_csv(reader, source.name, now, loader, source_options);
     } catch (const Error& error) {
       if (error.sqlite_code() != 0) throw;
       throw Error(error.kind(), error.what(), loader.committed_so_far());

@@ -59,6 +59,7 @@ struct Recorder::Impl {
                                 "WHERE series_id = ?1 AND ts_ms = ?2 RETURNING seq"),
         insert_context(connection, "INSERT INTO sample_context (series_id, ts_ms, seq, context) "
                                    "VALUES (?1, ?2, ?3, ?4)"),
+        count_same(connection, "SELECT count(*) FROM samples WHERE series_id = ?1 AND ts_ms = ?2 AND value = ?3"),
         db(connection) {}
 
   struct Known {
@@ -105,6 +106,7 @@ struct Recorder::Impl {
   LazyStatement insert_first;
   LazyStatement insert_next;
   LazyStatement insert_context;
+  LazyStatement count_same;
   sqlite3* db;
   std::unordered_map<std::string, Known> cache;
   std::uint64_t created = 0;
@@ -144,13 +146,42 @@ void Recorder::insert(std::int64_t series_id, const Sample& sample) {
   first.bind(1, series_id).bind(2, sample.ts).bind(3, sample.value);
   first.run();
   std::int64_t seq = 0;
+  if (sqlite::changes(m_impl->db) == 0) seq = insert_after_others(series_id, sample);
+  insert_context(series_id, sample, seq);
+}
+
+bool Recorder::insert_unless_present(std::int64_t series_id, const Sample& sample, std::int64_t earlier) {
+  // A millisecond the series does not hold yet takes the sample at once: the
+  // common case costs one statement, as insert() does.
+  auto& first = *m_impl->insert_first;
+  first.reset();
+  first.bind(1, series_id).bind(2, sample.ts).bind(3, sample.value);
+  first.run();
+  std::int64_t seq = 0;
   if (sqlite::changes(m_impl->db) == 0) {
-    auto& next = *m_impl->insert_next;
-    next.reset();
-    next.bind(1, series_id).bind(2, sample.ts).bind(3, sample.value);
-    if (next.step()) seq = next.int64(0);
-    next.reset();
+    auto& same = *m_impl->count_same;
+    same.reset();
+    same.bind(1, series_id).bind(2, sample.ts).bind(3, sample.value);
+    const std::int64_t held = same.step() ? same.int64(0) : 0;
+    same.reset();
+    if (held > earlier) return false;
+    seq = insert_after_others(series_id, sample);
   }
+  insert_context(series_id, sample, seq);
+  return true;
+}
+
+std::int64_t Recorder::insert_after_others(std::int64_t series_id, const Sample& sample) {
+  auto& next = *m_impl->insert_next;
+  next.reset();
+  next.bind(1, series_id).bind(2, sample.ts).bind(3, sample.value);
+  std::int64_t seq = 0;
+  if (next.step()) seq = next.int64(0);
+  next.reset();
+  return seq;
+}
+
+void Recorder::insert_context(std::int64_t series_id, const Sample& sample, std::int64_t seq) {
   if (!sample.context.empty()) {
     auto& context = *m_impl->insert_context;
     context.reset();

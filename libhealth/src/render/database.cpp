@@ -28,8 +28,11 @@ std::string render_ingest(const IngestReport& report, DryRun dry_run) {
   if (dry_run == DryRun::yes)
     return "checked " + samples + " in " + series + " from " + std::to_string(report.lines) +
            " lines (dry run: nothing written)\n";
-  return "ingested " + samples + " into " + series + " (" + std::to_string(report.new_series) + " new) from " +
-         std::to_string(report.lines) + " lines in " + count_text(report.batches, "batch", "batches") + "\n";
+  std::string text = "ingested " + samples + " into " + series + " (" + std::to_string(report.new_series) +
+                     " new) from " + std::to_string(report.lines) + " lines in " +
+                     count_text(report.batches, "batch", "batches");
+  if (report.duplicates > 0) text += "; skipped " + count_text(report.duplicates, "duplicate", "duplicates");
+  return text + "\n";
 }
 
 } // namespace health
