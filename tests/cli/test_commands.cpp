@@ -273,7 +273,7 @@ TEST_CASE("commands: an export re-ingested into a new file gives the same sample
   CHECK(by_name.out == "ingested 4 samples into 3 series (3 new) from 4 lines in 1 batch\n");
 }
 
-TEST_CASE("commands: merging another node's export twice doubles nothing; a new value in a taken millisecond is kept",
+TEST_CASE("commands: merging another node's export twice doubles nothing, and a new value in a taken millisecond is kept",
           "[cli]") {
   test::Sandbox box;
   const auto other = (box.dir() / "other.db").string();

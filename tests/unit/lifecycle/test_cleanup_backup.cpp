@@ -35,11 +35,14 @@ struct Fixture : test::StoreFixture {
   }
 
   // `count` samples of 4 series, one a minute each, ending at k_now.
-  void bulk(int count) {
+  // `count` samples over 4 series, a minute apart, ending at k_now; values
+  // end in `fraction`, so a second call with another one adds samples
+  // instead of repeating them (which ingest skips).
+  void bulk(int count, const char* fraction = ".25") {
     std::string lines;
     for (int i = 0; i < count; ++i)
       lines += std::to_string(k_now - (count / 4 - i / 4) * k_minute_ms) + ",db,s" + std::to_string(i % 4) +
-               ",gauge," + std::to_string(i % 1000) + ".25\n";
+               ",gauge," + std::to_string(i % 1000) + fraction + "\n";
     std::istringstream in("ts_ms,component,name,type,value\n" + lines);
     health::IngestOptions options;
     options.format = health::IngestFormat::csv;
@@ -202,7 +205,7 @@ TEST_CASE("backup: restore round trip, with a safety copy", "[backup]") {
   f.bulk(400);
   const std::string dir = f.dir.file("backups");
   const auto backup = health::create_backup(f.store, dir, k_now, "node-1");
-  f.bulk(400); // the same times again: now twice the samples
+  f.bulk(400, ".5"); // the same times again, other values: now twice the samples
   health::StoreOptions live;
   live.path = f.store.path();
   const auto result = health::restore_backup(live, backup.file.path, dir, k_now + 1000, "node-1");

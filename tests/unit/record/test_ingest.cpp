@@ -295,3 +295,49 @@ TEST_CASE("ingest: many sources are one transaction", "[ingest]") {
                     "bad.ndjson:1: a counter increment must not be negative");
   CHECK(health::list_series(f.store, {}, health::WithStats::no).empty());
 }
+
+TEST_CASE("ingest: rows the series holds already are skipped and counted, equal samples in one millisecond stay",
+          "[ingest]") {
+  Fixture f;
+  // Two equal increments in one millisecond, and a gauge.
+  const std::string rows = "ts_ms,component,name,type,value\n"
+                           "1000,web,hits,counter,1\n"
+                           "1000,web,hits,counter,1\n"
+                           "2000,web,load,gauge,0.5\n";
+  auto report = f.ingest(rows, health::IngestFormat::csv);
+  CHECK(report.samples == 3);
+  CHECK(report.duplicates == 0);
+  const auto once = f.dump();
+  report = f.ingest(rows, health::IngestFormat::csv);
+  CHECK(report.samples == 0);
+  CHECK(report.duplicates == 3);
+  CHECK(f.dump() == once);
+  // A third increment in that millisecond, and another value there, are new.
+  report = f.ingest("ts_ms,component,name,type,value\n"
+                    "1000,web,hits,counter,1\n1000,web,hits,counter,1\n1000,web,hits,counter,1\n"
+                    "2000,web,load,gauge,0.75\n",
+                    health::IngestFormat::csv, 1);
+  CHECK(report.samples == 2);
+  CHECK(report.duplicates == 2);
+  CHECK(report.batches == 4);
+  CHECK(f.ingest(rows, health::IngestFormat::csv).duplicates == 3);
+}
+
+TEST_CASE("ingest: TSV and the json document of export read back what export wrote", "[ingest]") {
+  Fixture f;
+  f.ingest("ts_ms,component,name,labels,type,unit,value,context\n"
+           "1000,web,hits,route=/a\\;b;zone=eu,counter,,2,\"{\"\"k\"\":\"\"x\\ty\"\"}\"\n"
+           "1500,web,lat,,timer,ms,12.5,\n",
+           health::IngestFormat::csv);
+  const auto csv = f.dump();
+  for (const auto format : {health::Format::tsv, health::Format::json}) {
+    Fixture copy;
+    std::istringstream in(f.dump(format));
+    health::IngestOptions options;
+    options.format = format == health::Format::tsv ? health::IngestFormat::tsv : health::IngestFormat::json;
+    options.now = k_now;
+    const auto report = health::ingest(&copy.store, {{"input", &in}}, options);
+    CHECK(report.samples == 2);
+    CHECK(copy.dump() == csv);
+  }
+}
