@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -50,6 +51,32 @@ struct Week : test::StoreFixture {
 };
 
 std::string name_of(const health::SeriesInfo& s) { return s.component + "/" + s.name; }
+
+// Ingests `csv` (export's columns) into `f`, with `k_now` as the clock.
+void ingest_csv(test::StoreFixture& f, const std::string& csv) {
+  std::istringstream in(csv);
+  health::IngestOptions options;
+  options.format = health::IngestFormat::csv;
+  options.default_node = "web1";
+  options.now = k_now;
+  health::ingest(&f.store, {{"test.csv", &in}}, options);
+}
+
+health::Analysis analyze_at_now(test::StoreFixture& f) {
+  health::AnalyzeOptions options;
+  options.now = k_now;
+  return health::analyze(f.store, options);
+}
+
+std::int64_t report(test::StoreFixture& f, health::IssueKey key, health::Severity severity, Millis at) {
+  health::IssueReport r;
+  r.key = std::move(key);
+  r.severity = severity;
+  r.reason = "slow";
+  r.actor = "test";
+  r.at = at;
+  return health::report_issue(f.store, r).issue.id;
+}
 
 std::vector<std::string> trending(const health::Analysis& a) {
   std::vector<std::string> out;
@@ -385,4 +412,44 @@ TEST_CASE("analyze: a counter born a moment ago has a rate over one bucket, not 
   REQUIRE(a.series.size() == 1);
   CHECK(a.series[0].current.rate_per_s == Approx(3.0 / (static_cast<double>(a.step_ms) / 1000.0)));
   CHECK_FALSE(a.series[0].change_pct);
+}
+
+TEST_CASE("analyze: with series of two nodes every view names the node of each series", "[analyze]") {
+  test::StoreFixture f;
+  // api/requests from web1 and web2 every minute for two days; web2 stopped 3 hours ago.
+  std::string csv = "ts_ms,node,component,name,type,unit,value\n";
+  for (Millis t = k_now - 2 * health::k_day_ms; t < k_now; t += k_minute_ms) {
+    csv += std::to_string(t) + ",web1,api,requests,counter,,60\n";
+    if (t < k_now - 3 * k_hour_ms) csv += std::to_string(t) + ",web2,api,requests,counter,,60\n";
+  }
+  ingest_csv(f, csv);
+  const auto id = report(f, {"api", "requests", {}}, health::Severity::warning, k_now - 4 * k_hour_ms);
+  const auto a = analyze_at_now(f);
+  const auto doc = json::parse(health::analysis_document(a, health::Format::json));
+  REQUIRE(doc["stale"].size() == 1);
+  CHECK(doc["stale"][0]["node"] == "web2");
+
+  const auto brief = health::analysis_document(a, health::Format::markdown);
+  CHECK_THAT(brief, Catch::Contains("| api/requests@web1 |") && Catch::Contains("| api/requests@web2 |"));
+  CHECK_THAT(brief, Catch::Contains("- Stale: api/requests@web2 last seen"));
+  CHECK_THAT(brief, Catch::Contains("Check that whatever reports api/requests@web2 still runs"));
+  CHECK_THAT(brief, Catch::Contains("issue 1 api/requests: slow")); // an issue belongs to no node
+  for (const auto& text : {health::trends_document(a, health::Format::markdown),
+                           health::compare_document(a, health::Format::markdown)})
+    CHECK_THAT(text, Catch::Contains("| api/requests@web1 |") && Catch::Contains("| api/requests@web2 |"));
+  const auto incident = health::incident_document(f.store, id, k_now, health::Format::markdown);
+  CHECK_THAT(incident, Catch::Contains("### api/requests@web1 (") && Catch::Contains("### api/requests@web2 ("));
+}
+
+TEST_CASE("analyze: with series of one node no view names the node", "[analyze]") {
+  test::StoreFixture f;
+  std::string csv = "ts_ms,node,component,name,type,unit,value\n";
+  for (Millis t = k_now - 2 * health::k_day_ms; t < k_now - 3 * k_hour_ms; t += k_minute_ms)
+    csv += std::to_string(t) + ",web1,api,requests,counter,,60\n";
+  ingest_csv(f, csv);
+  const auto a = analyze_at_now(f);
+  const auto brief = health::analysis_document(a, health::Format::markdown);
+  CHECK_THAT(brief, Catch::Contains("- Stale: api/requests last seen"));
+  CHECK_THAT(brief, !Catch::Contains("@web1"));
+  CHECK_THAT(health::trends_document(a, health::Format::markdown), !Catch::Contains("@web1"));
 }
