@@ -402,10 +402,19 @@ std::string signed_pct(const Json& value) {
   return (pct > 0 ? "+" : "") + display_number(pct) + "%";
 }
 
+// An issue in one line, dated by what its status says: active since it was
+// detected, acknowledged (and open) since then, resolved at its resolution
+// after how long.
 void md_issue_line(std::string& out, const Json& issue) {
-  out += "- **" + text_of(issue["severity"]) + "** issue " + text_of(issue["id"]) + " " + name_of(issue, NodeNames::hide) + ": " +
-         text_of(issue["reason"]) + " (" + text_of(issue["status"]) + " since " + text_of(issue["first_detected"]) +
-         ", " + text_of(issue["duration_minutes"]) + " min";
+  out += "- **" + text_of(issue["severity"]) + "** issue " + text_of(issue["id"]) + " " +
+         name_of(issue, NodeNames::hide) + ": " + text_of(issue["reason"]) + " (";
+  const auto status = text_of(issue["status"]);
+  const auto minutes = text_of(issue["duration_minutes"]) + " min";
+  if (status == "resolved")
+    out += "resolved at " + text_of(issue["resolved_at"]) + " after " + minutes;
+  else
+    out += (status == "active" ? "active" : status + ", open") + " since " + text_of(issue["first_detected"]) + ", " +
+           minutes;
   if (issue["current_value"].is_number()) out += ", value " + text_of(issue["current_value"]);
   out += ")\n";
 }

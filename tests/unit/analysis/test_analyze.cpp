@@ -453,3 +453,20 @@ TEST_CASE("analyze: with series of one node no view names the node", "[analyze]"
   CHECK_THAT(brief, !Catch::Contains("@web1"));
   CHECK_THAT(health::trends_document(a, health::Format::markdown), !Catch::Contains("@web1"));
 }
+
+TEST_CASE("analyze: the brief dates a resolved issue by its resolution and an acknowledged one by its opening", "[analyze]") {
+  test::StoreFixture f;
+  ingest_csv(f, "ts_ms,component,name,type,unit,value\n" + std::to_string(k_now - k_hour_ms) + ",db,query_ms,timer,ms,5\n");
+  const auto resolved = report(f, {"db", "query_ms", {}}, health::Severity::critical, k_now - 5 * k_hour_ms);
+  health::resolve_issue(f.store, resolved, "", "test", k_now - 2 * k_hour_ms);
+  const auto acknowledged = report(f, {"db", "locks", {}}, health::Severity::warning, k_now - 4 * k_hour_ms);
+  health::acknowledge_issue(f.store, acknowledged, "", "test", k_now - k_hour_ms);
+  const auto brief = health::analysis_document(analyze_at_now(f), health::Format::markdown);
+  CHECK_THAT(brief, Catch::Contains("issue 1 db/query_ms: slow (resolved at " +
+                                    health::format_time(k_now - 2 * k_hour_ms) + " after 180 min)"));
+  CHECK_THAT(brief, Catch::Contains("issue 2 db/locks: slow (acknowledged, open since " +
+                                    health::format_time(k_now - 4 * k_hour_ms) + ", 240 min)"));
+  CHECK_THAT(brief, !Catch::Contains("resolved since") && !Catch::Contains("acknowledged since"));
+  const auto incident = health::incident_document(f.store, resolved, k_now, health::Format::markdown);
+  CHECK_THAT(incident, Catch::Contains("(resolved at " + health::format_time(k_now - 2 * k_hour_ms) + " after 180 min)"));
+}
