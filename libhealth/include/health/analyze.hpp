@@ -77,6 +77,10 @@ struct SeriesAnalysis {
   std::optional<double> change_pct; // rate for a counter, else avg, against the baseline
   Trend trend;
   std::vector<Bucket> history; // AnalyzeOptions::history: coarse buckets over the window
+  // Its own health: critical with an open critical issue on it, else degraded
+  // with an open warning, else healthy. An issue is on the series of its
+  // component and metric whose labels include the issue's, on every node.
+  HealthStatus status = HealthStatus::healthy;
 };
 
 struct Uptime {

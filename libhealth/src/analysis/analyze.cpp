@@ -448,6 +448,25 @@ void analyze_series(Store& store, const AnalyzeOptions& options, Analysis& a) {
                    [](const StaleSeries& x, const StaleSeries& y) { return x.last_seen < y.last_seen; });
 }
 
+// Whether the issue of `key` is on series `s` (see SeriesAnalysis::status);
+// a key without a metric is on every series of its component.
+bool on_series(const IssueKey& key, const SeriesInfo& s) {
+  if (key.component != s.component || (!key.metric.empty() && key.metric != s.name)) return false;
+  return std::all_of(key.labels.begin(), key.labels.end(), [&](const auto& pair) {
+    return std::find(s.labels.begin(), s.labels.end(), pair) != s.labels.end();
+  });
+}
+
+// Sets each series' own status from the open issues on it.
+void rate_series(Analysis& a) {
+  for (auto& s : a.series)
+    for (const auto& issue : a.active_issues) {
+      if (!on_series(issue.key, s.series)) continue;
+      if (issue.severity == Severity::critical) s.status = HealthStatus::critical;
+      else if (s.status == HealthStatus::healthy) s.status = HealthStatus::degraded;
+    }
+}
+
 } // namespace
 
 std::vector<Anomaly> find_anomalies(const SeriesInfo& series, const std::vector<Bucket>& baseline,
@@ -503,6 +522,7 @@ Analysis analyze(Store& store, const AnalyzeOptions& options) {
   a.status = health_report(store, options.components, options.now);
   const auto issues = read_issues(store, options.components, a);
   analyze_series(store, options, a);
+  rate_series(a);
   add_recent_changes(a, issues);
   a.backup = backup_status(store);
   add_backup_changes(a, store);

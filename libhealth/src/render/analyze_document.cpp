@@ -102,7 +102,7 @@ bool stronger(const Trend& x, const Trend& y) {
 
 Json series_json(const SeriesAnalysis& s) {
   Json out{{"metric", s.series.name}, {"labels", labels_json(s.series.labels)}, {"node", s.series.node},
-           {"type", to_string(s.series.type)}, {"unit", s.series.unit}};
+           {"type", to_string(s.series.type)}, {"unit", s.series.unit}, {"status", to_string(s.status)}};
   out.update(stats_json(s.series, s.current));
   if (s.baseline) {
     out["baseline_avg"] = six(s.baseline->avg);
@@ -463,8 +463,8 @@ std::string history_line(const Json& history) {
   return sparkline(values, Sparklines::unicode);
 }
 
-// The Components table of the brief: one row per series (its own status),
-// one per component without series.
+// The Components table of the brief: one row per series with its own
+// status, one per component without series with the component's.
 void md_components(std::string& out, const Json& components, NodeNames nodes) {
   bool histories = false;
   for (const auto& component : components)
@@ -476,7 +476,7 @@ void md_components(std::string& out, const Json& components, NodeNames nodes) {
     for (const auto& s : component["series"]) {
       Json named = s;
       named["component"] = component["component"];
-      rows.push_back({name_of(named, nodes), text_of(component["status"]), text_of(s["type"]), text_of(s["unit"]),
+      rows.push_back({name_of(named, nodes), text_of(s["status"]), text_of(s["type"]), text_of(s["unit"]),
                       text_of(s["count"]), text_of(s.value("avg", Json())), text_of(s.value("p95", Json())),
                       text_of(s.value("rate_per_s", Json())), text_of(s["baseline_avg"]), signed_pct(s["change_pct"])});
       if (histories) rows.back().push_back(s.contains("history") ? history_line(s["history"]) : "");

@@ -470,3 +470,29 @@ TEST_CASE("analyze: the brief dates a resolved issue by its resolution and an ac
   const auto incident = health::incident_document(f.store, resolved, k_now, health::Format::markdown);
   CHECK_THAT(incident, Catch::Contains("(resolved at " + health::format_time(k_now - 2 * k_hour_ms) + " after 180 min)"));
 }
+
+TEST_CASE("analyze: a series' status comes from its own open issues, not from its component's", "[analyze]") {
+  test::StoreFixture f;
+  const auto at = std::to_string(k_now - k_hour_ms);
+  ingest_csv(f, "ts_ms,component,name,labels,type,unit,value\n" + at + ",db,query_ms,,timer,ms,5\n" + at +
+                    ",db,connections,,gauge,,17\n" + at + ",api,latency_ms,route=/api,timer,ms,80\n" + at +
+                    ",api,latency_ms,route=/health,timer,ms,2\n");
+  report(f, {"db", "query_ms", {}}, health::Severity::critical, k_now - k_hour_ms);
+  report(f, {"api", "latency_ms", {{"route", "/api"}}}, health::Severity::warning, k_now - k_hour_ms);
+  const auto a = analyze_at_now(f);
+  const auto doc = json::parse(health::analysis_document(a, health::Format::json));
+  std::map<std::string, std::string> status;
+  for (const auto& component : doc["components"])
+    for (const auto& s : component["series"])
+      status[component["component"].get<std::string>() + "/" + s["metric"].get<std::string>() +
+             s["labels"].value("route", "")] = s.value("status", "(none)");
+  CHECK(status == std::map<std::string, std::string>{{"api/latency_ms/api", "degraded"},
+                                                     {"api/latency_ms/health", "healthy"},
+                                                     {"db/connections", "healthy"},
+                                                     {"db/query_ms", "critical"}});
+  CHECK(doc["components"][1]["status"] == "critical"); // db, the component
+  const auto brief = health::analysis_document(a, health::Format::markdown);
+  CHECK_THAT(brief, Catch::Contains("| db/connections | healthy |") && Catch::Contains("| db/query_ms | critical |"));
+  CHECK_THAT(brief, Catch::Contains("| api/latency_ms{route=/api} | degraded |") &&
+                        Catch::Contains("| api/latency_ms{route=/health} | healthy |"));
+}
