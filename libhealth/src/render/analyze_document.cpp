@@ -289,7 +289,42 @@ Trim status_issue_copies() {
           }};
 }
 
+// The entries of healthy components inside status (the last by name first):
+// those not healthy stay, as the active issues behind them do.
+Trim healthy_status_entries() {
+  return {"healthy components inside status", [](Json& doc) -> std::optional<std::size_t> {
+            if (!doc.contains("status") || !doc["status"].contains("components")) return std::nullopt;
+            auto& components = doc["status"]["components"];
+            std::optional<std::string> last;
+            for (const auto& [name, component] : components.items())
+              if (component["status"] == "healthy") last = name;
+            if (!last) return std::nullopt;
+            const auto bytes = bytes_of(components[*last]) + last->size() + 4;
+            components.erase(*last);
+            return bytes;
+          }};
+}
+
 std::string as_json(const Json& doc) { return dump_json(doc) + "\n"; }
+
+// How the note saying what `fit` left out begins.
+constexpr std::string_view k_left_out = "Left out to fit ";
+
+// " 3 x trends (weakest first); 2 x ...": how many of each kind of detail
+// went, in the order of `trims`; trims of one kind (one `what`) count together.
+std::string left_out_list(const std::vector<Trim>& trims, const std::vector<std::size_t>& removed) {
+  std::vector<std::pair<std::string_view, std::size_t>> kinds;
+  for (std::size_t i = 0; i < trims.size(); ++i) {
+    if (removed[i] == 0) continue;
+    const auto same = std::find_if(kinds.begin(), kinds.end(), [&](const auto& k) { return k.first == trims[i].what; });
+    if (same != kinds.end()) same->second += removed[i];
+    else kinds.emplace_back(trims[i].what, removed[i]);
+  }
+  std::string out;
+  for (const auto& [what, count] : kinds)
+    out += std::string(out.empty() ? "" : ";") + " " + std::to_string(count) + " x " + std::string(what);
+  return out;
+}
 
 // Renders `doc`, trimming it first when it does not fit `max_bytes`; what
 // was left out is said in `notes`.
@@ -308,14 +343,10 @@ std::string fit(Json doc, const std::vector<Trim>& trims, std::optional<std::siz
   };
   const auto note = [&](bool fits) {
     unnote();
-    std::string text = "Left out to fit " + std::to_string(*max_bytes) + " bytes:";
-    bool any = false;
-    for (std::size_t i = 0; i < trims.size(); ++i)
-      if (removed[i] > 0) {
-        text += std::string(any ? ";" : "") + " " + std::to_string(removed[i]) + " x " + trims[i].what;
-        any = true;
-      }
-    if (!fits) text += std::string(any ? ";" : "") + " still larger: nothing more can go";
+    std::string text = std::string(k_left_out) + std::to_string(*max_bytes) + " bytes:";
+    const auto list = left_out_list(trims, removed);
+    text += list;
+    if (!fits) text += std::string(list.empty() ? "" : ";") + " still larger: nothing more can go";
     doc["notes"].push_back(text + ".");
     noted = true;
   };
@@ -356,9 +387,15 @@ std::vector<Trim> full_trims() {
       drop_last("suggested actions (least urgent first)", "/suggested_actions", 1),
       drop_last("explanatory notes", "/notes", 1),
       drop_last("component entries", "/components"),
+      healthy_status_entries(),
+      drop_last("thresholds without data inside status", "/status/no_data"),
+      // The last of each kind above, counted with the others in the note.
+      drop_last("anomalies (weakest first)", "/anomalies"),
+      drop_last("suggested actions (least urgent first)", "/suggested_actions"),
+      drop_last("explanatory notes", "/notes"),
+      // What is wrong goes last: stale reporters, then the active issues.
       drop_last("stale series (shortest silence first)", "/stale"),
       drop_last("active issues (least urgent first)", "/issues/active"),
-      drop_last("the strongest anomaly", "/anomalies"),
   };
 }
 
@@ -443,9 +480,23 @@ void md_trend_line(std::string& out, const Json& t, NodeNames nodes) {
          " over the window (slope " + text_of(t["slope_per_hour"]) + "/h, strength " + text_of(t["strength"]) + ")\n";
 }
 
-void md_actions(std::string& out, const Json& actions) {
+// Whether `fit` left detail out of `doc`: its last note then says what.
+bool trimmed(const Json& doc) {
+  if (!doc.contains("notes") || doc["notes"].empty() || !doc["notes"].back().is_string()) return false;
+  return doc["notes"].back().get<std::string>().rfind(k_left_out, 0) == 0;
+}
+
+// What an empty section of `doc` says: `nothing`, unless detail was left out
+// to fit the byte budget (then perhaps from this section too).
+std::string nothing_listed(const Json& doc, std::string_view nothing) {
+  if (trimmed(doc)) return "None listed: detail was left out to fit the byte budget (see the notes).\n";
+  return std::string(nothing);
+}
+
+void md_actions(std::string& out, const Json& doc) {
+  const auto& actions = doc["suggested_actions"];
   out += "\n## Suggested actions\n\n";
-  if (actions.empty()) out += "None: nothing calls for action.\n";
+  if (actions.empty()) out += nothing_listed(doc, "None: nothing calls for action.\n");
   std::size_t n = 0;
   for (const auto& action : actions)
     out += std::to_string(++n) + ". " + text_of(action["text"]) + " (because: " + text_of(action["because"]) + ")\n";
@@ -495,26 +546,29 @@ std::string md_brief(const Json& doc, const std::string& title, NodeNames nodes)
          text_of(doc["window"]["until"]) + ", against the baseline " + text_of(doc["baseline"]["since"]) + " to " +
          text_of(doc["baseline"]["until"]) + ".\n\n";
   const auto& active = doc["issues"]["active"];
-  out += count_text(active.size(), "active issue", "active issues") + " (" +
+  // From status, which counts them all however many the budget left listed.
+  const auto active_count = doc["status"]["active_issue_count"].get<std::size_t>();
+  out += count_text(active_count, "active issue", "active issues") + " (" +
          text_of(doc["status"]["critical_issue_count"]) + " critical), " +
          count_text(doc["anomalies"].size(), "anomaly", "anomalies") + ", " +
          count_text(doc["stale"].size(), "stale series", "stale series") + ", " +
-         count_text(doc["trends"].size(), "trend", "trends") + ".\n";
+         count_text(doc["trends"].size(), "trend", "trends") +
+         (trimmed(doc) ? " listed (the notes say what was left out to fit the byte budget).\n" : ".\n");
 
   out += "\n## What is wrong\n\n";
-  if (active.empty() && doc["stale"].empty()) out += "No active issues and no stale series.\n";
+  if (active.empty() && doc["stale"].empty()) out += nothing_listed(doc, "No active issues and no stale series.\n");
   for (const auto& issue : active) md_issue_line(out, issue);
   for (const auto& stale : doc["stale"]) md_stale_line(out, stale, nodes);
 
   out += "\n## What changed\n\n";
   if (doc["anomalies"].empty() && doc["trends"].empty() && doc["recent_changes"].empty())
-    out += "Nothing: no anomalies, no trends and no recent changes.\n";
+    out += nothing_listed(doc, "Nothing: no anomalies, no trends and no recent changes.\n");
   for (const auto& anomaly : doc["anomalies"]) md_anomaly_line(out, anomaly, nodes);
   for (const auto& trend : doc["trends"]) md_trend_line(out, trend, nodes);
   for (const auto& change : doc["recent_changes"])
     out += "- " + text_of(change["at"]) + " " + text_of(change["kind"]) + ": " + text_of(change["text"]) + "\n";
 
-  md_actions(out, doc["suggested_actions"]);
+  md_actions(out, doc);
 
   out += "\n## Evidence\n\n### Components\n\n";
   md_components(out, doc["components"], nodes);
@@ -653,7 +707,7 @@ std::string recommendations_document(const Analysis& analysis, Format format,
   const auto render = [format](const Json& d) {
     if (format == Format::json) return as_json(d);
     std::string out = "# Recommendations: " + upper(text_of(d["status"])) + "\n";
-    md_actions(out, d["suggested_actions"]);
+    md_actions(out, d);
     md_notes(out, d);
     return out;
   };

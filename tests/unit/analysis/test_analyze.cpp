@@ -496,3 +496,64 @@ TEST_CASE("analyze: a series' status comes from its own open issues, not from it
   CHECK_THAT(brief, Catch::Contains("| api/latency_ms{route=/api} | degraded |") &&
                         Catch::Contains("| api/latency_ms{route=/health} | healthy |"));
 }
+
+TEST_CASE("analyze: --max-bytes leaves out active issues and stale series only when nothing lesser is left", "[analyze]") {
+  Week week("all");
+  report(week, {"app", "memory_bytes", {}}, health::Severity::critical, week.now - k_hour_ms);
+  report(week, {"api", "errors", {}}, health::Severity::warning, week.now - k_hour_ms);
+  const auto a = week.analyze();
+  const auto full = health::analysis_document(a, health::Format::json);
+  REQUIRE(a.active_issues.size() == 2);
+  REQUIRE(a.stale.size() == 1);
+  std::size_t checked = 0;
+  for (std::size_t budget = 300; budget < full.size(); budget += 100) {
+    INFO("budget " << budget);
+    const auto doc = json::parse(health::analysis_document(a, health::Format::json, budget));
+    const bool active_kept = doc["issues"]["active"].size() == 2;
+    if (active_kept && doc["stale"].size() == 1) continue;
+    ++checked;
+    if (!active_kept) CHECK(doc["stale"].empty()); // stale series go first
+    for (const char* key : {"components", "trends", "anomalies", "recent_changes", "uptime", "suggested_actions"})
+      CHECK(doc[key].empty());
+    CHECK(doc["issues"]["recently_resolved"].empty());
+    CHECK(doc["status"]["no_data"].empty());
+    for (const auto& [name, component] : doc["status"]["components"].items()) {
+      CHECK(component["status"] != "healthy");
+      CHECK_FALSE(component.contains("issues"));
+    }
+    CHECK(doc["notes"].size() == 1); // only what was left out
+  }
+  CHECK(checked > 0);
+
+  // The brief keeps them as long, and says nothing false of what it left out.
+  const auto brief_at = [&](std::size_t budget) { return health::analysis_document(a, health::Format::markdown, budget); };
+  const auto kept = [](const std::string& brief) {
+    return brief.find("**critical** issue 1 app/memory_bytes") != std::string::npos &&
+           brief.find("**warning** issue 2 api/errors") != std::string::npos &&
+           brief.find("- Stale: worker/heartbeat") != std::string::npos;
+  };
+  const auto lesser = [](const std::string& brief) {
+    return brief.find("- Anomaly:") != std::string::npos || brief.find("- Trend:") != std::string::npos ||
+           brief.find("(because:") != std::string::npos || brief.find("| app/memory_bytes |") != std::string::npos;
+  };
+  const auto full_brief = brief_at(1 << 20);
+  REQUIRE((kept(full_brief) && lesser(full_brief)));
+  for (std::size_t budget = 300; budget < full_brief.size(); budget += 100) {
+    INFO("budget " << budget);
+    const auto brief = brief_at(budget);
+    if (!kept(brief)) CHECK_FALSE(lesser(brief));
+    CHECK_THAT(brief, Catch::Contains("2 active issues (1 critical)") &&
+                          Catch::Contains(" listed (the notes say what was left out to fit the byte budget)."));
+    CHECK_THAT(brief, !Catch::Contains("No active issues") && !Catch::Contains("nothing calls for action") &&
+                          !Catch::Contains("Nothing: no anomalies"));
+  }
+  // The smallest budget that keeps them all has nothing lesser left.
+  std::size_t low = 300;
+  std::size_t high = full_brief.size();
+  while (high - low > 1) {
+    const auto middle = (low + high) / 2;
+    (kept(brief_at(middle)) ? high : low) = middle;
+  }
+  INFO("smallest budget keeping them " << high);
+  CHECK_FALSE(lesser(brief_at(high)));
+}
