@@ -280,3 +280,21 @@ TEST_CASE("sql: the man page's example queries answer their questions", "[cli][s
   REQUIRE(errors.exit_code == 0);
   CHECK(json::parse(errors.out) == json::parse(R"([{"component":"db","errors":6},{"component":"web","errors":4}])"));
 }
+
+TEST_CASE("sql: the table streams, its widths from the first 1000 rows", "[cli][sql]") {
+  test::Sandbox box;
+  REQUIRE(box.healthctl({"record", "app", "requests"}).exit_code == 0);
+  // y has 10 digits up to x = 1000 and 11 from x = 2155 on.
+  const auto result = box.healthctl({"sql", "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 3000) "
+                                            "SELECT x * x * x AS y, x FROM c"});
+  INFO("stderr: " << result.err);
+  REQUIRE(result.exit_code == 0);
+  std::vector<std::string> lines;
+  for (std::size_t start = 0, end; (end = result.out.find('\n', start)) != std::string::npos; start = end + 1)
+    lines.push_back(result.out.substr(start, end - start));
+  REQUIRE(lines.size() == 3001);
+  CHECK(lines[0] == "y           x");
+  CHECK(lines[1] == "1           1");
+  CHECK(lines[1000] == "1000000000  1000");
+  CHECK(lines[3000] == "27000000000  3000");
+}

@@ -33,6 +33,7 @@
 #include <health/aggregate.hpp>
 #include <health/backup.hpp>
 #include <health/issues.hpp>
+#include <health/names.hpp>
 #include <health/query.hpp>
 #include <health/status.hpp>
 #include <health/store.hpp>
@@ -76,6 +77,10 @@ struct SeriesAnalysis {
   std::optional<double> change_pct; // rate for a counter, else avg, against the baseline
   Trend trend;
   std::vector<Bucket> history; // AnalyzeOptions::history: coarse buckets over the window
+  // Its own health: critical with an open critical issue on it, else degraded
+  // with an open warning, else healthy. An issue is on the series of its
+  // component and metric whose labels include the issue's, on every node.
+  HealthStatus status = HealthStatus::healthy;
 };
 
 struct Uptime {
@@ -106,6 +111,7 @@ struct Analysis {
   std::vector<Issue> active_issues;     // open now, with events
   std::vector<Issue> recently_resolved; // resolved in the window, with events
   std::vector<SeriesAnalysis> series;   // with samples in the baseline or the window
+  NodeNames node_names = NodeNames::hide; // show: those series come from more than one node
   std::vector<Anomaly> anomalies;       // strongest first
   std::vector<StaleSeries> stale;       // longest silent first
   std::vector<RecentChange> recent_changes; // oldest first

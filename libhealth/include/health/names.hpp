@@ -50,4 +50,9 @@ enum class NameStyle { path, words };
 std::string series_display_name(std::string_view component, std::string_view metric, const Labels& labels,
                                 NameStyle style);
 
+// Whether a series' name for people carries its node, as `@node` after it
+// (`api/requests@web1`): shown where series of more than one node meet, so
+// that two nodes' series of one name stay apart.
+enum class NodeNames { hide, show };
+
 } // namespace health

@@ -86,8 +86,10 @@ ExportTotals write_export(Store& store, const ExportOptions& options, Format for
 
 // The result of one read-only SQL statement as table, json, ndjson or csv,
 // row by row: `columns` once, then `row` for each row, then `finish`. Text
-// goes to `out` in pieces of about 64 KiB (the table, which aligns its
-// columns, all at the end).
+// goes to `out` in pieces of about 64 KiB as rows come, so memory stays flat
+// however many rows there are. The table holds only its first 1000 rows (or
+// fewer, when their cells reach 1 MiB), to align its columns on them; a
+// wider value after those widens its column from its row on.
 class SqlWriter {
 public:
   SqlWriter(Format format, TextSink out);

@@ -33,9 +33,11 @@ double median_of(std::vector<double> values) {
   return quantile(values, 0.5);
 }
 
-// component/metric{k=v;...}: how findings name a series or an issue.
-std::string series_name(const SeriesInfo& s) {
-  return series_display_name(s.component, s.name, s.labels, NameStyle::path);
+// component/metric{k=v;...}: how findings name a series or an issue; a
+// series with `@node` after it when `nodes` says so.
+std::string series_name(const SeriesInfo& s, NodeNames nodes) {
+  return series_display_name(s.component, s.name, s.labels, NameStyle::path) +
+         (nodes == NodeNames::show ? "@" + s.node : "");
 }
 std::string issue_name(const Issue& issue) {
   return series_display_name(issue.key.component, issue.key.metric, issue.key.labels, NameStyle::path);
@@ -201,7 +203,7 @@ void add_recent_changes(Analysis& a, const std::vector<Issue>& issues) {
   for (const auto& s : a.series)
     if (s.series.first && *s.series.first >= a.window.since && *s.series.first < a.window.until)
       a.recent_changes.push_back({*s.series.first, "new_series",
-                                  "first sample of " + series_name(s.series) + " (" +
+                                  "first sample of " + series_name(s.series, a.node_names) + " (" +
                                       std::string(to_string(s.series.type)) +
                                       (s.series.unit.empty() ? "" : ", " + s.series.unit) + ")"});
 }
@@ -228,21 +230,21 @@ void add_actions(Analysis& a) {
                            "issue " + std::to_string(issue.id)});
     }
   for (const auto& stale : a.stale)
-    a.actions.push_back({"Check that whatever reports " + series_name(stale.series) +
+    a.actions.push_back({"Check that whatever reports " + series_name(stale.series, a.node_names) +
                              " still runs: nothing since " + format_time(stale.last_seen) + ", expected every " +
                              format_duration(stale.expected_interval),
-                         "stale " + series_name(stale.series)});
+                         "stale " + series_name(stale.series, a.node_names)});
   std::size_t anomaly_actions = 0;
   for (const auto& anomaly : a.anomalies) {
     if (anomaly_actions == k_max_anomaly_actions) break;
     if (with_issue.count({anomaly.series.component, anomaly.series.name})) continue;
     ++anomaly_actions;
-    a.actions.push_back({"Look at " + series_name(anomaly.series) + " from " + format_time(anomaly.at) + " to " +
-                             format_time(anomaly.until) + ": " + display_number(anomaly.value) +
+    a.actions.push_back({"Look at " + series_name(anomaly.series, a.node_names) + " from " + format_time(anomaly.at) +
+                             " to " + format_time(anomaly.until) + ": " + display_number(anomaly.value) +
                              (anomaly.series.unit.empty() ? "" : " " + anomaly.series.unit) +
                              (is_counter(anomaly.series) ? "/s" : "") + " against an expected " +
                              display_number(anomaly.expected),
-                         "anomaly " + series_name(anomaly.series) + " at " + format_time(anomaly.at)});
+                         "anomaly " + series_name(anomaly.series, a.node_names) + " at " + format_time(anomaly.at)});
   }
   const auto& backup = a.backup;
   if (backup.last_backup && !backup.last_backup->ok)
@@ -266,10 +268,10 @@ void add_actions(Analysis& a) {
     const auto& s = *trending[i];
     char change[32];
     std::snprintf(change, sizeof change, "%.0f%%", std::abs(s.trend.change_pct));
-    a.actions.push_back({"Watch " + series_name(s.series) + ": " +
+    a.actions.push_back({"Watch " + series_name(s.series, a.node_names) + ": " +
                              (s.trend.direction == TrendDirection::upward ? "rising " : "falling ") + change +
                              " over the window",
-                         "trend " + series_name(s.series)});
+                         "trend " + series_name(s.series, a.node_names)});
   }
 }
 
@@ -438,10 +440,31 @@ void analyze_series(Store& store, const AnalyzeOptions& options, Analysis& a) {
     if (auto stale = stale_check(s.series, scan.intervals.latest(), last_seen, options.now)) a.stale.push_back(*stale);
     a.series.push_back(std::move(s));
   }
+  for (const auto& s : a.series)
+    if (s.series.node != a.series.front().series.node) a.node_names = NodeNames::show;
   std::stable_sort(a.anomalies.begin(), a.anomalies.end(),
                    [](const Anomaly& x, const Anomaly& y) { return std::abs(x.score) > std::abs(y.score); });
   std::stable_sort(a.stale.begin(), a.stale.end(),
                    [](const StaleSeries& x, const StaleSeries& y) { return x.last_seen < y.last_seen; });
+}
+
+// Whether the issue of `key` is on series `s` (see SeriesAnalysis::status);
+// a key without a metric is on every series of its component.
+bool on_series(const IssueKey& key, const SeriesInfo& s) {
+  if (key.component != s.component || (!key.metric.empty() && key.metric != s.name)) return false;
+  return std::all_of(key.labels.begin(), key.labels.end(), [&](const auto& pair) {
+    return std::find(s.labels.begin(), s.labels.end(), pair) != s.labels.end();
+  });
+}
+
+// Sets each series' own status from the open issues on it.
+void rate_series(Analysis& a) {
+  for (auto& s : a.series)
+    for (const auto& issue : a.active_issues) {
+      if (!on_series(issue.key, s.series)) continue;
+      if (issue.severity == Severity::critical) s.status = HealthStatus::critical;
+      else if (s.status == HealthStatus::healthy) s.status = HealthStatus::degraded;
+    }
 }
 
 } // namespace
@@ -499,6 +522,7 @@ Analysis analyze(Store& store, const AnalyzeOptions& options) {
   a.status = health_report(store, options.components, options.now);
   const auto issues = read_issues(store, options.components, a);
   analyze_series(store, options, a);
+  rate_series(a);
   add_recent_changes(a, issues);
   a.backup = backup_status(store);
   add_backup_changes(a, store);

@@ -102,7 +102,7 @@ bool stronger(const Trend& x, const Trend& y) {
 
 Json series_json(const SeriesAnalysis& s) {
   Json out{{"metric", s.series.name}, {"labels", labels_json(s.series.labels)}, {"node", s.series.node},
-           {"type", to_string(s.series.type)}, {"unit", s.series.unit}};
+           {"type", to_string(s.series.type)}, {"unit", s.series.unit}, {"status", to_string(s.status)}};
   out.update(stats_json(s.series, s.current));
   if (s.baseline) {
     out["baseline_avg"] = six(s.baseline->avg);
@@ -289,7 +289,42 @@ Trim status_issue_copies() {
           }};
 }
 
+// The entries of healthy components inside status (the last by name first):
+// those not healthy stay, as the active issues behind them do.
+Trim healthy_status_entries() {
+  return {"healthy components inside status", [](Json& doc) -> std::optional<std::size_t> {
+            if (!doc.contains("status") || !doc["status"].contains("components")) return std::nullopt;
+            auto& components = doc["status"]["components"];
+            std::optional<std::string> last;
+            for (const auto& [name, component] : components.items())
+              if (component["status"] == "healthy") last = name;
+            if (!last) return std::nullopt;
+            const auto bytes = bytes_of(components[*last]) + last->size() + 4;
+            components.erase(*last);
+            return bytes;
+          }};
+}
+
 std::string as_json(const Json& doc) { return dump_json(doc) + "\n"; }
+
+// How the note saying what `fit` left out begins.
+constexpr std::string_view k_left_out = "Left out to fit ";
+
+// " 3 x trends (weakest first); 2 x ...": how many of each kind of detail
+// went, in the order of `trims`; trims of one kind (one `what`) count together.
+std::string left_out_list(const std::vector<Trim>& trims, const std::vector<std::size_t>& removed) {
+  std::vector<std::pair<std::string_view, std::size_t>> kinds;
+  for (std::size_t i = 0; i < trims.size(); ++i) {
+    if (removed[i] == 0) continue;
+    const auto same = std::find_if(kinds.begin(), kinds.end(), [&](const auto& k) { return k.first == trims[i].what; });
+    if (same != kinds.end()) same->second += removed[i];
+    else kinds.emplace_back(trims[i].what, removed[i]);
+  }
+  std::string out;
+  for (const auto& [what, count] : kinds)
+    out += std::string(out.empty() ? "" : ";") + " " + std::to_string(count) + " x " + std::string(what);
+  return out;
+}
 
 // Renders `doc`, trimming it first when it does not fit `max_bytes`; what
 // was left out is said in `notes`.
@@ -308,14 +343,10 @@ std::string fit(Json doc, const std::vector<Trim>& trims, std::optional<std::siz
   };
   const auto note = [&](bool fits) {
     unnote();
-    std::string text = "Left out to fit " + std::to_string(*max_bytes) + " bytes:";
-    bool any = false;
-    for (std::size_t i = 0; i < trims.size(); ++i)
-      if (removed[i] > 0) {
-        text += std::string(any ? ";" : "") + " " + std::to_string(removed[i]) + " x " + trims[i].what;
-        any = true;
-      }
-    if (!fits) text += std::string(any ? ";" : "") + " still larger: nothing more can go";
+    std::string text = std::string(k_left_out) + std::to_string(*max_bytes) + " bytes:";
+    const auto list = left_out_list(trims, removed);
+    text += list;
+    if (!fits) text += std::string(list.empty() ? "" : ";") + " still larger: nothing more can go";
     doc["notes"].push_back(text + ".");
     noted = true;
   };
@@ -356,9 +387,15 @@ std::vector<Trim> full_trims() {
       drop_last("suggested actions (least urgent first)", "/suggested_actions", 1),
       drop_last("explanatory notes", "/notes", 1),
       drop_last("component entries", "/components"),
+      healthy_status_entries(),
+      drop_last("thresholds without data inside status", "/status/no_data"),
+      // The last of each kind above, counted with the others in the note.
+      drop_last("anomalies (weakest first)", "/anomalies"),
+      drop_last("suggested actions (least urgent first)", "/suggested_actions"),
+      drop_last("explanatory notes", "/notes"),
+      // What is wrong goes last: stale reporters, then the active issues.
       drop_last("stale series (shortest silence first)", "/stale"),
       drop_last("active issues (least urgent first)", "/issues/active"),
-      drop_last("the strongest anomaly", "/anomalies"),
   };
 }
 
@@ -376,12 +413,24 @@ std::string text_of(const Json& value) {
   return dump_json(value);
 }
 
-std::string name_of(const Json& item) {
+// component/metric{k=v;...} of a series, an issue or a finding, with
+// `@node` when `nodes` says so and the item has a node.
+std::string name_of(const Json& item, NodeNames nodes) {
   Labels labels;
   if (item.contains("labels"))
     for (const auto& [key, value] : item["labels"].items()) labels.emplace_back(key, value.get<std::string>());
-  return series_display_name(item.value("component", std::string()), item.value("metric", std::string()), labels,
-                             NameStyle::path);
+  std::string name = series_display_name(item.value("component", std::string()), item.value("metric", std::string()),
+                                         labels, NameStyle::path);
+  if (nodes == NodeNames::show && item.contains("node")) name += "@" + text_of(item["node"]);
+  return name;
+}
+
+// Names show the node when `items` (each with a "node") come from more
+// than one.
+NodeNames node_names_of(const Json& items) {
+  for (const auto& item : items)
+    if (item["node"] != items.front()["node"]) return NodeNames::show;
+  return NodeNames::hide;
 }
 
 std::string signed_pct(const Json& value) {
@@ -390,10 +439,19 @@ std::string signed_pct(const Json& value) {
   return (pct > 0 ? "+" : "") + display_number(pct) + "%";
 }
 
+// An issue in one line, dated by what its status says: active since it was
+// detected, acknowledged (and open) since then, resolved at its resolution
+// after how long.
 void md_issue_line(std::string& out, const Json& issue) {
-  out += "- **" + text_of(issue["severity"]) + "** issue " + text_of(issue["id"]) + " " + name_of(issue) + ": " +
-         text_of(issue["reason"]) + " (" + text_of(issue["status"]) + " since " + text_of(issue["first_detected"]) +
-         ", " + text_of(issue["duration_minutes"]) + " min";
+  out += "- **" + text_of(issue["severity"]) + "** issue " + text_of(issue["id"]) + " " +
+         name_of(issue, NodeNames::hide) + ": " + text_of(issue["reason"]) + " (";
+  const auto status = text_of(issue["status"]);
+  const auto minutes = text_of(issue["duration_minutes"]) + " min";
+  if (status == "resolved")
+    out += "resolved at " + text_of(issue["resolved_at"]) + " after " + minutes;
+  else
+    out += (status == "active" ? "active" : status + ", open") + " since " + text_of(issue["first_detected"]) + ", " +
+           minutes;
   if (issue["current_value"].is_number()) out += ", value " + text_of(issue["current_value"]);
   out += ")\n";
 }
@@ -406,25 +464,39 @@ void md_events(std::string& out, const Json& events) {
   }
 }
 
-void md_anomaly_line(std::string& out, const Json& a) {
-  out += "- Anomaly: " + name_of(a) + " " + text_of(a["measure"]) + " " + text_of(a["value"]) + " against an expected " +
+void md_anomaly_line(std::string& out, const Json& a, NodeNames nodes) {
+  out += "- Anomaly: " + name_of(a, nodes) + " " + text_of(a["measure"]) + " " + text_of(a["value"]) + " against an expected " +
          text_of(a["expected"]) + ", " + text_of(a["direction"]) + ", from " + text_of(a["at"]) + " to " +
          text_of(a["until"]) + " (score " + text_of(a["score"]) + ")\n";
 }
 
-void md_stale_line(std::string& out, const Json& s) {
-  out += "- Stale: " + name_of(s) + " last seen " + text_of(s["last_seen"]) + ", expected every " +
+void md_stale_line(std::string& out, const Json& s, NodeNames nodes) {
+  out += "- Stale: " + name_of(s, nodes) + " last seen " + text_of(s["last_seen"]) + ", expected every " +
          text_of(s["expected_interval"]) + ", silent for " + text_of(s["silent_for"]) + "\n";
 }
 
-void md_trend_line(std::string& out, const Json& t) {
-  out += "- Trend: " + name_of(t) + " " + text_of(t["direction"]) + " " + signed_pct(t["change_pct"]) +
+void md_trend_line(std::string& out, const Json& t, NodeNames nodes) {
+  out += "- Trend: " + name_of(t, nodes) + " " + text_of(t["direction"]) + " " + signed_pct(t["change_pct"]) +
          " over the window (slope " + text_of(t["slope_per_hour"]) + "/h, strength " + text_of(t["strength"]) + ")\n";
 }
 
-void md_actions(std::string& out, const Json& actions) {
+// Whether `fit` left detail out of `doc`: its last note then says what.
+bool trimmed(const Json& doc) {
+  if (!doc.contains("notes") || doc["notes"].empty() || !doc["notes"].back().is_string()) return false;
+  return doc["notes"].back().get<std::string>().rfind(k_left_out, 0) == 0;
+}
+
+// What an empty section of `doc` says: `nothing`, unless detail was left out
+// to fit the byte budget (then perhaps from this section too).
+std::string nothing_listed(const Json& doc, std::string_view nothing) {
+  if (trimmed(doc)) return "None listed: detail was left out to fit the byte budget (see the notes).\n";
+  return std::string(nothing);
+}
+
+void md_actions(std::string& out, const Json& doc) {
+  const auto& actions = doc["suggested_actions"];
   out += "\n## Suggested actions\n\n";
-  if (actions.empty()) out += "None: nothing calls for action.\n";
+  if (actions.empty()) out += nothing_listed(doc, "None: nothing calls for action.\n");
   std::size_t n = 0;
   for (const auto& action : actions)
     out += std::to_string(++n) + ". " + text_of(action["text"]) + " (because: " + text_of(action["because"]) + ")\n";
@@ -442,45 +514,20 @@ std::string history_line(const Json& history) {
   return sparkline(values, Sparklines::unicode);
 }
 
-std::string md_brief(const Json& doc, const std::string& title) {
-  std::string out = "# " + title + ": " + upper(text_of(doc["status"]["status"])) + "\n\n";
-  out += "Generated " + text_of(doc["generated_at"]) + "; window " + text_of(doc["window"]["since"]) + " to " +
-         text_of(doc["window"]["until"]) + ", against the baseline " + text_of(doc["baseline"]["since"]) + " to " +
-         text_of(doc["baseline"]["until"]) + ".\n\n";
-  const auto& active = doc["issues"]["active"];
-  out += count_text(active.size(), "active issue", "active issues") + " (" +
-         text_of(doc["status"]["critical_issue_count"]) + " critical), " +
-         count_text(doc["anomalies"].size(), "anomaly", "anomalies") + ", " +
-         count_text(doc["stale"].size(), "stale series", "stale series") + ", " +
-         count_text(doc["trends"].size(), "trend", "trends") + ".\n";
-
-  out += "\n## What is wrong\n\n";
-  if (active.empty() && doc["stale"].empty()) out += "No active issues and no stale series.\n";
-  for (const auto& issue : active) md_issue_line(out, issue);
-  for (const auto& stale : doc["stale"]) md_stale_line(out, stale);
-
-  out += "\n## What changed\n\n";
-  if (doc["anomalies"].empty() && doc["trends"].empty() && doc["recent_changes"].empty())
-    out += "Nothing: no anomalies, no trends and no recent changes.\n";
-  for (const auto& anomaly : doc["anomalies"]) md_anomaly_line(out, anomaly);
-  for (const auto& trend : doc["trends"]) md_trend_line(out, trend);
-  for (const auto& change : doc["recent_changes"])
-    out += "- " + text_of(change["at"]) + " " + text_of(change["kind"]) + ": " + text_of(change["text"]) + "\n";
-
-  md_actions(out, doc["suggested_actions"]);
-
-  out += "\n## Evidence\n\n### Components\n\n";
+// The Components table of the brief: one row per series with its own
+// status, one per component without series with the component's.
+void md_components(std::string& out, const Json& components, NodeNames nodes) {
   bool histories = false;
-  for (const auto& component : doc["components"])
+  for (const auto& component : components)
     for (const auto& s : component["series"]) histories = histories || s.contains("history");
   std::vector<std::string> header{"series", "status", "type", "unit", "count", "avg", "p95", "rate/s", "baseline avg", "change"};
   if (histories) header.push_back("history");
   std::vector<std::vector<std::string>> rows;
-  for (const auto& component : doc["components"]) {
+  for (const auto& component : components) {
     for (const auto& s : component["series"]) {
       Json named = s;
       named["component"] = component["component"];
-      rows.push_back({name_of(named), text_of(component["status"]), text_of(s["type"]), text_of(s["unit"]),
+      rows.push_back({name_of(named, nodes), text_of(s["status"]), text_of(s["type"]), text_of(s["unit"]),
                       text_of(s["count"]), text_of(s.value("avg", Json())), text_of(s.value("p95", Json())),
                       text_of(s.value("rate_per_s", Json())), text_of(s["baseline_avg"]), signed_pct(s["change_pct"])});
       if (histories) rows.back().push_back(s.contains("history") ? history_line(s["history"]) : "");
@@ -491,6 +538,40 @@ std::string md_brief(const Json& doc, const std::string& title) {
     }
   }
   out += format_markdown_table(header, rows);
+}
+
+std::string md_brief(const Json& doc, const std::string& title, NodeNames nodes) {
+  std::string out = "# " + title + ": " + upper(text_of(doc["status"]["status"])) + "\n\n";
+  out += "Generated " + text_of(doc["generated_at"]) + "; window " + text_of(doc["window"]["since"]) + " to " +
+         text_of(doc["window"]["until"]) + ", against the baseline " + text_of(doc["baseline"]["since"]) + " to " +
+         text_of(doc["baseline"]["until"]) + ".\n\n";
+  const auto& active = doc["issues"]["active"];
+  // From status, which counts them all however many the budget left listed.
+  const auto active_count = doc["status"]["active_issue_count"].get<std::size_t>();
+  out += count_text(active_count, "active issue", "active issues") + " (" +
+         text_of(doc["status"]["critical_issue_count"]) + " critical), " +
+         count_text(doc["anomalies"].size(), "anomaly", "anomalies") + ", " +
+         count_text(doc["stale"].size(), "stale series", "stale series") + ", " +
+         count_text(doc["trends"].size(), "trend", "trends") +
+         (trimmed(doc) ? " listed (the notes say what was left out to fit the byte budget).\n" : ".\n");
+
+  out += "\n## What is wrong\n\n";
+  if (active.empty() && doc["stale"].empty()) out += nothing_listed(doc, "No active issues and no stale series.\n");
+  for (const auto& issue : active) md_issue_line(out, issue);
+  for (const auto& stale : doc["stale"]) md_stale_line(out, stale, nodes);
+
+  out += "\n## What changed\n\n";
+  if (doc["anomalies"].empty() && doc["trends"].empty() && doc["recent_changes"].empty())
+    out += nothing_listed(doc, "Nothing: no anomalies, no trends and no recent changes.\n");
+  for (const auto& anomaly : doc["anomalies"]) md_anomaly_line(out, anomaly, nodes);
+  for (const auto& trend : doc["trends"]) md_trend_line(out, trend, nodes);
+  for (const auto& change : doc["recent_changes"])
+    out += "- " + text_of(change["at"]) + " " + text_of(change["kind"]) + ": " + text_of(change["text"]) + "\n";
+
+  md_actions(out, doc);
+
+  out += "\n## Evidence\n\n### Components\n\n";
+  md_components(out, doc["components"], nodes);
 
   if (!doc["issues"]["recently_resolved"].empty()) {
     out += "\n### Resolved in the window\n\n";
@@ -503,7 +584,7 @@ std::string md_brief(const Json& doc, const std::string& title) {
     }
   if (!doc["uptime"].empty()) {
     out += "\n### Uptime\n\n";
-    rows.clear();
+    std::vector<std::vector<std::string>> rows;
     for (const auto& u : doc["uptime"])
       rows.push_back({text_of(u["component"]), text_of(u["uptime_pct"]) + "%", text_of(u["incidents"]),
                       text_of(u["mttr_minutes"]), text_of(u["mtbf_hours"])});
@@ -525,8 +606,8 @@ std::string md_brief(const Json& doc, const std::string& title) {
 
 std::string analysis_document(const Analysis& analysis, Format format, std::optional<std::size_t> max_bytes) {
   check_format(format);
-  const auto render = [format](const Json& doc) {
-    return format == Format::json ? as_json(doc) : md_brief(doc, "Health brief");
+  const auto render = [format, nodes = analysis.node_names](const Json& doc) {
+    return format == Format::json ? as_json(doc) : md_brief(doc, "Health brief", nodes);
   };
   return fit(full_json(analysis), full_trims(), max_bytes, render);
 }
@@ -536,8 +617,8 @@ std::string diagnose_document(const Analysis& analysis, const std::string& compo
   check_format(format);
   Json doc = full_json(analysis);
   doc["component"] = component;
-  const auto render = [format, component](const Json& d) {
-    return format == Format::json ? as_json(d) : md_brief(d, "Diagnosis of " + component);
+  const auto render = [format, component, nodes = analysis.node_names](const Json& d) {
+    return format == Format::json ? as_json(d) : md_brief(d, "Diagnosis of " + component, nodes);
   };
   return fit(std::move(doc), full_trims(), max_bytes, render);
 }
@@ -553,12 +634,12 @@ std::string trends_document(const Analysis& analysis, Format format, std::option
   doc["trends"] = Json::array();
   for (const auto* s : series) doc["trends"].push_back(trend_json(s->series, s->trend));
   doc["notes"] = {base_notes(analysis)[0], base_notes(analysis)[3]};
-  const auto render = [format](const Json& d) {
+  const auto render = [format, nodes = analysis.node_names](const Json& d) {
     if (format == Format::json) return as_json(d);
     std::string out = "# Trends from " + text_of(d["period"]["since"]) + " to " + text_of(d["period"]["until"]) + "\n\n";
     std::vector<std::vector<std::string>> rows;
     for (const auto& t : d["trends"])
-      rows.push_back({name_of(t), text_of(t["direction"]), signed_pct(t["change_pct"]), text_of(t["slope_per_hour"]),
+      rows.push_back({name_of(t, nodes), text_of(t["direction"]), signed_pct(t["change_pct"]), text_of(t["slope_per_hour"]),
                       text_of(t["strength"])});
     out += rows.empty() ? "No series has samples in the period.\n"
                         : format_markdown_table({"series", "direction", "change", "slope per hour", "strength"}, rows);
@@ -590,7 +671,7 @@ std::string compare_document(const Analysis& analysis, Format format, std::optio
     doc["series"].push_back(std::move(item));
   }
   doc["notes"] = {base_notes(analysis)[0], base_notes(analysis)[1]};
-  const auto render = [format](const Json& d) {
+  const auto render = [format, nodes = analysis.node_names](const Json& d) {
     if (format == Format::json) return as_json(d);
     std::string out = "# Current " + text_of(d["current"]["since"]) + " to " + text_of(d["current"]["until"]) +
                       " against the baseline " + text_of(d["baseline"]["since"]) + " to " +
@@ -600,7 +681,7 @@ std::string compare_document(const Analysis& analysis, Format format, std::optio
       const auto pick = [](const Json& stats, const char* key) {
         return stats.is_object() && stats.contains(key) ? text_of(stats[key]) : std::string("-");
       };
-      rows.push_back({name_of(s), text_of(s["type"]), pick(s["current"], "avg"), pick(s["baseline"], "avg"),
+      rows.push_back({name_of(s, nodes), text_of(s["type"]), pick(s["current"], "avg"), pick(s["baseline"], "avg"),
                       pick(s["current"], "p95"), pick(s["baseline"], "p95"), pick(s["current"], "rate_per_s"),
                       pick(s["baseline"], "rate_per_s"), signed_pct(s["change_pct"])});
     }
@@ -626,7 +707,7 @@ std::string recommendations_document(const Analysis& analysis, Format format,
   const auto render = [format](const Json& d) {
     if (format == Format::json) return as_json(d);
     std::string out = "# Recommendations: " + upper(text_of(d["status"])) + "\n";
-    md_actions(out, d["suggested_actions"]);
+    md_actions(out, d);
     md_notes(out, d);
     return out;
   };
@@ -634,19 +715,12 @@ std::string recommendations_document(const Analysis& analysis, Format format,
              render);
 }
 
-std::string incident_document(Store& store, std::int64_t issue_id, Millis now, Format format,
-                              std::optional<std::size_t> max_bytes) {
-  check_format(format);
-  ReadSnapshot snapshot(store);
-  const Issue issue = get_issue(store, issue_id);
-  const TimeRange before{issue.first_detected - k_hour_ms, issue.first_detected};
-  const Millis end = issue.open() || !issue.resolved_at ? now : *issue.resolved_at;
-  const TimeRange range{before.since, std::max(end, issue.first_detected + k_minute_ms)};
-  const Millis step = step_for_points(range.until - range.since, 60);
+namespace {
 
-  Json doc{{"generated_at", format_time(now)}, {"issue", issue_json(issue, now)}, {"range", range_json(range)},
-           {"step", format_duration(step)}};
-  doc["series"] = Json::array();
+// The series of `issue`'s metric with samples in `range`: their statistics
+// before and during the issue, and their buckets of `step`.
+Json incident_series(Store& store, const Issue& issue, TimeRange range, Millis step) {
+  Json out = Json::array();
   SeriesFilter filter;
   filter.components = {issue.key.component};
   if (!issue.key.metric.empty()) filter.metrics = {issue.key.metric};
@@ -667,42 +741,64 @@ std::string incident_document(Store& store, std::int64_t issue_id, Millis now, F
     item["type"] = to_string(series.type);
     item["unit"] = series.unit;
     item["measure"] = measure_of(series);
-    item["before"] = stats_json(series, lead.finish(before.until - before.since));
+    item["before"] = stats_json(series, lead.finish(issue.first_detected - range.since));
     item["during"] = stats_json(series, during.finish(range.until - issue.first_detected));
     Json list = Json::array();
     for (const auto& b : buckets.finish())
       list.push_back(Json{{"at", format_time(b.at)}, {"count", b.count}, {"value", six(b.value)}, {"max", six(b.max)}});
     item["buckets"] = std::move(list);
-    doc["series"].push_back(std::move(item));
+    out.push_back(std::move(item));
   }
+  return out;
+}
+
+std::string md_incident(const Json& d, NodeNames nodes) {
+  const auto& i = d["issue"];
+  std::string out = "# Incident: issue " + text_of(i["id"]) + " " + name_of(i, NodeNames::hide) + "\n\n";
+  md_issue_line(out, i);
+  if (i.contains("events")) {
+    out += "\n## Events\n\n";
+    md_events(out, i["events"]);
+  }
+  out += "\n## The metric from " + text_of(d["range"]["since"]) + " to " + text_of(d["range"]["until"]) + "\n\n";
+  if (d["series"].empty()) out += "No samples of the metric in that time.\n";
+  for (const auto& s : d["series"]) {
+    out += "### " + name_of(s, nodes) + " (" + text_of(s["type"]) + ", " + text_of(s["measure"]) + " per " +
+           text_of(d["step"]) + ")\n\n";
+    std::vector<std::vector<std::string>> rows;
+    for (const char* when : {"before", "during"}) {
+      const auto& st = s[when];
+      rows.push_back({when, text_of(st["count"]), text_of(st.value("avg", Json())), text_of(st.value("p95", Json())),
+                      text_of(st.value("max", Json()))});
+    }
+    out += format_markdown_table({"", "count", "avg", "p95", "max"}, rows);
+    if (s.contains("buckets") && !s["buckets"].empty()) out += "\n" + history_line(s["buckets"]) + "\n";
+    out += "\n";
+  }
+  md_notes(out, d);
+  return out;
+}
+
+} // namespace
+
+std::string incident_document(Store& store, std::int64_t issue_id, Millis now, Format format,
+                              std::optional<std::size_t> max_bytes) {
+  check_format(format);
+  ReadSnapshot snapshot(store);
+  const Issue issue = get_issue(store, issue_id);
+  const Millis end = issue.open() || !issue.resolved_at ? now : *issue.resolved_at;
+  // From the hour before the issue opened to its resolution (or now).
+  const TimeRange range{issue.first_detected - k_hour_ms, std::max(end, issue.first_detected + k_minute_ms)};
+  const Millis step = step_for_points(range.until - range.since, 60);
+
+  Json doc{{"generated_at", format_time(now)}, {"issue", issue_json(issue, now)}, {"range", range_json(range)},
+           {"step", format_duration(step)}};
+  doc["series"] = incident_series(store, issue, range, step);
   doc["notes"] = {"Times are RFC 3339 UTC. before: the hour before the issue opened; during: from then to its "
                   "resolution (or now). Each bucket's value is its rate per second for a counter, its average for "
                   "a gauge and its p95 for a timer or rolling series."};
-  const auto render = [format](const Json& d) {
-    if (format == Format::json) return as_json(d);
-    const auto& i = d["issue"];
-    std::string out = "# Incident: issue " + text_of(i["id"]) + " " + name_of(i) + "\n\n";
-    md_issue_line(out, i);
-    if (i.contains("events")) {
-      out += "\n## Events\n\n";
-      md_events(out, i["events"]);
-    }
-    out += "\n## The metric from " + text_of(d["range"]["since"]) + " to " + text_of(d["range"]["until"]) + "\n\n";
-    if (d["series"].empty()) out += "No samples of the metric in that time.\n";
-    for (const auto& s : d["series"]) {
-      out += "### " + name_of(s) + " (" + text_of(s["type"]) + ", " + text_of(s["measure"]) + " per " + text_of(d["step"]) + ")\n\n";
-      std::vector<std::vector<std::string>> rows;
-      for (const char* when : {"before", "during"}) {
-        const auto& st = s[when];
-        rows.push_back({when, text_of(st["count"]), text_of(st.value("avg", Json())), text_of(st.value("p95", Json())),
-                        text_of(st.value("max", Json()))});
-      }
-      out += format_markdown_table({"", "count", "avg", "p95", "max"}, rows);
-      if (s.contains("buckets") && !s["buckets"].empty()) out += "\n" + history_line(s["buckets"]) + "\n";
-      out += "\n";
-    }
-    md_notes(out, d);
-    return out;
+  const auto render = [format, nodes = node_names_of(doc["series"])](const Json& d) {
+    return format == Format::json ? as_json(d) : md_incident(d, nodes);
   };
   return fit(std::move(doc),
              {drop_first("buckets (oldest first)", "/series/0/buckets"), clear_member("bucket lists", "/series", "buckets"),

@@ -10,6 +10,10 @@ namespace health {
 namespace {
 
 constexpr std::size_t k_flush_bytes = 1 << 16;
+// The table's first rows, held to measure its columns: this many rows, or
+// fewer when their cells reach k_table_lookahead_bytes.
+constexpr std::size_t k_table_lookahead_rows = 1000;
+constexpr std::size_t k_table_lookahead_bytes = 1 << 20;
 
 std::string hex(const std::string& bytes) {
   static constexpr char k_digits[] = "0123456789abcdef";
@@ -58,9 +62,37 @@ struct SqlWriter::Impl {
   Format format;
   TextSink sink;
   std::vector<std::string> columns;
-  std::vector<std::vector<std::string>> table; // the table's rows, aligned at the end
   std::string out;
   bool first_row = true;
+  // The table: its first rows are held until they give the column widths,
+  // then written with every later row as it comes.
+  std::vector<std::vector<std::string>> lookahead;
+  std::size_t lookahead_bytes = 0;
+  std::vector<std::size_t> widths;
+  bool streaming = false;
+
+  // Writes the header and the rows held, aligned on their widths; later
+  // rows go straight out.
+  void start_table() {
+    widths.assign(columns.size(), 0);
+    widen_columns(widths, columns);
+    for (const auto& row : lookahead) widen_columns(widths, row);
+    append_table_row(out, columns, widths);
+    for (const auto& row : lookahead) append_table_row(out, row, widths);
+    lookahead = {};
+    streaming = true;
+  }
+
+  void table_row(std::vector<std::string> cells) {
+    if (streaming) {
+      widen_columns(widths, cells); // a wider value widens its column from here on
+      append_table_row(out, cells, widths);
+      return;
+    }
+    for (const auto& cell : cells) lookahead_bytes += cell.size();
+    lookahead.push_back(std::move(cells));
+    if (lookahead.size() >= k_table_lookahead_rows || lookahead_bytes >= k_table_lookahead_bytes) start_table();
+  }
 };
 
 SqlWriter::SqlWriter(Format format, TextSink out) : m_impl(std::make_unique<Impl>()) {
@@ -84,10 +116,8 @@ void SqlWriter::row(const std::vector<SqlValue>& values) {
   if (impl.format == Format::table || impl.format == Format::csv)
     for (const auto& value : values) cells.push_back(cell_text(value, impl.format));
   if (impl.format == Format::table) {
-    impl.table.push_back(std::move(cells));
-    return;
-  }
-  if (impl.format == Format::csv) {
+    impl.table_row(std::move(cells));
+  } else if (impl.format == Format::csv) {
     append_csv_line(impl.out, cells);
   } else {
     if (impl.format == Format::json && !impl.first_row) impl.out += ',';
@@ -109,7 +139,7 @@ void SqlWriter::row(const std::vector<SqlValue>& values) {
 
 void SqlWriter::finish() {
   auto& impl = *m_impl;
-  if (impl.format == Format::table) impl.out = format_table(impl.columns, impl.table);
+  if (impl.format == Format::table && !impl.streaming) impl.start_table();
   if (impl.format == Format::json) impl.out += "]\n";
   impl.sink(impl.out);
   impl.out.clear();

@@ -2,6 +2,8 @@
 
 #include <health/render.hpp>
 
+#include "render/text.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <iterator>
@@ -43,16 +45,27 @@ std::string sparkline(const std::vector<std::optional<double>>& values, Sparklin
   return out;
 }
 
-namespace {
-
-// Display width of UTF-8 text: code points, not bytes.
 std::size_t display_width(std::string_view text) {
   std::size_t width = 0;
   for (const char c : text) width += (static_cast<unsigned char>(c) & 0xc0) != 0x80 ? 1 : 0;
   return width;
 }
 
-} // namespace
+void widen_columns(std::vector<std::size_t>& widths, const std::vector<std::string>& row) {
+  for (std::size_t i = 0; i < row.size() && i < widths.size(); ++i)
+    widths[i] = std::max(widths[i], display_width(row[i]));
+}
+
+void append_table_row(std::string& out, const std::vector<std::string>& row, const std::vector<std::size_t>& widths) {
+  for (std::size_t i = 0; i < row.size() && i < widths.size(); ++i) {
+    out += row[i];
+    const auto width = display_width(row[i]);
+    if (i + 1 < row.size()) out.append(std::max(widths[i], width) - width + 2, ' ');
+  }
+  // Empty last cells leave no trailing blanks.
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  out += '\n';
+}
 
 std::string format_markdown_table(const std::vector<std::string>& header,
                                   const std::vector<std::vector<std::string>>& rows) {
@@ -78,24 +91,11 @@ std::string format_markdown_table(const std::vector<std::string>& header,
 std::string format_table(const std::vector<std::string>& header,
                          const std::vector<std::vector<std::string>>& rows) {
   std::vector<std::size_t> widths(header.size(), 0);
-  const auto measure = [&](const std::vector<std::string>& row) {
-    for (std::size_t i = 0; i < row.size() && i < widths.size(); ++i)
-      widths[i] = std::max(widths[i], display_width(row[i]));
-  };
-  measure(header);
-  for (const auto& row : rows) measure(row);
+  widen_columns(widths, header);
+  for (const auto& row : rows) widen_columns(widths, row);
   std::string out;
-  const auto append_row = [&](const std::vector<std::string>& row) {
-    for (std::size_t i = 0; i < row.size() && i < widths.size(); ++i) {
-      out += row[i];
-      if (i + 1 < row.size()) out.append(widths[i] - display_width(row[i]) + 2, ' ');
-    }
-    // Empty last cells leave no trailing blanks.
-    while (!out.empty() && out.back() == ' ') out.pop_back();
-    out += '\n';
-  };
-  append_row(header);
-  for (const auto& row : rows) append_row(row);
+  append_table_row(out, header, widths);
+  for (const auto& row : rows) append_table_row(out, row, widths);
   return out;
 }
 

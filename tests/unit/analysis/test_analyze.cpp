@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -50,6 +51,32 @@ struct Week : test::StoreFixture {
 };
 
 std::string name_of(const health::SeriesInfo& s) { return s.component + "/" + s.name; }
+
+// Ingests `csv` (export's columns) into `f`, with `k_now` as the clock.
+void ingest_csv(test::StoreFixture& f, const std::string& csv) {
+  std::istringstream in(csv);
+  health::IngestOptions options;
+  options.format = health::IngestFormat::csv;
+  options.default_node = "web1";
+  options.now = k_now;
+  health::ingest(&f.store, {{"test.csv", &in}}, options);
+}
+
+health::Analysis analyze_at_now(test::StoreFixture& f) {
+  health::AnalyzeOptions options;
+  options.now = k_now;
+  return health::analyze(f.store, options);
+}
+
+std::int64_t report(test::StoreFixture& f, health::IssueKey key, health::Severity severity, Millis at) {
+  health::IssueReport r;
+  r.key = std::move(key);
+  r.severity = severity;
+  r.reason = "slow";
+  r.actor = "test";
+  r.at = at;
+  return health::report_issue(f.store, r).issue.id;
+}
 
 std::vector<std::string> trending(const health::Analysis& a) {
   std::vector<std::string> out;
@@ -385,4 +412,148 @@ TEST_CASE("analyze: a counter born a moment ago has a rate over one bucket, not 
   REQUIRE(a.series.size() == 1);
   CHECK(a.series[0].current.rate_per_s == Approx(3.0 / (static_cast<double>(a.step_ms) / 1000.0)));
   CHECK_FALSE(a.series[0].change_pct);
+}
+
+TEST_CASE("analyze: with series of two nodes every view names the node of each series", "[analyze]") {
+  test::StoreFixture f;
+  // api/requests from web1 and web2 every minute for two days; web2 stopped 3 hours ago.
+  std::string csv = "ts_ms,node,component,name,type,unit,value\n";
+  for (Millis t = k_now - 2 * health::k_day_ms; t < k_now; t += k_minute_ms) {
+    csv += std::to_string(t) + ",web1,api,requests,counter,,60\n";
+    if (t < k_now - 3 * k_hour_ms) csv += std::to_string(t) + ",web2,api,requests,counter,,60\n";
+  }
+  ingest_csv(f, csv);
+  const auto id = report(f, {"api", "requests", {}}, health::Severity::warning, k_now - 4 * k_hour_ms);
+  const auto a = analyze_at_now(f);
+  const auto doc = json::parse(health::analysis_document(a, health::Format::json));
+  REQUIRE(doc["stale"].size() == 1);
+  CHECK(doc["stale"][0]["node"] == "web2");
+
+  const auto brief = health::analysis_document(a, health::Format::markdown);
+  CHECK_THAT(brief, Catch::Contains("| api/requests@web1 |") && Catch::Contains("| api/requests@web2 |"));
+  CHECK_THAT(brief, Catch::Contains("- Stale: api/requests@web2 last seen"));
+  CHECK_THAT(brief, Catch::Contains("Check that whatever reports api/requests@web2 still runs"));
+  CHECK_THAT(brief, Catch::Contains("issue 1 api/requests: slow")); // an issue belongs to no node
+  for (const auto& text : {health::trends_document(a, health::Format::markdown),
+                           health::compare_document(a, health::Format::markdown)})
+    CHECK_THAT(text, Catch::Contains("| api/requests@web1 |") && Catch::Contains("| api/requests@web2 |"));
+  const auto incident = health::incident_document(f.store, id, k_now, health::Format::markdown);
+  CHECK_THAT(incident, Catch::Contains("### api/requests@web1 (") && Catch::Contains("### api/requests@web2 ("));
+}
+
+TEST_CASE("analyze: with series of one node no view names the node", "[analyze]") {
+  test::StoreFixture f;
+  std::string csv = "ts_ms,node,component,name,type,unit,value\n";
+  for (Millis t = k_now - 2 * health::k_day_ms; t < k_now - 3 * k_hour_ms; t += k_minute_ms)
+    csv += std::to_string(t) + ",web1,api,requests,counter,,60\n";
+  ingest_csv(f, csv);
+  const auto a = analyze_at_now(f);
+  const auto brief = health::analysis_document(a, health::Format::markdown);
+  CHECK_THAT(brief, Catch::Contains("- Stale: api/requests last seen"));
+  CHECK_THAT(brief, !Catch::Contains("@web1"));
+  CHECK_THAT(health::trends_document(a, health::Format::markdown), !Catch::Contains("@web1"));
+}
+
+TEST_CASE("analyze: the brief dates a resolved issue by its resolution and an acknowledged one by its opening", "[analyze]") {
+  test::StoreFixture f;
+  ingest_csv(f, "ts_ms,component,name,type,unit,value\n" + std::to_string(k_now - k_hour_ms) + ",db,query_ms,timer,ms,5\n");
+  const auto resolved = report(f, {"db", "query_ms", {}}, health::Severity::critical, k_now - 5 * k_hour_ms);
+  health::resolve_issue(f.store, resolved, "", "test", k_now - 2 * k_hour_ms);
+  const auto acknowledged = report(f, {"db", "locks", {}}, health::Severity::warning, k_now - 4 * k_hour_ms);
+  health::acknowledge_issue(f.store, acknowledged, "", "test", k_now - k_hour_ms);
+  const auto brief = health::analysis_document(analyze_at_now(f), health::Format::markdown);
+  CHECK_THAT(brief, Catch::Contains("issue 1 db/query_ms: slow (resolved at " +
+                                    health::format_time(k_now - 2 * k_hour_ms) + " after 180 min)"));
+  CHECK_THAT(brief, Catch::Contains("issue 2 db/locks: slow (acknowledged, open since " +
+                                    health::format_time(k_now - 4 * k_hour_ms) + ", 240 min)"));
+  CHECK_THAT(brief, !Catch::Contains("resolved since") && !Catch::Contains("acknowledged since"));
+  const auto incident = health::incident_document(f.store, resolved, k_now, health::Format::markdown);
+  CHECK_THAT(incident, Catch::Contains("(resolved at " + health::format_time(k_now - 2 * k_hour_ms) + " after 180 min)"));
+}
+
+TEST_CASE("analyze: a series' status comes from its own open issues, not from its component's", "[analyze]") {
+  test::StoreFixture f;
+  const auto at = std::to_string(k_now - k_hour_ms);
+  ingest_csv(f, "ts_ms,component,name,labels,type,unit,value\n" + at + ",db,query_ms,,timer,ms,5\n" + at +
+                    ",db,connections,,gauge,,17\n" + at + ",api,latency_ms,route=/api,timer,ms,80\n" + at +
+                    ",api,latency_ms,route=/health,timer,ms,2\n");
+  report(f, {"db", "query_ms", {}}, health::Severity::critical, k_now - k_hour_ms);
+  report(f, {"api", "latency_ms", {{"route", "/api"}}}, health::Severity::warning, k_now - k_hour_ms);
+  const auto a = analyze_at_now(f);
+  const auto doc = json::parse(health::analysis_document(a, health::Format::json));
+  std::map<std::string, std::string> status;
+  for (const auto& component : doc["components"])
+    for (const auto& s : component["series"])
+      status[component["component"].get<std::string>() + "/" + s["metric"].get<std::string>() +
+             s["labels"].value("route", "")] = s.value("status", "(none)");
+  CHECK(status == std::map<std::string, std::string>{{"api/latency_ms/api", "degraded"},
+                                                     {"api/latency_ms/health", "healthy"},
+                                                     {"db/connections", "healthy"},
+                                                     {"db/query_ms", "critical"}});
+  CHECK(doc["components"][1]["status"] == "critical"); // db, the component
+  const auto brief = health::analysis_document(a, health::Format::markdown);
+  CHECK_THAT(brief, Catch::Contains("| db/connections | healthy |") && Catch::Contains("| db/query_ms | critical |"));
+  CHECK_THAT(brief, Catch::Contains("| api/latency_ms{route=/api} | degraded |") &&
+                        Catch::Contains("| api/latency_ms{route=/health} | healthy |"));
+}
+
+TEST_CASE("analyze: --max-bytes leaves out active issues and stale series only when nothing lesser is left", "[analyze]") {
+  Week week("all");
+  report(week, {"app", "memory_bytes", {}}, health::Severity::critical, week.now - k_hour_ms);
+  report(week, {"api", "errors", {}}, health::Severity::warning, week.now - k_hour_ms);
+  const auto a = week.analyze();
+  const auto full = health::analysis_document(a, health::Format::json);
+  REQUIRE(a.active_issues.size() == 2);
+  REQUIRE(a.stale.size() == 1);
+  std::size_t checked = 0;
+  for (std::size_t budget = 300; budget < full.size(); budget += 100) {
+    INFO("budget " << budget);
+    const auto doc = json::parse(health::analysis_document(a, health::Format::json, budget));
+    const bool active_kept = doc["issues"]["active"].size() == 2;
+    if (active_kept && doc["stale"].size() == 1) continue;
+    ++checked;
+    if (!active_kept) CHECK(doc["stale"].empty()); // stale series go first
+    for (const char* key : {"components", "trends", "anomalies", "recent_changes", "uptime", "suggested_actions"})
+      CHECK(doc[key].empty());
+    CHECK(doc["issues"]["recently_resolved"].empty());
+    CHECK(doc["status"]["no_data"].empty());
+    for (const auto& [name, component] : doc["status"]["components"].items()) {
+      CHECK(component["status"] != "healthy");
+      CHECK_FALSE(component.contains("issues"));
+    }
+    CHECK(doc["notes"].size() == 1); // only what was left out
+  }
+  CHECK(checked > 0);
+
+  // The brief keeps them as long, and says nothing false of what it left out.
+  const auto brief_at = [&](std::size_t budget) { return health::analysis_document(a, health::Format::markdown, budget); };
+  const auto kept = [](const std::string& brief) {
+    return brief.find("**critical** issue 1 app/memory_bytes") != std::string::npos &&
+           brief.find("**warning** issue 2 api/errors") != std::string::npos &&
+           brief.find("- Stale: worker/heartbeat") != std::string::npos;
+  };
+  const auto lesser = [](const std::string& brief) {
+    return brief.find("- Anomaly:") != std::string::npos || brief.find("- Trend:") != std::string::npos ||
+           brief.find("(because:") != std::string::npos || brief.find("| app/memory_bytes |") != std::string::npos;
+  };
+  const auto full_brief = brief_at(1 << 20);
+  REQUIRE((kept(full_brief) && lesser(full_brief)));
+  for (std::size_t budget = 300; budget < full_brief.size(); budget += 100) {
+    INFO("budget " << budget);
+    const auto brief = brief_at(budget);
+    if (!kept(brief)) CHECK_FALSE(lesser(brief));
+    CHECK_THAT(brief, Catch::Contains("2 active issues (1 critical)") &&
+                          Catch::Contains(" listed (the notes say what was left out to fit the byte budget)."));
+    CHECK_THAT(brief, !Catch::Contains("No active issues") && !Catch::Contains("nothing calls for action") &&
+                          !Catch::Contains("Nothing: no anomalies"));
+  }
+  // The smallest budget that keeps them all has nothing lesser left.
+  std::size_t low = 300;
+  std::size_t high = full_brief.size();
+  while (high - low > 1) {
+    const auto middle = (low + high) / 2;
+    (kept(brief_at(middle)) ? high : low) = middle;
+  }
+  INFO("smallest budget keeping them " << high);
+  CHECK_FALSE(lesser(brief_at(high)));
 }

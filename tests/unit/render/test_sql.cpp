@@ -40,3 +40,37 @@ TEST_CASE("sql: the table aligns every row and shows NULL", "[render]") {
                                                                "1   2.5    a,\"b\"       x'01ff'  NULL\n"));
   CHECK_THROWS_AS(health::SqlWriter(health::Format::nagios, [](std::string_view) {}), health::Error);
 }
+
+TEST_CASE("sql: the table is written while rows come, not held to the end", "[render]") {
+  std::string out;
+  health::SqlWriter writer(health::Format::table, [&](std::string_view text) { out += text; });
+  writer.columns({"n", "text"});
+  for (std::int64_t n = 1; n <= 100000; ++n) writer.row({n, std::string("row")});
+  // Of about 1.2 MB of table, all but the last piece (under 64 KiB and a row)
+  // is out before finish.
+  const auto written_before_finish = out.size();
+  CHECK(out.rfind("n     text\n1     row\n", 0) == 0);
+  writer.finish();
+  CHECK(out.size() > 1000000);
+  CHECK(out.size() - written_before_finish < 100000);
+  CHECK(out.substr(out.size() - 12) == "100000  row\n");
+}
+
+TEST_CASE("sql: table widths come from the first 1000 rows, a wider value widens its column from its row on", "[render]") {
+  std::string out;
+  health::SqlWriter writer(health::Format::table, [&](std::string_view text) { out += text; });
+  writer.columns({"n", "text"});
+  for (std::int64_t n = 1; n <= 1000; ++n) writer.row({n, std::string("a")});
+  writer.row({std::int64_t{1234567}, std::string("b")});
+  writer.row({std::int64_t{1}, std::monostate{}});
+  writer.finish();
+  std::vector<std::string> lines;
+  for (std::size_t start = 0, end; (end = out.find('\n', start)) != std::string::npos; start = end + 1)
+    lines.push_back(out.substr(start, end - start));
+  REQUIRE(lines.size() == 1003);
+  CHECK(lines[0] == "n     text");
+  CHECK(lines[1] == "1     a");
+  CHECK(lines[1000] == "1000  a");
+  CHECK(lines[1001] == "1234567  b");
+  CHECK(lines[1002] == "1        NULL");
+}
