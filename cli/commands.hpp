@@ -14,6 +14,10 @@
 
 namespace healthctl {
 
+// Declares healthctl itself on `app`: its name, the help layout, --version
+// and the global options, bound to `globals`. The commands follow.
+void setup_root(CLI::App& app, Globals& globals);
+
 void setup_init(CLI::App& app, const Globals& globals);
 void setup_record(CLI::App& app, const Globals& globals);
 void setup_ingest(CLI::App& app, const Globals& globals);
