@@ -1,11 +1,10 @@
 #pragma once
 // Shell completion: healthctl's command tree as the completion scripts need
-// it, read from the declared CLI11 commands (so the scripts cannot drift from
-// the flags), and the bash, zsh and fish scripts written from it.
-
-#include "help.hpp"
-
-#include <CLI/CLI.hpp>
+// it, and the bash, zsh and fish scripts written from it. cmd_completion.cpp
+// reads the tree from the declared CLI11 commands (so the scripts cannot
+// drift from the flags); nothing here uses CLI11, whose header costs every
+// file that includes it start-up time (its validators are constructed per
+// file).
 
 #include <string>
 #include <string_view>
@@ -71,10 +70,6 @@ std::string join_words(const std::vector<std::string>& words);
 // `text` in single quotes for bash and zsh; for fish.
 std::string shell_quote(std::string_view text);
 std::string fish_quote(std::string_view text);
-
-// The tree of `root`, on which setup_root and every command's setup ran
-// while collect_formats() gathered `formats`.
-CommandSpec completion_tree(CLI::App& root, const std::vector<DeclaredFormats>& formats);
 
 // The completion scripts, each complete and self-contained: they complete
 // commands, options, formats and files, and read component and metric names
