@@ -14,6 +14,10 @@
 
 namespace healthctl {
 
+// Declares healthctl itself on `app`: its name, the help layout, --version
+// and the global options, bound to `globals`. The commands follow.
+void setup_root(CLI::App& app, Globals& globals);
+
 void setup_init(CLI::App& app, const Globals& globals);
 void setup_record(CLI::App& app, const Globals& globals);
 void setup_ingest(CLI::App& app, const Globals& globals);
@@ -31,6 +35,7 @@ void setup_backup(CLI::App& app, const Globals& globals);
 void setup_maintain(CLI::App& app, const Globals& globals);
 void setup_analyze(CLI::App& app, const Globals& globals);
 void setup_help(CLI::App& app, const Globals& globals);
+void setup_completion(CLI::App& app, const Globals& globals);
 
 // A subcommand: its name and the function that declares it.
 struct Command {

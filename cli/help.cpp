@@ -10,6 +10,8 @@ namespace healthctl {
 
 namespace {
 
+std::vector<DeclaredFormats>* g_declared_formats = nullptr;
+
 // The column where descriptions start, as CLI11 lays out options.
 constexpr std::size_t k_name_width = 30;
 
@@ -255,7 +257,10 @@ Problem excluded(const CLI::App* app, const CLI::ParseError& error) {
 
 } // namespace
 
+void collect_formats(std::vector<DeclaredFormats>* into) { g_declared_formats = into; }
+
 void describe_globals(CLI::App* command, const Formats& formats, NodeUse node) {
+  if (g_declared_formats != nullptr) g_declared_formats->push_back({command, formats});
   std::string text = "Global options (before or after the command):\n";
   add_row(text, "--db FILE", "Database file (env HEALTH_DB_PATH)");
   if (node != NodeUse::none) add_row(text, "--node NAME", node_description(node));

@@ -22,6 +22,17 @@ enum class NodeUse { none, records_as, filters };
 // and the man page to read.
 void describe_globals(CLI::App* command, const Formats& formats, NodeUse node);
 
+// The --format values a command declared through describe_globals.
+struct DeclaredFormats {
+  const CLI::App* command;
+  Formats formats;
+};
+
+// While `into` is set, describe_globals adds each command's formats to it
+// (healthctl completion reads them so); nullptr stops, and nothing is kept
+// otherwise.
+void collect_formats(std::vector<DeclaredFormats>* into);
+
 // healthctl's help layout. Set it on the root App before adding commands;
 // they inherit it.
 std::shared_ptr<CLI::FormatterBase> help_formatter();

@@ -1,7 +1,7 @@
-// healthctl: the command-line face of libhealth. This file declares the
-// global options and the subcommands of the command table, and holds the one
-// error handler that turns every failure into one line on stderr and an exit
-// code.
+// healthctl: the command-line face of libhealth. This file declares
+// healthctl (setup_root: its global options) and the subcommands of the
+// command table, and holds the one error handler that turns every failure
+// into one line on stderr and an exit code.
 
 #include "commands.hpp"
 #include "help.hpp"
@@ -12,10 +12,6 @@
 #include <cstdio>
 #include <vector>
 #include <string_view>
-
-#ifndef HEALTHCTL_VERSION
-#define HEALTHCTL_VERSION "0.0.0"
-#endif
 
 namespace {
 
@@ -62,20 +58,8 @@ int main(int argc, char** argv) {
   std::vector<char*> args(argv, argv + argc);
   const bool help_command = healthctl::rewrite_help(args);
   healthctl::Globals globals;
-  CLI::App app{"healthctl: health metrics and issues in one SQLite file", "healthctl"};
-  app.formatter(healthctl::help_formatter());
-  app.group("Commands"); // the heading of the command list, which commands inherit
-  app.set_version_flag("-V,--version", "healthctl " HEALTHCTL_VERSION);
-  app.require_subcommand(1);
-  app.fallthrough();
-  app.add_option("--db", globals.db, "Database file (env HEALTH_DB_PATH)")->type_name("FILE");
-  app.add_option("--node", globals.node, "Node name to record as, or to filter by (env HEALTH_NODE_NAME)")
-      ->type_name("NAME");
-  app.add_option("--format", globals.format, "Output (or input) format of the command")->type_name("FORMAT");
-  app.add_flag("-q,--quiet", globals.quiet, "Print nothing but data and errors");
-  app.add_flag("-v,--verbose", globals.verbose, "Explain more, errors included");
-  app.footer("Run 'healthctl help COMMAND' for a command's options. See healthctl(1) and\n"
-             "healthctl-COMMAND(1) for every flag, with examples.");
+  CLI::App app;
+  healthctl::setup_root(app, globals);
 
   // Declaring a command's flags costs start-up time, which a cron job
   // recording one sample pays on every call: when the command line names a

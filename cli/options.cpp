@@ -31,7 +31,14 @@ CLI::Validator whole_number(std::size_t least) {
       "N");
 }
 
+namespace {
+// one_of's validator is named this, then its names with commas between.
+constexpr std::string_view k_one_of = "one of:";
+} // namespace
+
 CLI::Validator one_of(std::vector<std::string> names) {
+  std::string validator_name(k_one_of);
+  for (std::size_t i = 0; i < names.size(); ++i) validator_name.append(i == 0 ? "" : ",").append(names[i]);
   return CLI::Validator(
       [names](const std::string& text) -> std::string {
         for (const auto& name : names)
@@ -40,7 +47,20 @@ CLI::Validator one_of(std::vector<std::string> names) {
         for (const auto& name : names) list += (list.empty() ? "" : ", ") + name;
         return "'" + text + "' is not one of " + list;
       },
-      "NAME");
+      "NAME", std::move(validator_name));
+}
+
+std::vector<std::string> one_of_names(CLI::Option* option) {
+  for (int i = 0;; ++i) {
+    const CLI::Validator* validator = nullptr;
+    try {
+      validator = option->get_validator(i);
+    } catch (const CLI::OptionNotFound&) {
+      return {};
+    }
+    const std::string& name = validator->get_name();
+    if (name.rfind(k_one_of, 0) == 0) return split_commas({name.substr(k_one_of.size())});
+  }
 }
 
 health::TimeRange parse_range(const RangeArgs& args, health::Millis now, bool allow_empty) {

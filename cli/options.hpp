@@ -11,6 +11,7 @@
 
 namespace CLI {
 class App;
+class Option;
 class Validator;
 }
 
@@ -42,6 +43,10 @@ health::SeriesFilter series_filter(const Globals& globals, const RangeArgs& args
 // a whole number of at least `least`; one of `names`.
 CLI::Validator whole_number(std::size_t least);
 CLI::Validator one_of(std::vector<std::string> names);
+
+// The names `option` accepts when it was checked with one_of(); empty
+// otherwise.
+std::vector<std::string> one_of_names(CLI::Option* option);
 
 // Splits comma lists given to a repeatable option: {"a,b", "c"} -> a, b, c.
 std::vector<std::string> split_commas(const std::vector<std::string>& values);

@@ -3,45 +3,15 @@
 // and parse errors in healthctl's own form with "did you mean".
 
 #include "checks.hpp"
+#include "help_text.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <sstream>
 
 using test::check_error;
-
-namespace {
-
-// The command names a help text lists under "Commands:".
-std::vector<std::string> listed_commands(const std::string& help) {
-  std::vector<std::string> names;
-  std::istringstream lines(help);
-  std::string line;
-  bool on = false;
-  while (std::getline(lines, line)) {
-    if (line == "Commands:") {
-      on = true;
-    } else if (on && line.empty()) {
-      break;
-    } else if (on && line.rfind("  ", 0) == 0) {
-      names.push_back(line.substr(2, line.find(' ', 2) - 2));
-    }
-  }
-  return names;
-}
-
-// The formats a help text lists for --format: "ndjson (default), json" -> ndjson, json.
-std::string listed_formats(const std::string& help) {
-  const auto at = help.find("  --format FORMAT");
-  if (at == std::string::npos) return {};
-  const auto line_end = help.find('\n', at);
-  std::string text = help.substr(at + 2, line_end - at - 2);
-  text = text.substr(text.find_first_not_of(' ', std::string("--format FORMAT").size()));
-  const auto note = text.find(" (default");
-  return text.substr(0, note) + text.substr(text.find(')', note) + 1);
-}
-
-} // namespace
+using test::listed_commands;
+using test::listed_formats;
 
 TEST_CASE("help: healthctl help COMMAND prints the command's --help", "[cli][help]") {
   test::Sandbox box;

@@ -134,7 +134,7 @@ h maintain
 # --- help and errors ---------------------------------------------------------
 h --help
 for command in init record ingest components metrics export summary sql threshold check \
-               issue status cleanup backup maintain analyze; do
+               issue status cleanup backup maintain analyze completion; do
   h "$command" --help
 done
 h recrod x y

@@ -9,6 +9,10 @@ trap 'rm -rf "$work"' EXIT
 "$cmake" --install "$build" --prefix "$work/prefix" >/dev/null
 test -x "$work/prefix/bin/healthctl"
 test -f "$work/prefix/share/man/man1/healthctl.1"
+# The completion scripts, where bash-completion, zsh and fish look.
+grep -q '^complete -F _healthctl healthctl$' "$work/prefix/share/bash-completion/completions/healthctl"
+grep -q '^#compdef healthctl$' "$work/prefix/share/zsh/vendor-completions/_healthctl"
+grep -q '^complete -c healthctl ' "$work/prefix/share/fish/vendor_completions.d/healthctl.fish"
 test -f "$work/prefix/include/health/store.hpp"
 if grep -rl 'CLI/\|sqlite3.h' "$work/prefix/include/health" >/dev/null; then
   echo "public headers include CLI11 or sqlite3.h"; exit 1
