@@ -17,8 +17,10 @@ bool is_valid_utf8(std::string_view text);
 // not part of well-formed UTF-8 becomes U+FFFD, so the JSON is always valid.
 void append_json_string(std::string& out, std::string_view text);
 
-// Appends `value` in the shortest form that reads back to the same double
-// ("45.7", "1", "1e+21").
+// Appends `value` in the shortest form that reads back to the same double,
+// written plain from 1e-6 up to 1e21 and with an exponent outside, as
+// JavaScript writes numbers ("45.7", "1", "280000000", "0.000025", "1e+21",
+// "1.5e-07").
 void append_number(std::string& out, double value);
 std::string number_text(double value);
 
@@ -43,22 +45,25 @@ std::optional<std::int64_t> parse_whole_number(std::string_view text);
 // separator, a quote, CR or LF.
 void append_csv_field(std::string& out, std::string_view field, char separator);
 
-// Appends a computed statistic (a sum, mean, percentile or rate) with 15
-// significant digits, which drops the binary noise of arithmetic ("2.61",
-// not "2.6100000000000003"), or `null` if it overflowed to infinity.
+// Appends a computed statistic (a sum, mean, percentile or rate) as
+// append_number does, or `null` if it overflowed to infinity: machine
+// formats carry every number in full, so it reads back to the same double.
 void append_statistic(std::string& out, double value);
 std::string statistic_text(double value);
 
 // `value` as a plain decimal, never with an exponent ("1000000000",
-// "0.000025"): the 15 significant digits of append_statistic, trailing
-// zeros dropped, -0 as "0". For grammars without exponents, such as the
-// perfdata of monitoring plugins. "" for infinities and NaN, which have no
-// such spelling.
+// "0.000025"): the shortest digits that read back to `value`, -0 as "0".
+// For grammars without exponents, such as the perfdata of monitoring
+// plugins. "" for infinities and NaN, which have no such spelling.
 std::string plain_decimal_text(double value);
 
-// Appends `value` for people: integers whole, others with three significant
-// digits after the point at most and no trailing zeros ("0.333", "38.5",
-// "1235", "-2.5e-05" for tiny values).
+// How many significant digits numbers for people carry.
+inline constexpr int k_display_digits = 4;
+
+// Appends `value` for people (check reasons, status lines, tables,
+// Markdown): whole numbers as they are, others with k_display_digits
+// significant digits but never fewer than their whole part, without trailing
+// zeros ("0.3333", "14.6", "1235", "12346", "2.5e-05" below 0.001).
 void append_display_number(std::string& out, double value);
 std::string display_number(double value);
 

@@ -84,8 +84,12 @@ void append_json_string(std::string& out, std::string_view text) {
 }
 
 void append_number(std::string& out, double value) {
-  std::array<char, 32> buffer{};
-  const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
+  // ECMAScript's choice of notation: plain from 1e-6 up to 1e21, an exponent outside.
+  const double magnitude = std::abs(value);
+  const auto notation =
+      magnitude == 0 || (magnitude >= 1e-6 && magnitude < 1e21) ? std::chars_format::fixed : std::chars_format::scientific;
+  std::array<char, 64> buffer{};
+  const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value, notation);
   out.append(buffer.data(), result.ptr);
 }
 
@@ -104,42 +108,47 @@ void append_csv_field(std::string& out, std::string_view field, char separator) 
 }
 
 void append_statistic(std::string& out, double value) {
-  if (!std::isfinite(value)) {
+  if (std::isfinite(value))
+    append_number(out, value);
+  else
     out += "null";
-    return;
-  }
-  std::array<char, 32> buffer{};
-  const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value,
-                                    std::chars_format::general, 15);
-  out.append(buffer.data(), result.ptr);
 }
 
+namespace {
+
+// Appends `text` without the zeros that end its fraction ("14.60" -> "14.6",
+// "2.000" -> "2"); `text` may end in an exponent ("1.230e-05" -> "1.23e-05").
+void append_trimmed(std::string& out, std::string_view text) {
+  const auto exponent = std::min(text.find('e'), text.size());
+  std::string_view mantissa = text.substr(0, exponent);
+  if (mantissa.find('.') != std::string_view::npos) {
+    while (mantissa.back() == '0') mantissa.remove_suffix(1);
+    if (mantissa.back() == '.') mantissa.remove_suffix(1);
+  }
+  out.append(mantissa).append(text.substr(exponent));
+}
+
+} // namespace
+
 void append_display_number(std::string& out, double value) {
-  if (value == std::trunc(value) && std::abs(value) < 1e15) {
-    append_number(out, value);
-    return;
-  }
   const double magnitude = std::abs(value);
-  if (magnitude < 1e-3) {
-    std::array<char, 32> buffer{};
-    const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value,
-                                      std::chars_format::scientific, 1);
-    out.append(buffer.data(), result.ptr);
+  if (!std::isfinite(value) || magnitude >= 1e15 || (value == std::trunc(value))) {
+    append_number(out, value); // whole numbers are data, shown as they are
     return;
   }
-  // Three significant digits for small values, whole numbers from 1000 up.
-  const int whole_digits = magnitude >= 1 ? static_cast<int>(std::floor(std::log10(magnitude))) + 1 : 0;
-  int decimals = std::max(0, 3 - whole_digits);
-  if (magnitude < 1) decimals = 3 - static_cast<int>(std::floor(std::log10(magnitude))) - 1;
   std::array<char, 64> buffer{};
-  const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value,
-                                    std::chars_format::fixed, decimals);
-  std::string_view text(buffer.data(), static_cast<std::size_t>(result.ptr - buffer.data()));
-  if (text.find('.') != std::string_view::npos) {
-    while (text.back() == '0') text.remove_suffix(1);
-    if (text.back() == '.') text.remove_suffix(1);
+  std::to_chars_result result{};
+  if (magnitude < 1e-3) {
+    result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value, std::chars_format::scientific,
+                           k_display_digits - 1);
+  } else {
+    // k_display_digits significant digits, but never fewer than the whole part has: 12345.6 reads as
+    // 12346, not 12350.
+    const int whole_digits = static_cast<int>(std::floor(std::log10(magnitude))) + 1;
+    result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value, std::chars_format::fixed,
+                           std::max(0, k_display_digits - whole_digits));
   }
-  out.append(text);
+  append_trimmed(out, std::string_view(buffer.data(), static_cast<std::size_t>(result.ptr - buffer.data())));
 }
 
 double round_decimals(double value, int decimals) {
@@ -178,14 +187,14 @@ std::string statistic_text(double value) {
 std::string plain_decimal_text(double value) {
   if (!std::isfinite(value)) return "";
   if (value == 0) return "0";
-  // "d.dddddddddddddde+XX": 15 significant digits, and where the point goes.
+  // "d.ddde+XX": the shortest digits that read back to `value`, and where the point goes.
   std::array<char, 32> buffer{};
-  const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), std::abs(value),
-                                    std::chars_format::scientific, 14);
+  const auto result =
+      std::to_chars(buffer.data(), buffer.data() + buffer.size(), std::abs(value), std::chars_format::scientific);
   const std::string_view text(buffer.data(), static_cast<std::size_t>(result.ptr - buffer.data()));
   const auto e = text.find('e');
   std::string digits(text.substr(0, 1));
-  digits.append(text.substr(2, e - 2));
+  if (e > 1) digits.append(text.substr(2, e - 2)); // "5e+00" has no point
   while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
   int exponent = 0;
   const auto exponent_text = text.substr(e + 2); // after "e+" or "e-"

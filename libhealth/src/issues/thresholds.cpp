@@ -86,7 +86,7 @@ std::vector<Threshold> read_thresholds(sqlite3* db) {
 // "p95 query_ms 1500 ms": the aggregate, the metric and the value with its
 // unit (none for a count; per second for a rate).
 std::string value_text(const Threshold& threshold, double value) {
-  std::string out = std::string(to_string(threshold.agg)) + " " + threshold.key.metric + " " + statistic_text(value);
+  std::string out = std::string(to_string(threshold.agg)) + " " + threshold.key.metric + " " + display_number(value);
   if (threshold.agg == Agg::rate) return out + "/s";
   if (!threshold.unit.empty() && threshold.agg != Agg::count) out += " " + threshold.unit;
   return out;

@@ -2,14 +2,14 @@
 
 #include <health/format.hpp>
 
-#include <charconv>
 #include <cmath>
 
 namespace health {
 
-void append_json(std::string& out, const Json& value) {
+template <typename AnyJson> void append_json(std::string& out, const AnyJson& value) {
+  using value_t = typename AnyJson::value_t;
   switch (value.type()) {
-  case Json::value_t::object: {
+  case value_t::object: {
     out += '{';
     for (auto member = value.begin(); member != value.end(); ++member) {
       if (member != value.begin()) out += ',';
@@ -20,7 +20,7 @@ void append_json(std::string& out, const Json& value) {
     out += '}';
     return;
   }
-  case Json::value_t::array:
+  case value_t::array:
     out += '[';
     for (auto item = value.begin(); item != value.end(); ++item) {
       if (item != value.begin()) out += ',';
@@ -28,16 +28,19 @@ void append_json(std::string& out, const Json& value) {
     }
     out += ']';
     return;
-  case Json::value_t::string: append_json_string(out, value.get_ref<const std::string&>()); return;
-  case Json::value_t::boolean: out += value.get<bool>() ? "true" : "false"; return;
-  case Json::value_t::number_integer: out += std::to_string(value.get<std::int64_t>()); return;
-  case Json::value_t::number_unsigned: out += std::to_string(value.get<std::uint64_t>()); return;
-  case Json::value_t::number_float: append_statistic(out, value.get<double>()); return;
-  case Json::value_t::null:
-  case Json::value_t::binary:
-  case Json::value_t::discarded: out += "null"; return;
+  case value_t::string: append_json_string(out, value.template get_ref<const std::string&>()); return;
+  case value_t::boolean: out += value.template get<bool>() ? "true" : "false"; return;
+  case value_t::number_integer: out += std::to_string(value.template get<std::int64_t>()); return;
+  case value_t::number_unsigned: out += std::to_string(value.template get<std::uint64_t>()); return;
+  case value_t::number_float: append_statistic(out, value.template get<double>()); return;
+  case value_t::null:
+  case value_t::binary:
+  case value_t::discarded: out += "null"; return;
   }
 }
+
+template void append_json(std::string&, const Json&);
+template void append_json(std::string&, const nlohmann::json&);
 
 std::string json_text(const Json& value) {
   std::string out;
@@ -47,16 +50,10 @@ std::string json_text(const Json& value) {
 
 Json statistic_json(double value) {
   if (!std::isfinite(value)) return nullptr;
-  const std::string text = statistic_text(value);
-  const char* end = text.data() + text.size();
-  if (text.find_first_of(".e") == std::string::npos && text != "-0") {
-    std::int64_t whole = 0; // below 1e15: 15 digits
-    std::from_chars(text.data(), end, whole);
-    return whole;
-  }
-  double rounded = 0;
-  std::from_chars(text.data(), end, rounded);
-  return rounded;
+  // Below 2^63 every whole double is an exact int64; -0 stays a double.
+  const bool negative_zero = value == 0 && std::signbit(value);
+  if (value == std::trunc(value) && std::abs(value) < 0x1p63 && !negative_zero) return static_cast<std::int64_t>(value);
+  return value;
 }
 
 Json statistic_json(const std::optional<double>& value) {

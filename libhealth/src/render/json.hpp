@@ -1,9 +1,9 @@
 #pragma once
 // JSON inside render/: documents are built as nlohmann::ordered_json (the
-// key order is the contract) and written either by nlohmann's dump (analyze,
-// metrics, components, thresholds) or by json_text, which writes exactly
-// what our text building blocks write (format.hpp). Private: nlohmann stays
-// out of the public headers.
+// key order is the contract) and written by json_text, which writes exactly
+// what our text building blocks write (format.hpp): every number in its
+// shortest round-trip form. Only indented output (threshold export) uses
+// nlohmann's dump. Private: nlohmann stays out of the public headers.
 
 #include <health/backup.hpp>
 #include <health/cleanup.hpp>
@@ -24,18 +24,26 @@ using Json = nlohmann::ordered_json;
 // other numbers by append_statistic, no spaces.
 std::string json_text(const Json& value);
 
-// nlohmann's text of `value` (`indent` as dump's), with bytes that are not
-// UTF-8 replaced by U+FFFD instead of an exception: whatever a file holds,
-// the JSON printed is valid.
+// Appends `value` as json_text does; for both nlohmann types (ordered_json
+// keeps insertion order, json sorts its keys).
+template <typename AnyJson> void append_json(std::string& out, const AnyJson& value);
+
+// `value` as text: compact by append_json (`indent` < 0), or indented by
+// nlohmann's dump with bytes that are not UTF-8 replaced by U+FFFD instead of
+// an exception. Whatever a file holds, the JSON printed is valid.
 template <typename AnyJson> std::string dump_json(const AnyJson& value, int indent = -1) {
+  if (indent < 0) {
+    std::string out;
+    append_json(out, value);
+    return out;
+  }
   return value.dump(indent, ' ', false, AnyJson::error_handler_t::replace);
 }
-void append_json(std::string& out, const Json& value);
 
-// A statistic as the number its text has (append_statistic: 15 significant
-// digits), null when absent or not finite. Integral text is stored as an
-// integer, so that nlohmann's dump writes "2500" and not "2500.0"; -0 stays
-// a double, so that json_text writes "-0" as append_statistic does.
+// A statistic as a JSON number, null when absent or not finite. A whole
+// value is stored as an integer, so that nlohmann's indented dump writes
+// "2500" and not "2500.0"; -0 stays a double, so that json_text writes "-0"
+// as append_statistic does.
 Json statistic_json(double value);
 Json statistic_json(const std::optional<double>& value);
 // RFC 3339 UTC, or null.

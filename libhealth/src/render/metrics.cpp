@@ -81,11 +81,13 @@ std::string render_metrics(const std::vector<SeriesInfo>& series, Format format)
     }
     return dump_json(out) + "\n";
   }
+  // The CSV carries the last value in full; the table rounds it for people.
+  const auto value_text = format == Format::csv ? number_text : display_number;
   std::vector<std::vector<std::string>> rows;
   for (const auto& s : series)
     rows.push_back({s.component, s.name, s.labels_text, s.node, std::string(to_string(s.type)), s.unit,
                     std::to_string(s.count), s.first ? format_time(*s.first) : "", s.last ? format_time(*s.last) : "",
-                    s.last_value ? number_text(*s.last_value) : ""});
+                    s.last_value ? value_text(*s.last_value) : ""});
   if (format == Format::csv) return csv_table("component,name,labels,node,type,unit,count,first,last,last_value", rows);
   if (format != Format::table) unsupported("a list of series", format);
   return format_table(

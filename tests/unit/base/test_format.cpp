@@ -3,6 +3,9 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <limits>
 
 namespace {
@@ -15,44 +18,73 @@ std::string statistic(double value) {
 
 } // namespace
 
-TEST_CASE("format: statistics drop binary noise, keep what matters", "[format]") {
-  CHECK(statistic(0.41 + 0.42 + 0.43 + 0.44 + 0.45 + 0.46) == "2.61");
+TEST_CASE("format: statistics are written in full, shortest form first", "[format]") {
+  CHECK(statistic(0.1 + 0.2) == "0.30000000000000004"); // not rounded to look nicer than it is
   CHECK(statistic(500500) == "500500");
   CHECK(statistic(950.05) == "950.05");
-  CHECK(statistic(1.0 / 3) == "0.333333333333333");
+  CHECK(statistic(1.0 / 3) == "0.3333333333333333");
+  CHECK(statistic(14.604395604395604) == "14.604395604395604");
   CHECK(statistic(1e21) == "1e+21");
   CHECK(statistic(std::numeric_limits<double>::infinity()) == "null");
+  CHECK(statistic(-std::numeric_limits<double>::infinity()) == "null");
 }
 
-TEST_CASE("format: plain decimals have no exponent and no binary noise", "[format]") {
+TEST_CASE("format: every statistic reads back to the same double", "[format]") {
+  std::uint64_t state = 0x9e3779b97f4a7c15u; // splitmix64: the same values on every run
+  for (int i = 0; i < 20000; ++i) {
+    std::uint64_t z = (state += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    z ^= z >> 31;
+    double value = 0;
+    std::memcpy(&value, &z, sizeof value);
+    if (!std::isfinite(value)) continue;
+    const std::string text = statistic(value);
+    const std::string plain = health::plain_decimal_text(value);
+    INFO(text);
+    CHECK(std::strtod(text.c_str(), nullptr) == value);
+    CHECK(std::strtod(plain.c_str(), nullptr) == value);
+    CHECK(plain.find_first_of("eE") == std::string::npos);
+  }
+}
+
+TEST_CASE("format: plain decimals have no exponent and carry every digit", "[format]") {
   CHECK(health::plain_decimal_text(1e9) == "1000000000");
   CHECK(health::plain_decimal_text(2.5e-05) == "0.000025");
   CHECK(health::plain_decimal_text(-1234.5) == "-1234.5");
-  CHECK(health::plain_decimal_text(0.1 + 0.2) == "0.3");
-  CHECK(health::plain_decimal_text(1.0 / 3) == "0.333333333333333");
+  CHECK(health::plain_decimal_text(0.1 + 0.2) == "0.30000000000000004");
+  CHECK(health::plain_decimal_text(1.0 / 3) == "0.3333333333333333");
   CHECK(health::plain_decimal_text(1e21) == "1000000000000000000000");
-  CHECK(health::plain_decimal_text(123456789012345678.0) == "123456789012346000");
+  CHECK(health::plain_decimal_text(123456789012345678.0) == "123456789012345680");
   CHECK(health::plain_decimal_text(0.99999999999999999) == "1");
-  CHECK(health::plain_decimal_text(9.9999999999999999e-5) == "0.0001");
+  CHECK(health::plain_decimal_text(5) == "5");
+  CHECK(health::plain_decimal_text(0.5) == "0.5");
   CHECK(health::plain_decimal_text(-0.0) == "0");
   CHECK(health::plain_decimal_text(42) == "42");
   CHECK(health::plain_decimal_text(std::numeric_limits<double>::infinity()).empty());
   CHECK(health::plain_decimal_text(-std::numeric_limits<double>::infinity()).empty());
   CHECK(health::plain_decimal_text(std::numeric_limits<double>::quiet_NaN()).empty());
-  CHECK(health::plain_decimal_text(std::numeric_limits<double>::denorm_min()) ==
-        "0." + std::string(323, '0') + "494065645841247");
-  CHECK(health::plain_decimal_text(std::numeric_limits<double>::max()) ==
-        "179769313486232" + std::string(294, '0'));
+  CHECK(health::plain_decimal_text(std::numeric_limits<double>::denorm_min()) == "0." + std::string(323, '0') + "5");
+  CHECK(health::plain_decimal_text(std::numeric_limits<double>::max()) == "17976931348623157" + std::string(292, '0'));
 }
 
-TEST_CASE("format: numbers for people", "[format]") {
+TEST_CASE("format: numbers for people have at most 4 significant digits", "[format]") {
+  CHECK(health::display_number(14.604395604395604) == "14.6");
+  CHECK(health::display_number(14.6543956) == "14.65");
   CHECK(health::display_number(500) == "500");
+  CHECK(health::display_number(123456) == "123456"); // whole numbers are data: never rounded
   CHECK(health::display_number(38.5) == "38.5");
-  CHECK(health::display_number(1.0 / 3) == "0.333");
-  CHECK(health::display_number(0.0123456) == "0.0123");
+  CHECK(health::display_number(1.0 / 3) == "0.3333");
+  CHECK(health::display_number(0.0123456) == "0.01235");
+  CHECK(health::display_number(0.001) == "0.001");
   CHECK(health::display_number(1234.567) == "1235");
-  CHECK(health::display_number(-2.987) == "-2.99");
-  CHECK(health::display_number(0.00004) == "4.0e-05");
+  CHECK(health::display_number(12345.6) == "12346"); // never fewer digits than the whole part
+  CHECK(health::display_number(9.99996) == "10");
+  CHECK(health::display_number(-2.98765) == "-2.988");
+  CHECK(health::display_number(0.00004) == "4e-05");
+  CHECK(health::display_number(0.000012345) == "1.234e-05");
+  CHECK(health::display_number(1e300) == "1e+300");
+  CHECK(health::display_number(-0.0) == "-0");
 }
 
 TEST_CASE("format: rounding to decimals or significant digits", "[format]") {
@@ -98,4 +130,16 @@ TEST_CASE("format: UTF-8 is checked as RFC 3629 says, and JSON strings are alway
   health::append_json_string(out, "bad \xff byte, caf\xc3\xa9, cut \xe2\x82");
   CHECK(out == "\"bad \xef\xbf\xbd byte, caf\xc3\xa9, cut \xef\xbf\xbd\xef\xbf\xbd\"");
   CHECK(health::is_valid_utf8(out));
+}
+
+TEST_CASE("format: numbers are plain from 1e-6 up to 1e21, as JavaScript writes them", "[format]") {
+  CHECK(health::number_text(280000000) == "280000000"); // not the shorter "2.8e+08"
+  CHECK(health::number_text(0.000025) == "0.000025");
+  CHECK(health::number_text(0.000001) == "0.000001");
+  CHECK(health::number_text(1.5e-7) == "1.5e-07");
+  CHECK(health::number_text(123456789012345680000.0) == "123456789012345683968"); // the exact whole value
+  CHECK(health::number_text(1e21) == "1e+21");
+  CHECK(health::number_text(-45.7) == "-45.7");
+  CHECK(health::number_text(0) == "0");
+  CHECK(health::number_text(-0.0) == "-0");
 }

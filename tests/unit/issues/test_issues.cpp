@@ -1,4 +1,5 @@
 #include <health/error.hpp>
+#include <health/format.hpp>
 #include <health/issues.hpp>
 #include <health/recorder.hpp>
 #include <health/render.hpp>
@@ -9,6 +10,8 @@
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+
+#include <cstdlib>
 
 using health::k_minute_ms;
 using health::k_second_ms;
@@ -247,6 +250,26 @@ TEST_CASE("check: every aggregate, and no data", "[check]") {
   const auto report = health::health_report(f.store, {}, now);
   CHECK(report.status == health::HealthStatus::degraded);
   CHECK_THAT(health::render_status(report, health::Format::json), Catch::Contains(R"("no_data":[{"component":"database","metric":"latency")"));
+}
+
+TEST_CASE("check: people read 4 significant digits, machines the whole value", "[check]") {
+  Fixture f;
+  // avg of 14, 14 and 15.8131868131868: 14.6043956043956 connections.
+  f.sample("conns", health::MetricType::gauge, k_t0 + 1, 14);
+  f.sample("conns", health::MetricType::gauge, k_t0 + 2, 14);
+  f.sample("conns", health::MetricType::gauge, k_t0 + 3, 15.8131868131868);
+  f.threshold("conns", "0:3", nullptr, health::Agg::avg);
+  const auto result = f.check(k_t0 + k_minute_ms);
+  const double avg = result.evaluations.at(0).value.value();
+  REQUIRE(result.changes.size() == 1);
+  CHECK(result.changes[0].issue.reason == "avg conns 14.6 outside 0..3");
+  const auto report = health::health_report(f.store, {}, k_t0 + k_minute_ms);
+  const std::string nagios = health::render_status(report, health::Format::nagios);
+  CHECK_THAT(nagios, Catch::StartsWith("HEALTH WARNING - database: avg conns 14.6 outside 0..3 | "));
+  CHECK_THAT(nagios, Catch::Contains("'database.conns'=" + health::plain_decimal_text(avg) + ";3\n"));
+  CHECK(std::strtod(health::plain_decimal_text(avg).c_str(), nullptr) == avg);
+  const auto doc = json::parse(health::render_check(result, report.status, {}, health::Format::json));
+  CHECK(doc["evaluations"][0]["value"].get<double>() == avg); // the whole value, not 14.6
 }
 
 TEST_CASE("status: the worst component wins, and the plugin line carries perfdata", "[status]") {

@@ -46,8 +46,8 @@ TEST_CASE("check: the json says what changed, what was evaluated and which hooks
 
 TEST_CASE("thresholds: the table shows what the last check saw", "[render]") {
   CHECK(health::render_thresholds({a_threshold()}, health::Format::table) ==
-        "COMPONENT  METRIC    LABELS   AGG  WARN  CRIT  WINDOW  FOR  ENABLED  LAST                   DESCRIPTION\n"
-        "database   query_ms  db=main  p95  500   -     10m     0s   yes      warning 612 (pending)  query latency\n");
+        "COMPONENT  METRIC    LABELS   AGG  WARN  CRIT  WINDOW  FOR  ENABLED  LAST                     DESCRIPTION\n"
+        "database   query_ms  db=main  p95  500   -     10m     0s   yes      warning 612.5 (pending)  query latency\n");
   const auto doc = nlohmann::ordered_json::parse(health::render_thresholds({a_threshold()}, health::Format::json));
   CHECK(doc["thresholds"][0].dump() ==
         R"({"component":"database","metric":"query_ms","labels":{"db":"main"},"warn":"500","crit":null,)"

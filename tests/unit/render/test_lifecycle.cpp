@@ -19,7 +19,7 @@ TEST_CASE("backups: the status json with entries missing and a success rate", "[
   CHECK(health::render_backup_status(status, "/b", 2, health::Format::json) ==
         R"({"backup_dir":"/b","last_backup":{"at":"2025-01-15T00:00:00.000Z","path":"/b","ok":false,)"
         R"("duration_ms":12,"bytes":null,"detail":"disk full"},"last_success":null,"last_verified":null,)"
-        R"("attempts_30d":3,"successes_30d":2,"success_rate":0.666666666666667,"backups":2})"
+        R"("attempts_30d":3,"successes_30d":2,"success_rate":0.6666666666666666,"backups":2})"
         "\n");
   CHECK_THAT(health::render_backup_status(status, "/b", 2, health::Format::text),
              Catch::Contains("last backup:    2025-01-15T00:00:00.000Z /b (failed: disk full)\n"

@@ -46,7 +46,7 @@ TEST_CASE("perfdata: numbers are plain decimals, never exponents", "[render]") {
   CHECK(perfdata_of(a_threshold("sum", "big", 1e20, "", "~:1e21", std::nullopt)) ==
         "'sum.big'=100000000000000000000;~:1000000000000000000000");
   CHECK(perfdata_of(a_threshold("math", "noise", 0.1 + 0.2, "", "-5:-0.5", std::nullopt)) ==
-        "'math.noise'=0.3;-5:-0.5");
+        "'math.noise'=0.30000000000000004;-5:-0.5"); // reads back exactly
   CHECK(perfdata_of(a_threshold("math", "zero", -0.0, "", "1", std::nullopt)) == "'math.zero'=0;1");
 }
 
