@@ -170,14 +170,14 @@ complete -c healthctl -f -a '(__healthctl_complete)'
 
 std::string fish_list(std::string_view name, const std::vector<std::string>& items) {
   std::string out = "            set -g " + std::string(name);
-  for (const auto& item : items) out += " " + fish_quote(item);
+  for (const auto& item : items) out.append(" ").append(fish_quote(item));
   return out + "\n";
 }
 
 // One branch of the table: the words of `command`.
 std::string fish_branch(const CommandSpec& command) {
   std::string path = "healthctl";
-  if (!command.path.empty()) path += " " + command.path_text();
+  if (!command.path.empty()) path.append(" ").append(command.path_text());
   std::string out = "        case " + fish_quote(path) + "\n";
   out += fish_list("__healthctl_subcommands", described_subcommands(command, ' '));
   out += fish_list("__healthctl_options", described_option_entries(command, ' '));

@@ -184,7 +184,7 @@ fi
 
 std::string zsh_array(std::string_view name, const std::vector<std::string>& items) {
   std::string out = "    " + std::string(name) + "=(";
-  for (std::size_t i = 0; i < items.size(); ++i) out += (i == 0 ? "" : " ") + shell_quote(items[i]);
+  for (std::size_t i = 0; i < items.size(); ++i) out.append(i == 0 ? "" : " ").append(shell_quote(items[i]));
   return out + ")\n";
 }
 

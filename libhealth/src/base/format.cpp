@@ -208,7 +208,9 @@ std::string plain_decimal_text(double value) {
   else if (whole_digits >= size)
     out += digits + std::string(static_cast<std::size_t>(whole_digits - size), '0');
   else
-    out += digits.insert(static_cast<std::size_t>(whole_digits), ".");
+    out.append(digits, 0, static_cast<std::size_t>(whole_digits))
+        .append(".")
+        .append(digits, static_cast<std::size_t>(whole_digits));
   return out;
 }
 

@@ -12,6 +12,7 @@
 #include <limits>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstring>
 #include <optional>
@@ -902,7 +903,10 @@ std::uint64_t read_series_rows(const json& series, const std::string& name, cons
 // The document `healthctl export --format json` writes, read whole; returns
 // the number of rows.
 std::uint64_t read_json_document(std::istream& in, const std::string& name, Millis now, Loader& loader) {
-  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  std::string text;
+  std::array<char, 64 * 1024> chunk{};
+  while (in.read(chunk.data(), chunk.size()) || in.gcount() > 0)
+    text.append(chunk.data(), static_cast<std::size_t>(in.gcount()));
   if (in.bad()) throw Error(ErrorKind::runtime, name + ": cannot read the input");
   if (json_too_deep(text))
     bad_document(name, "nested deeper than " + std::to_string(k_max_json_depth) + " levels");
