@@ -117,6 +117,65 @@ TEST_CASE("commands: record stores each type as given and prints nothing", "[cli
   CHECK_THAT(verbose.err, Catch::StartsWith("healthctl: recorded webserver/requests at "));
 }
 
+TEST_CASE("commands: record takes several samples in one call, one transaction", "[cli]") {
+  test::Sandbox box;
+  const auto run = box.healthctl({"record", "web", "requests", "latency_ms=41.7:timer", "errors=0",
+                                  "size=12:gauge:bytes", "--at", "2025-01-15T10:30:00Z", "-l", "route=/api"});
+  REQUIRE(run.exit_code == 0);
+  CHECK(run.out.empty());
+  CHECK(run.err.empty());
+  const auto rows = export_all(box);
+  REQUIRE(rows.size() == 4); // by name: errors, latency_ms, requests, size
+  for (const auto& row : rows) {
+    CHECK(row["ts"] == "2025-01-15T10:30:00.000Z");
+    CHECK(row["labels"] == json::parse(R"({"route":"/api"})"));
+  }
+  CHECK(rows[0]["name"] == "errors");
+  CHECK(rows[0]["type"] == "counter");
+  CHECK(rows[0]["value"] == 0);
+  CHECK(rows[1]["type"] == "timer");
+  CHECK(rows[1]["unit"] == "ms");
+  CHECK(rows[1]["value"] == 41.7);
+  CHECK(rows[2]["value"] == 1); // a bare NAME counts one
+  CHECK(rows[3]["type"] == "gauge");
+  CHECK(rows[3]["unit"] == "bytes");
+  // -t and --unit are the default of every sample without its own.
+  REQUIRE(box.healthctl({"record", "disk", "used=71.5", "free=28.5", "-t", "gauge", "--unit", "percent"}).exit_code == 0);
+  const auto disk = export_all(box, {"-c", "disk"});
+  REQUIRE(disk.size() == 2);
+  CHECK(disk[0]["type"] == "gauge");
+  CHECK(disk[1]["unit"] == "percent");
+  // The classic form is unchanged: NAME then a plain number is that sample's value.
+  REQUIRE(box.healthctl({"record", "web", "requests", "5"}).exit_code == 0);
+  const auto requests = export_all(box, {"-c", "web", "-m", "requests"});
+  REQUIRE(requests.size() == 2);
+  CHECK(requests[0]["labels"] == json::object()); // no labels sort first
+  CHECK(requests[0]["value"] == 5);
+}
+
+TEST_CASE("commands: a bad sample among several writes none of them, and is named", "[cli]") {
+  test::Sandbox box;
+  REQUIRE(box.healthctl({"record", "web", "latency_ms", "40", "-t", "timer"}).exit_code == 0);
+  const auto count = [&] { return export_all(box).size(); };
+  check_error(box.healthctl({"record", "web", "a=1", "b=x"}), 2, "sample 2 (b): invalid value 'x'");
+  check_error(box.healthctl({"record", "web", "a=1", "b=-1"}), 2,
+              "sample 2 (b): a counter increment must not be negative");
+  check_error(box.healthctl({"record", "web", "a=1", "b=2:foo"}), 2, "'b=2:foo': unknown type 'foo'");
+  check_error(box.healthctl({"record", "web", "a=1", "b="}), 2, "'b=' has no value");
+  check_error(box.healthctl({"record", "web", "b", "a=1", "-t", "gauge"}), 2, "sample 1 (b): a gauge needs a VALUE");
+  // Only the first may be a bare NAME: a mistyped value is never taken for a metric.
+  check_error(box.healthctl({"record", "web", "a=1", "b"}), 2, "'b' is not NAME=VALUE[:TYPE[:UNIT]]");
+  check_error(box.healthctl({"record", "web", "a", "b=1", "c"}), 2, "'c' is not NAME=VALUE[:TYPE[:UNIT]]");
+  check_error(box.healthctl({"record", "web", "a", "oops"}), 2, "invalid value 'oops'");
+  check_error(box.healthctl({"record", "web", "a=1", "bad name=2"}), 2, "sample 2 (bad name): ");
+  // A type conflict shows only inside the transaction: it is rolled back.
+  check_error(box.healthctl({"record", "web", "a=1", "latency_ms=3:gauge"}), 65,
+              "sample 2 (latency_ms): series web/latency_ms on node test-node is a timer, not a gauge");
+  check_error(box.healthctl({"record", "web", "requests", "5", "extra"}), 2,
+              "unexpected argument 'extra' (usage: healthctl record [OPTIONS] COMPONENT NAME [VALUE...])");
+  CHECK(count() == 1);
+}
+
 TEST_CASE("commands: components and metrics list what is stored", "[cli]") {
   test::Sandbox box;
   REQUIRE(box.healthctl({"record", "database", "query_ms", "10", "-t", "timer", "--at", "@100"}).exit_code == 0);

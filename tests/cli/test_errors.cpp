@@ -20,7 +20,7 @@ TEST_CASE("errors: usage errors exit 2 with a hint to --help", "[cli][errors]") 
               "unknown command 'frobnicate' (see 'healthctl --help')");
   check_error(box.healthctl({"record", "--bogus", "c", "n"}), 2, "unknown option '--bogus'");
   check_error(box.healthctl({"record"}), 2,
-              "missing COMPONENT (usage: healthctl record [OPTIONS] COMPONENT NAME [VALUE])");
+              "missing COMPONENT (usage: healthctl record [OPTIONS] COMPONENT NAME [VALUE...])");
   check_error(box.healthctl({"record", "c", "n", "-t", "histogram"}), 2, "histogram");
   const auto result = box.healthctl({"record", "--bogus", "c", "n"});
   CHECK_THAT(result.err, Catch::EndsWith("(see 'healthctl record --help')\n"));

@@ -120,9 +120,9 @@ TEST_CASE("help: missing and extra arguments are told in healthctl's words", "[c
               "'healthctl threshold' needs a command: set, list, rm, import, export "
               "(see 'healthctl threshold --help')");
   check_error(box.healthctl({"record", "web"}), 2,
-              "missing NAME (usage: healthctl record [OPTIONS] COMPONENT NAME [VALUE])");
+              "missing NAME (usage: healthctl record [OPTIONS] COMPONENT NAME [VALUE...])");
   check_error(box.healthctl({"record", "web", "hits", "1", "extra"}), 2,
-              "unexpected argument 'extra' (usage: healthctl record [OPTIONS] COMPONENT NAME [VALUE])");
+              "unexpected argument 'extra' (usage: healthctl record [OPTIONS] COMPONENT NAME [VALUE...])");
   check_error(box.healthctl({"threshold", "set", "web"}), 2,
               "expected COMPONENT METRIC (usage: healthctl threshold set [OPTIONS] COMPONENT METRIC)");
   check_error(box.healthctl({"export", "--step"}), 2, "--step needs a value (see 'healthctl export --help')");

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 namespace health {
 
@@ -58,5 +59,17 @@ private:
 // Error(usage) also for a time outside 1970 to 9999, or more than 10
 // minutes after now unless `allow_future` (see time_problem).
 void record(Store& store, const SeriesSpec& spec, const Sample& sample, AllowFuture allow_future = AllowFuture::no);
+
+// One sample of several recorded together.
+struct Recording {
+  SeriesSpec spec;
+  Sample sample;
+};
+
+// Records every sample in one transaction, all or nothing: each is checked
+// as record() checks one before anything is written, and a problem is
+// reported as "sample 2 (latency_ms): <problem>". One Recording is the same
+// as record(store, spec, sample), messages included.
+void record(Store& store, const std::vector<Recording>& recordings, AllowFuture allow_future = AllowFuture::no);
 
 } // namespace health

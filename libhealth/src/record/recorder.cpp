@@ -192,10 +192,14 @@ void Recorder::insert_context(std::int64_t series_id, const Sample& sample, std:
 
 std::uint64_t Recorder::created_series() const noexcept { return m_impl->created; }
 
-void record(Store& store, const SeriesSpec& spec, const Sample& sample, AllowFuture allow_future) {
+namespace {
+
+// `sample` checked for recording into `spec`'s series, its context in
+// canonical form; throws as record() documents.
+Sample checked_sample(const SeriesSpec& spec, const Sample& sample, Millis now, AllowFuture allow_future) {
   if (auto problem = spec_problem(spec)) throw Error(ErrorKind::usage, *problem);
   if (auto problem = value_problem(spec.type, sample.value)) throw Error(ErrorKind::usage, *problem);
-  if (auto problem = time_problem(sample.ts, now_ms(), allow_future)) throw Error(ErrorKind::usage, *problem);
+  if (auto problem = time_problem(sample.ts, now, allow_future)) throw Error(ErrorKind::usage, *problem);
   Sample checked = sample;
   if (!sample.context.empty()) {
     std::string problem;
@@ -203,10 +207,40 @@ void record(Store& store, const SeriesSpec& spec, const Sample& sample, AllowFut
     if (!context) throw Error(ErrorKind::bad_data, problem, "pass a JSON object such as '{\"user\":\"u1\"}'");
     checked.context = std::move(*context);
   }
+  return checked;
+}
+
+} // namespace
+
+void record(Store& store, const SeriesSpec& spec, const Sample& sample, AllowFuture allow_future) {
+  const Sample checked = checked_sample(spec, sample, now_ms(), allow_future);
   sqlite::Transaction transaction(store.handle(), sqlite::TransactionKind::immediate);
   Recorder recorder(store);
   recorder.insert(recorder.series_id(spec), checked);
   transaction.commit();
+}
+
+void record(Store& store, const std::vector<Recording>& recordings, AllowFuture allow_future) {
+  if (recordings.size() == 1) return record(store, recordings[0].spec, recordings[0].sample, allow_future);
+  const Millis now = now_ms();
+  std::vector<Sample> checked;
+  checked.reserve(recordings.size());
+  std::size_t number = 0;
+  const auto which = [&] { return "sample " + std::to_string(number) + " (" + recordings[number - 1].spec.key.name + ")"; };
+  try {
+    for (const auto& [spec, sample] : recordings) {
+      ++number;
+      checked.push_back(checked_sample(spec, sample, now, allow_future));
+    }
+    sqlite::Transaction transaction(store.handle(), sqlite::TransactionKind::immediate);
+    Recorder recorder(store);
+    for (number = 1; number <= recordings.size(); ++number)
+      recorder.insert(recorder.series_id(recordings[number - 1].spec), checked[number - 1]);
+    transaction.commit();
+  } catch (const Error& error) {
+    if (error.kind() == ErrorKind::busy || error.kind() == ErrorKind::runtime) throw;
+    throw Error(error.kind(), which() + ": " + error.what(), error.hint());
+  }
 }
 
 } // namespace health

@@ -151,3 +151,33 @@ TEST_CASE("recorder: labelled series are distinct and filterable", "[recorder]")
   CHECK(only_web[0].labels_text == "route=/web");
   CHECK(only_web[0].last_value == 2);
 }
+
+TEST_CASE("recorder: several samples go in one transaction, all or nothing", "[recorder]") {
+  Fixture f;
+  using health::MetricType;
+  health::record(f.store, {{Fixture::spec("rows", MetricType::gauge), {1, 48210, {}}},
+                           {Fixture::spec("duration", MetricType::timer, "s"), {1, 412, {}}},
+                           {Fixture::spec("runs", MetricType::counter), {1, 1, {}}}});
+  CHECK(f.samples("rows") == std::vector<std::pair<health::Millis, double>>{{1, 48210}});
+  CHECK(f.samples("duration").size() == 1);
+  CHECK(f.samples("runs").size() == 1);
+
+  // A conflict found inside the transaction: the earlier samples go too.
+  auto error = error_of([&] {
+    health::record(f.store, {{Fixture::spec("rows", MetricType::gauge), {2, 1, {}}},
+                             {Fixture::spec("duration", MetricType::gauge), {2, 1, {}}}});
+  });
+  CHECK(error.kind() == health::ErrorKind::bad_data);
+  CHECK(std::string(error.what()) == "sample 2 (duration): series database/duration on node node-1 is a timer, not a gauge");
+  // A bad value found before it: nothing is begun.
+  error = error_of([&] {
+    health::record(f.store, {{Fixture::spec("rows", MetricType::gauge), {3, 1, {}}},
+                             {Fixture::spec("runs", MetricType::counter), {3, -1, {}}}});
+  });
+  CHECK(error.kind() == health::ErrorKind::usage);
+  CHECK(std::string(error.what()) == "sample 2 (runs): a counter increment must not be negative");
+  CHECK(f.samples("rows").size() == 1);
+  // One sample reads as record() of it: no number in the message.
+  error = error_of([&] { health::record(f.store, {{Fixture::spec("runs", MetricType::counter), {4, -1, {}}}}); });
+  CHECK(std::string(error.what()) == "a counter increment must not be negative");
+}
