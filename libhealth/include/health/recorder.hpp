@@ -13,8 +13,8 @@ namespace health {
 // Writes samples into a Store. Series are created on first use; a later
 // write with another type, or another non-empty unit, is refused with an
 // Error(bad_data) naming what the series already has. The caller owns the
-// transaction; a Recorder only prepares its statements once and caches
-// series ids.
+// transaction, and a Recorder lives inside one: it prepares its statements
+// once and caches series ids and what the milliseconds it met crowded hold.
 class Recorder {
 public:
   explicit Recorder(Store& store);
@@ -38,7 +38,9 @@ public:
   // value, `earlier` being how many rows before it in the same input had the
   // same series, millisecond and value. Then it writes nothing and returns
   // false. So an input ingested twice is written once, and two equal
-  // samples in one millisecond stay two.
+  // samples in one millisecond stay two. A millisecond that holds samples
+  // already is read once per Recorder, so its cost stays linear however
+  // many samples share it.
   bool insert_unless_present(std::int64_t series_id, const Sample& sample, std::int64_t earlier);
 
   // Number of series this Recorder created.

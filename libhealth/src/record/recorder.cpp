@@ -4,6 +4,8 @@
 
 #include "store/sqlite.hpp"
 
+#include <algorithm>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -28,7 +30,7 @@ std::string describe(const SeriesKey& key, const std::string& labels_text) {
 
 } // namespace
 
-// A statement prepared on first use: record() needs two of the five, and
+// A statement prepared on first use: record() needs two of them, and
 // preparing is a large part of a one-sample process's work.
 class LazyStatement {
 public:
@@ -59,8 +61,43 @@ struct Recorder::Impl {
                                 "WHERE series_id = ?1 AND ts_ms = ?2 RETURNING seq"),
         insert_context(connection, "INSERT INTO sample_context (series_id, ts_ms, seq, context) "
                                    "VALUES (?1, ?2, ?3, ?4)"),
-        count_same(connection, "SELECT count(*) FROM samples WHERE series_id = ?1 AND ts_ms = ?2 AND value = ?3"),
+        insert_at(connection, "INSERT INTO samples (series_id, ts_ms, seq, value) VALUES (?1, ?2, ?3, ?4)"),
+        held_in(connection, "SELECT value, count(*), max(seq) FROM samples "
+                            "WHERE series_id = ?1 AND ts_ms = ?2 GROUP BY value"),
         db(connection) {}
+
+  // A millisecond of a series that holds samples already: the next free
+  // position in it and how many samples of each value it holds, this
+  // transaction's included. Read once per millisecond, so that thousands of
+  // samples in one millisecond cost one scan of it, not one each.
+  struct Crowded {
+    std::int64_t next_seq = 0;
+    std::unordered_map<double, std::int64_t> held;
+  };
+  struct MillisecondHash {
+    std::size_t operator()(const std::pair<std::int64_t, Millis>& key) const noexcept {
+      return std::hash<std::uint64_t>{}(static_cast<std::uint64_t>(key.first) * 1000003u ^
+                                        static_cast<std::uint64_t>(key.second));
+    }
+  };
+
+  Crowded& crowded_at(std::int64_t series_id, Millis ts) {
+    const auto key = std::make_pair(series_id, ts);
+    if (auto it = crowded.find(key); it != crowded.end()) return it->second;
+    if (crowded.size() >= k_max_crowded) crowded.clear(); // a cache: what it drops is read again
+    Crowded entry;
+    auto& query = *held_in;
+    query.reset();
+    query.bind(1, series_id).bind(2, ts);
+    while (query.step()) {
+      entry.held[query.real(0)] = query.int64(1);
+      entry.next_seq = std::max(entry.next_seq, query.int64(2) + 1);
+    }
+    query.reset();
+    return crowded.emplace(key, std::move(entry)).first->second;
+  }
+
+  static constexpr std::size_t k_max_crowded = 4096;
 
   struct Known {
     std::int64_t id;
@@ -106,9 +143,12 @@ struct Recorder::Impl {
   LazyStatement insert_first;
   LazyStatement insert_next;
   LazyStatement insert_context;
-  LazyStatement count_same;
+  LazyStatement insert_at;
+  LazyStatement held_in;
   sqlite3* db;
   std::unordered_map<std::string, Known> cache;
+  // Valid for one transaction, as the Recorder is (recorder.hpp).
+  std::unordered_map<std::pair<std::int64_t, Millis>, Crowded, MillisecondHash> crowded;
   std::uint64_t created = 0;
 };
 
@@ -151,23 +191,29 @@ void Recorder::insert(std::int64_t series_id, const Sample& sample) {
 }
 
 bool Recorder::insert_unless_present(std::int64_t series_id, const Sample& sample, std::int64_t earlier) {
-  // A millisecond the series does not hold yet takes the sample at once: the
-  // common case costs one statement, as insert() does.
-  auto& first = *m_impl->insert_first;
-  first.reset();
-  first.bind(1, series_id).bind(2, sample.ts).bind(3, sample.value);
-  first.run();
-  std::int64_t seq = 0;
-  if (sqlite::changes(m_impl->db) == 0) {
-    auto& same = *m_impl->count_same;
-    same.reset();
-    same.bind(1, series_id).bind(2, sample.ts).bind(3, sample.value);
-    const std::int64_t held = same.step() ? same.int64(0) : 0;
-    same.reset();
-    if (held > earlier) return false;
-    seq = insert_after_others(series_id, sample);
+  auto& crowded = m_impl->crowded;
+  if (crowded.empty() || crowded.find({series_id, sample.ts}) == crowded.end()) {
+    // A millisecond the series does not hold yet takes the sample at once:
+    // the common case costs one statement, as insert() does.
+    auto& first = *m_impl->insert_first;
+    first.reset();
+    first.bind(1, series_id).bind(2, sample.ts).bind(3, sample.value);
+    first.run();
+    if (sqlite::changes(m_impl->db) != 0) {
+      insert_context(series_id, sample, 0);
+      return true;
+    }
   }
-  insert_context(series_id, sample, seq);
+  auto& ms = m_impl->crowded_at(series_id, sample.ts);
+  auto& held = ms.held[sample.value];
+  if (held > earlier) return false;
+  auto& at = *m_impl->insert_at;
+  at.reset();
+  at.bind(1, series_id).bind(2, sample.ts).bind(3, ms.next_seq).bind(4, sample.value);
+  at.run();
+  insert_context(series_id, sample, ms.next_seq);
+  ++ms.next_seq;
+  ++held;
   return true;
 }
 

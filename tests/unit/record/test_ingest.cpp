@@ -5,6 +5,7 @@
 #include <health/recorder.hpp>
 #include <health/render.hpp>
 
+#include "store/sqlite.hpp"
 #include "store_fixture.hpp"
 
 #include <catch2/catch.hpp>
@@ -39,6 +40,12 @@ struct Fixture : test::StoreFixture {
     return out;
   }
 };
+
+// The single number `sql` answers.
+std::int64_t count_of(health::Store& store, const char* sql) {
+  health::sqlite::Statement query(store.handle(), sql);
+  return query.step() ? query.int64(0) : -1;
+}
 
 std::string error_text(const std::function<void()>& action, health::ErrorKind kind) {
   try {
@@ -321,6 +328,48 @@ TEST_CASE("ingest: rows the series holds already are skipped and counted, equal 
   CHECK(report.duplicates == 2);
   CHECK(report.batches == 4);
   CHECK(f.ingest(rows, health::IngestFormat::csv).duplicates == 3);
+}
+
+TEST_CASE("ingest: thousands of samples in one millisecond keep the duplicate rule", "[ingest]") {
+  // Times with a second's resolution put every sample of a second in one
+  // millisecond: past 16 distinct values the rows are counted in a map, and
+  // a millisecond the series holds already is read once, not once a row.
+  Fixture f;
+  std::string crowded = "ts_ms,component,name,type,value\n";
+  for (int i = 0; i < 3000; ++i) crowded += "5000,web,latency,timer," + std::to_string(i % 1000) + "\n";
+  auto report = f.ingest(crowded, health::IngestFormat::csv);
+  CHECK(report.samples == 3000);
+  const auto once = f.dump();
+  report = f.ingest(crowded, health::IngestFormat::csv);
+  CHECK(report.samples == 0);
+  CHECK(report.duplicates == 3000);
+  CHECK(f.dump() == once);
+  // A fourth copy of each value is new; the three before it are not.
+  std::string more = crowded;
+  for (int i = 0; i < 1000; ++i) more += "5000,web,latency,timer," + std::to_string(i) + "\n";
+  report = f.ingest(more, health::IngestFormat::csv);
+  CHECK(report.samples == 1000);
+  CHECK(report.duplicates == 3000);
+  // Every position in the millisecond is taken once.
+  const auto seqs = count_of(f.store, "SELECT count(DISTINCT seq) FROM samples WHERE ts_ms = 5000");
+  CHECK(seqs == 4000);
+}
+
+TEST_CASE("ingest: more crowded milliseconds than one transaction remembers stay exact", "[ingest]") {
+  Fixture f;
+  std::string rows = "ts_ms,component,name,type,value\n";
+  for (int i = 1; i <= 5000; ++i) rows += std::to_string(i) + ",web,hits,counter,1\n";
+  CHECK(f.ingest(rows, health::IngestFormat::csv).samples == 5000);
+  // Each of the 5000 milliseconds conflicts, more than the 4096 a Recorder keeps.
+  auto report = f.ingest(rows, health::IngestFormat::csv);
+  CHECK(report.samples == 0);
+  CHECK(report.duplicates == 5000);
+  std::string twice = "ts_ms,component,name,type,value\n";
+  for (int i = 1; i <= 5000; ++i) twice += std::to_string(i) + ",web,hits,counter,1\n" + std::to_string(i) + ",web,hits,counter,1\n";
+  report = f.ingest(twice, health::IngestFormat::csv);
+  CHECK(report.samples == 5000); // the second of each pair
+  CHECK(report.duplicates == 5000);
+  CHECK(count_of(f.store, "SELECT count(*) FROM samples WHERE seq = 1") == 5000);
 }
 
 TEST_CASE("ingest: TSV and the json document of export read back what export wrote", "[ingest]") {
