@@ -122,10 +122,7 @@ void run_record(const Globals& globals, const RecordArgs& args) {
       recordings.push_back(recording(args, arg, common, when));
     } catch (const health::Error& error) {
       if (samples.size() == 1) throw;
-      // Named as the library names a sample it refuses.
-      throw health::Error(error.kind(),
-                          "sample " + std::to_string(recordings.size() + 1) + " (" + arg.name + "): " + error.what(),
-                          error.hint());
+      throw health::sample_error(recordings.size() + 1, arg.name, error);
     }
   }
   auto store = open_store(globals, health::OpenMode::create);

@@ -1,11 +1,13 @@
 #pragma once
 // Writing samples: one at a time (record) or in batches (ingest).
 
+#include <health/error.hpp>
 #include <health/series.hpp>
 #include <health/store.hpp>
 
 #include <cstdint>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 namespace health {
@@ -73,5 +75,9 @@ struct Recording {
 // reported as "sample 2 (latency_ms): <problem>". One Recording is the same
 // as record(store, spec, sample), messages included.
 void record(Store& store, const std::vector<Recording>& recordings, AllowFuture allow_future = AllowFuture::no);
+
+// `error` about the `number`th (1-based) of several samples, the one named
+// `name`, as record() of several reports it: "sample 2 (latency_ms): ...".
+Error sample_error(std::size_t number, std::string_view name, const Error& error);
 
 } // namespace health

@@ -81,6 +81,16 @@ struct Recorder::Impl {
     }
   };
 
+  // Inserts `sample` as the first of its millisecond; false, writing
+  // nothing, when the series holds that millisecond already.
+  bool insert_first_of_ms(std::int64_t series_id, const Sample& sample) {
+    auto& first = *insert_first;
+    first.reset();
+    first.bind(1, series_id).bind(2, sample.ts).bind(3, sample.value);
+    first.run();
+    return sqlite::changes(db) != 0;
+  }
+
   Crowded& crowded_at(std::int64_t series_id, Millis ts) {
     const auto key = std::make_pair(series_id, ts);
     if (auto it = crowded.find(key); it != crowded.end()) return it->second;
@@ -181,25 +191,15 @@ std::int64_t Recorder::series_id(const SeriesSpec& spec) {
 }
 
 void Recorder::insert(std::int64_t series_id, const Sample& sample) {
-  auto& first = *m_impl->insert_first;
-  first.reset();
-  first.bind(1, series_id).bind(2, sample.ts).bind(3, sample.value);
-  first.run();
-  std::int64_t seq = 0;
-  if (sqlite::changes(m_impl->db) == 0) seq = insert_after_others(series_id, sample);
+  const std::int64_t seq = m_impl->insert_first_of_ms(series_id, sample) ? 0 : insert_after_others(series_id, sample);
   insert_context(series_id, sample, seq);
 }
 
 bool Recorder::insert_unless_present(std::int64_t series_id, const Sample& sample, std::int64_t earlier) {
   auto& crowded = m_impl->crowded;
   if (crowded.empty() || crowded.find({series_id, sample.ts}) == crowded.end()) {
-    // A millisecond the series does not hold yet takes the sample at once:
-    // the common case costs one statement, as insert() does.
-    auto& first = *m_impl->insert_first;
-    first.reset();
-    first.bind(1, series_id).bind(2, sample.ts).bind(3, sample.value);
-    first.run();
-    if (sqlite::changes(m_impl->db) != 0) {
+    // The common case costs one statement, as insert() does.
+    if (m_impl->insert_first_of_ms(series_id, sample)) {
       insert_context(series_id, sample, 0);
       return true;
     }
@@ -272,7 +272,6 @@ void record(Store& store, const std::vector<Recording>& recordings, AllowFuture 
   std::vector<Sample> checked;
   checked.reserve(recordings.size());
   std::size_t number = 0;
-  const auto which = [&] { return "sample " + std::to_string(number) + " (" + recordings[number - 1].spec.key.name + ")"; };
   try {
     for (const auto& [spec, sample] : recordings) {
       ++number;
@@ -285,8 +284,13 @@ void record(Store& store, const std::vector<Recording>& recordings, AllowFuture 
     transaction.commit();
   } catch (const Error& error) {
     if (error.kind() == ErrorKind::busy || error.kind() == ErrorKind::runtime) throw;
-    throw Error(error.kind(), which() + ": " + error.what(), error.hint());
+    throw sample_error(number, recordings[number - 1].spec.key.name, error);
   }
+}
+
+Error sample_error(std::size_t number, std::string_view name, const Error& error) {
+  return Error(error.kind(), "sample " + std::to_string(number) + " (" + std::string(name) + "): " + error.what(),
+               error.hint());
 }
 
 } // namespace health

@@ -42,11 +42,7 @@ template <typename AnyJson> void append_json(std::string& out, const AnyJson& va
 template void append_json(std::string&, const Json&);
 template void append_json(std::string&, const nlohmann::json&);
 
-std::string json_text(const Json& value) {
-  std::string out;
-  append_json(out, value);
-  return out;
-}
+std::string json_text(const Json& value) { return dump_json(value); }
 
 Json statistic_json(double value) {
   if (!std::isfinite(value)) return nullptr;
