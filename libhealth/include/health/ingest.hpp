@@ -22,6 +22,10 @@ struct IngestOptions {
   IngestFormat format = IngestFormat::ndjson;
   std::string default_node;  // for rows without a node
   std::size_t batch_size = 0; // 0: everything in one transaction (all or nothing)
+  // Rows parsed ahead of the write at most (about 24 bytes each): when that
+  // many are pending they are written into the open transaction, so memory
+  // stays flat whatever the size of the input.
+  std::size_t rows_in_memory = std::size_t{1} << 18;
   DryRun dry_run = DryRun::no;
   Millis now = 0;             // anchor of relative times such as "-5m" (0: the clock)
   // Samples more than 10 minutes after `now` are refused unless allowed.
@@ -48,8 +52,12 @@ struct IngestReport {
 
 // Reads every source in order and writes its samples to `store`.
 //
-// Without a batch size all rows are parsed and checked first and then written
-// in one transaction: one bad row and nothing is written. With a batch size,
+// Without a batch size everything is written in one transaction: one bad row
+// and nothing is written. Rows are parsed and checked ahead of the write, up
+// to `rows_in_memory` of them; an input longer than that holds the write
+// lock from its first full chunk to its end. Each chunk is written series by
+// series (input order within a series), so rows interleaved by time land
+// together in the table clustered by series. With a batch size,
 // every `batch_size` rows are committed as they come (for endless streams);
 // an error then keeps the batches already committed and says how many.
 // A row whose sample the series holds already is skipped and counted: when

@@ -154,8 +154,8 @@ struct PendingSample {
   double value;
 };
 
-// Checks rows, gathers them into batches and writes each batch in one
-// transaction.
+// Checks rows, gathers them into chunks and writes each batch (the whole
+// input without a batch size) in one transaction.
 class Loader {
 public:
   Loader(Store* store, const IngestOptions& options, Millis now)
@@ -186,7 +186,9 @@ public:
     if (const auto earlier = m_series[series].earlier_rows(*row.ts, value); earlier > 0)
       m_earlier.emplace(m_batch.size(), earlier);
     m_batch.push_back({series, context, *row.ts, value});
-    if (m_options.batch_size > 0 && m_batch.size() >= m_options.batch_size) flush();
+    if (m_batch.size() >= std::max<std::size_t>(m_options.rows_in_memory, 1) ||
+        (m_options.batch_size > 0 && m_in_batch + m_batch.size() >= m_options.batch_size))
+      flush();
   }
 
   // What earlier batches committed, for the message of a later failure.
@@ -200,6 +202,7 @@ public:
   // Writes what is left and returns the totals.
   IngestReport finish(std::uint64_t lines) {
     flush();
+    commit();
     m_report.lines = lines;
     m_report.series = m_series.size();
     return m_report;
@@ -281,13 +284,18 @@ private:
     }
   }
 
+  // Writes the pending chunk into the open transaction (beginning it if
+  // needed) and commits at the end of a batch. Rows are written grouped by
+  // series, in input order within each: every series' rows land together at
+  // the end of its part of the clustered table, whatever the input's order.
   void flush() {
     if (m_batch.empty()) return;
     if (m_options.dry_run == DryRun::yes) {
       check_against_store();
       m_report.samples += m_batch.size();
     } else {
-      write_batch();
+      write_chunk();
+      if (m_options.batch_size > 0 && m_in_batch >= m_options.batch_size) commit();
     }
     m_batch.clear();
     m_earlier.clear();
@@ -310,12 +318,30 @@ private:
     }
   }
 
-  void write_batch() {
-    sqlite::Transaction transaction(m_store->handle(), sqlite::TransactionKind::immediate);
-    Recorder recorder(*m_store);
+  // The chunk's indexes ordered by series, stably (a counting sort).
+  const std::vector<std::uint32_t>& by_series() {
+    m_starts.assign(m_series.size() + 1, 0);
+    for (const auto& pending_sample : m_batch) ++m_starts[pending_sample.series + 1];
+    for (std::size_t i = 1; i < m_starts.size(); ++i) m_starts[i] += m_starts[i - 1];
+    m_order.resize(m_batch.size());
+    for (std::size_t i = 0; i < m_batch.size(); ++i)
+      m_order[m_starts[m_batch[i].series]++] = static_cast<std::uint32_t>(i);
+    return m_order;
+  }
+
+  void write_chunk() {
+    if (!m_transaction) {
+      // Ids are read or created inside each transaction, never carried over
+      // from an earlier one that another writer may have followed: so none
+      // can dangle, and SQLite need not check them row by row.
+      for (auto& pending : m_series) pending.id.reset();
+      m_transaction.emplace(m_store->handle(), sqlite::TransactionKind::immediate,
+                            sqlite::ForeignKeys::trusted);
+      m_recorder.emplace(*m_store);
+    }
+    auto& recorder = *m_recorder;
     Sample sample;
-    std::uint64_t written = 0;
-    for (std::size_t i = 0; i < m_batch.size(); ++i) {
+    for (const std::uint32_t i : by_series()) {
       const auto& pending_sample = m_batch[i];
       auto& pending = m_series[pending_sample.series];
       if (!pending.id)
@@ -324,19 +350,28 @@ private:
       sample.value = pending_sample.value;
       if (pending_sample.context > 0) sample.context = m_contexts[pending_sample.context - 1];
       else sample.context.clear();
-      if (recorder.insert_unless_present(*pending.id, sample, earlier_of(i))) ++written;
+      if (recorder.insert_unless_present(*pending.id, sample, earlier_of(i))) ++m_written;
     }
+    m_in_batch += m_batch.size();
+  }
+
+  void commit() {
+    if (!m_transaction) return;
     try {
-      transaction.commit();
+      m_transaction->commit();
     } catch (...) {
-      // Series ids created in this transaction are gone with it.
-      for (auto& pending : m_series) pending.id.reset();
+      m_recorder.reset();
+      m_transaction.reset();
       throw;
     }
-    m_report.samples += written;
-    m_report.duplicates += m_batch.size() - written;
-    m_report.new_series += recorder.created_series();
+    m_report.samples += m_written;
+    m_report.duplicates += m_in_batch - m_written;
+    m_report.new_series += m_recorder->created_series();
     ++m_report.batches;
+    m_recorder.reset();
+    m_transaction.reset();
+    m_in_batch = 0;
+    m_written = 0;
   }
 
   Store* m_store;
@@ -351,6 +386,12 @@ private:
   std::vector<PendingSample> m_batch;
   std::unordered_map<std::size_t, std::uint32_t> m_earlier; // batch index -> earlier rows, when not 0
   std::vector<std::string> m_contexts;
+  std::vector<std::uint32_t> m_starts, m_order; // by_series()'s scratch
+  // The open transaction (a batch, or the whole ingest) and what it holds.
+  std::optional<sqlite::Transaction> m_transaction;
+  std::optional<Recorder> m_recorder;
+  std::uint64_t m_in_batch = 0; // rows written into it, duplicates included
+  std::uint64_t m_written = 0;  // samples among them
   IngestReport m_report;
 };
 

@@ -123,17 +123,38 @@ std::optional<double> Statement::optional_real(int column) const {
   return real(column);
 }
 
-Transaction::Transaction(sqlite3* db, TransactionKind kind) : m_db(db) {
-  exec(db, kind == TransactionKind::immediate ? "BEGIN IMMEDIATE" : "BEGIN");
+namespace {
+int foreign_keys_on(sqlite3* db) {
+  return sqlite3_exec(db, "PRAGMA foreign_keys = ON", nullptr, nullptr, nullptr);
+}
+} // namespace
+
+Transaction::Transaction(sqlite3* db, TransactionKind kind, ForeignKeys keys) : m_db(db) {
+  // The pragma is a no-op inside a transaction: it goes before BEGIN.
+  if (keys == ForeignKeys::trusted && !in_transaction(db)) {
+    exec(db, "PRAGMA foreign_keys = OFF");
+    m_keys_off = true;
+  }
+  try {
+    exec(db, kind == TransactionKind::immediate ? "BEGIN IMMEDIATE" : "BEGIN");
+  } catch (...) {
+    if (m_keys_off) foreign_keys_on(db);
+    throw;
+  }
 }
 
 Transaction::~Transaction() {
   if (m_open) sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
+  if (m_keys_off) foreign_keys_on(m_db);
 }
 
 void Transaction::commit() {
   exec(m_db, "COMMIT");
   m_open = false;
+  if (m_keys_off) {
+    m_keys_off = false;
+    check(m_db, foreign_keys_on(m_db), "turning foreign key checks on again");
+  }
 }
 
 std::int64_t changes(sqlite3* db) { return sqlite3_changes(db); }

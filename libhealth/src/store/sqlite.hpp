@@ -113,11 +113,16 @@ private:
 
 enum class TransactionKind { deferred, immediate };
 
+// `trusted`: SQLite does not check foreign keys inside the transaction (they
+// are checked again after it). Only for a writer whose every key was read or
+// created inside that same write transaction, so none can be dangling.
+enum class ForeignKeys { checked, trusted };
+
 // A transaction that rolls back unless committed. `immediate` takes the write
 // lock at once, so the busy timeout applies there and not at a later upgrade.
 class Transaction {
 public:
-  Transaction(sqlite3* db, TransactionKind kind);
+  Transaction(sqlite3* db, TransactionKind kind, ForeignKeys keys = ForeignKeys::checked);
   ~Transaction();
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
@@ -126,6 +131,7 @@ public:
 private:
   sqlite3* m_db;
   bool m_open = true;
+  bool m_keys_off = false; // foreign keys to turn on again once it ends
 };
 
 } // namespace health::sqlite

@@ -10,6 +10,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <functional>
 #include <limits>
 #include <sstream>
 
@@ -19,6 +20,8 @@ constexpr health::Millis k_now = 1736937000000; // 2025-01-15T10:30:00Z
 
 struct Fixture : test::StoreFixture {
 
+  std::size_t rows_in_memory = health::IngestOptions{}.rows_in_memory;
+
   health::IngestReport ingest(const std::string& text, health::IngestFormat format,
                               std::size_t batch_size = 0, health::DryRun dry_run = health::DryRun::no) {
     std::istringstream in(text);
@@ -26,6 +29,7 @@ struct Fixture : test::StoreFixture {
     options.format = format;
     options.default_node = "node-1";
     options.batch_size = batch_size;
+    options.rows_in_memory = rows_in_memory;
     options.dry_run = dry_run;
     options.now = k_now;
     return health::ingest(&store, {{"input", &in}}, options);
@@ -370,6 +374,108 @@ TEST_CASE("ingest: more crowded milliseconds than one transaction remembers stay
   CHECK(report.samples == 5000); // the second of each pair
   CHECK(report.duplicates == 5000);
   CHECK(count_of(f.store, "SELECT count(*) FROM samples WHERE seq = 1") == 5000);
+}
+
+// Three series interleaved by time, as a collector writes them: minute m
+// has one row per series, and minute 3 has a second, equal counter row.
+std::string interleaved(int minutes) {
+  std::string text = "ts_ms,component,name,type,value\n";
+  for (int m = 0; m < minutes; ++m) {
+    const auto ts = std::to_string(m * 60000);
+    text += ts + ",web,hits,counter,1\n" + ts + ",web,load,gauge," + std::to_string(m) + ".5\n" + ts +
+            ",db,query_ms,timer," + std::to_string(m * 2) + "\n";
+    if (m == 3) text += ts + ",web,hits,counter,1\n";
+  }
+  return text;
+}
+
+TEST_CASE("ingest: rows interleaved by time across many chunks read back as in one", "[ingest]") {
+  const std::string text = interleaved(40);
+  Fixture whole; // every row in one chunk
+  CHECK(whole.ingest(text, health::IngestFormat::csv).samples == 121);
+
+  Fixture chunked;
+  chunked.rows_in_memory = 4; // 31 chunks, each written series by series
+  auto report = chunked.ingest(text, health::IngestFormat::csv);
+  CHECK(report.samples == 121);
+  CHECK(report.batches == 1);
+  CHECK(report.new_series == 3);
+  CHECK(chunked.dump() == whole.dump());
+  // Again: every row is a duplicate, the two equal increments included,
+  // though they fall in two chunks.
+  report = chunked.ingest(text, health::IngestFormat::csv);
+  CHECK(report.samples == 0);
+  CHECK(report.duplicates == 121);
+
+  // Batches of 10 rows written 3 at a time commit every 10 rows.
+  Fixture batched;
+  batched.rows_in_memory = 3;
+  report = batched.ingest(text, health::IngestFormat::csv, 10);
+  CHECK(report.batches == 13);
+  CHECK(report.samples == 121);
+  CHECK(batched.dump() == whole.dump());
+}
+
+TEST_CASE("ingest: a bad row after chunks were written leaves nothing, foreign keys on", "[ingest]") {
+  Fixture f;
+  f.rows_in_memory = 5;
+  const std::string text = interleaved(20) + "1200000,web,hits,counter,-1\n";
+  const auto message = error_text([&] { f.ingest(text, health::IngestFormat::csv); },
+                                  health::ErrorKind::bad_data);
+  CHECK(message == "input:63: a counter increment must not be negative");
+  CHECK(count_of(f.store, "SELECT count(*) FROM samples") == 0);
+  CHECK(count_of(f.store, "SELECT count(*) FROM series") == 0);
+  CHECK(count_of(f.store, "PRAGMA foreign_keys") == 1);
+  CHECK_FALSE(health::sqlite::in_transaction(f.store.handle()));
+
+  // The same rows without the bad one: written, and the connection checks
+  // foreign keys again afterwards.
+  CHECK(f.ingest(interleaved(20), health::IngestFormat::csv).samples == 61);
+  CHECK(count_of(f.store, "PRAGMA foreign_keys") == 1);
+  CHECK_THROWS_AS(health::sqlite::exec(f.store.handle(), "INSERT INTO samples VALUES (999, 1, 0, 1)"),
+                  health::Error);
+}
+
+// A source that runs `action` when it is first read, then yields `text`.
+class ActOnFirstRead : public std::streambuf {
+public:
+  ActOnFirstRead(std::string text, std::function<void()> action)
+      : m_text(std::move(text)), m_action(std::move(action)) {}
+
+protected:
+  int_type underflow() override {
+    if (m_read || m_text.empty()) return traits_type::eof();
+    m_read = true;
+    m_action();
+    setg(m_text.data(), m_text.data(), m_text.data() + m_text.size());
+    return traits_type::to_int_type(m_text[0]);
+  }
+
+private:
+  std::string m_text;
+  std::function<void()> m_action;
+  bool m_read = false;
+};
+
+TEST_CASE("ingest: series ids are looked up again in each batch's transaction", "[ingest]") {
+  // Between two batches another writer may remove a series (a cleanup of
+  // everything it held): the next batch must create it again, not write
+  // samples under an id that is gone.
+  Fixture f;
+  std::istringstream first("ts_ms,component,name,type,value\n1,web,load,gauge,1\n2,web,load,gauge,1\n");
+  ActOnFirstRead later("ts_ms,component,name,type,value\n3,web,load,gauge,1\n4,web,load,gauge,1\n", [&] {
+    health::sqlite::exec(f.store.handle(), "DELETE FROM samples; DELETE FROM series");
+  });
+  std::istream second(&later);
+  health::IngestOptions options;
+  options.format = health::IngestFormat::csv;
+  options.default_node = "node-1";
+  options.batch_size = 2;
+  options.now = k_now;
+  const auto report = health::ingest(&f.store, {{"first.csv", &first}, {"second.csv", &second}}, options);
+  CHECK(report.batches == 2);
+  CHECK(count_of(f.store, "SELECT count(*) FROM samples") == 2);
+  CHECK(count_of(f.store, "SELECT count(*) FROM samples JOIN series ON series.id = samples.series_id") == 2);
 }
 
 TEST_CASE("ingest: TSV and the json document of export read back what export wrote", "[ingest]") {
