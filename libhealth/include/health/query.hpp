@@ -35,6 +35,9 @@ struct ComponentInfo {
 // Every component with its series and sample counts, ordered by name.
 std::vector<ComponentInfo> list_components(Store& store);
 
+// The names of every component with a series, ordered; reads no samples.
+std::vector<std::string> list_component_names(Store& store);
+
 struct SeriesInfo {
   std::int64_t id = 0;
   std::string node;
@@ -53,7 +56,8 @@ struct SeriesInfo {
 enum class WithStats { no, yes };
 
 // The series `filter` matches, ordered by component, name, labels, node.
-// With WithStats::yes, count, first, last and last_value are filled in.
+// count is always filled in (the series keeps it); with WithStats::yes,
+// first, last and last_value too.
 std::vector<SeriesInfo> list_series(Store& store, const SeriesFilter& filter, WithStats stats);
 
 struct SampleRow {

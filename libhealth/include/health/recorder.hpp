@@ -17,6 +17,8 @@ namespace health {
 // Error(bad_data) naming what the series already has. The caller owns the
 // transaction, and a Recorder lives inside one: it prepares its statements
 // once and caches series ids and what the milliseconds it met crowded hold.
+// Each series keeps the count of its samples: call write_counts() before
+// committing.
 class Recorder {
 public:
   explicit Recorder(Store& store);
@@ -44,6 +46,10 @@ public:
   // already is read once per Recorder, so its cost stays linear however
   // many samples share it.
   bool insert_unless_present(std::int64_t series_id, const Sample& sample, std::int64_t earlier);
+
+  // Adds the samples inserted since the last call to their series' counts
+  // (one statement per series). Call it before committing.
+  void write_counts();
 
   // Number of series this Recorder created.
   std::uint64_t created_series() const noexcept;

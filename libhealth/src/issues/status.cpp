@@ -50,8 +50,7 @@ HealthReport health_report(Store& store, const std::vector<std::string>& only, M
     return only.empty() || std::find(only.begin(), only.end(), name) != only.end();
   };
   std::map<std::string, ComponentHealth> components;
-  for (const auto& info : list_components(store))
-    components[info.component].component = info.component;
+  for (auto& name : list_component_names(store)) components[name].component = name;
   IssueFilter filter;
   filter.components = only;
   for (auto& issue : list_issues(store, filter)) {

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <optional>
 #include <sys/stat.h>
+#include <thread>
 #include <vector>
 
 namespace health {
@@ -32,23 +33,34 @@ std::int64_t pragma_int(sqlite3* db, const char* sql) {
   return statement.step() ? statement.int64(0) : 0;
 }
 
-// Runs `work` in a write transaction and keeps the longest one's length.
+// A write transaction of cleanup aims to hold the lock for at most this long.
+constexpr Millis k_lock_budget_ms = 50;
+
+// Runs `work` in a write transaction, keeps the longest one's length (from
+// the lock taken to the commit) and returns it in `held_ms`. Then pauses for
+// a quarter of that time: writers wait for the lock in SQLite's busy handler,
+// which polls (every 100 ms at most), and a lock taken again at once could
+// starve them past their busy timeout.
 template <typename Work>
-auto timed_write(sqlite3* db, CleanupReport& report, Work&& work) {
-  const auto start = std::chrono::steady_clock::now();
+auto timed_write(sqlite3* db, CleanupReport& report, Work&& work, Millis* held_ms = nullptr) {
   sqlite::Transaction transaction(db, sqlite::TransactionKind::immediate);
+  const auto start = std::chrono::steady_clock::now();
   auto result = work();
   transaction.commit();
-  const auto held = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
-  report.longest_lock_ms = std::max<Millis>(report.longest_lock_ms, held.count());
+  const auto held = std::chrono::steady_clock::now() - start;
+  const Millis held_whole_ms = std::chrono::duration_cast<std::chrono::milliseconds>(held).count();
+  report.longest_lock_ms = std::max<Millis>(report.longest_lock_ms, held_whole_ms);
   ++report.batches;
+  if (held_ms != nullptr) *held_ms = held_whole_ms;
+  std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+      held / 4, std::chrono::milliseconds(k_lock_budget_ms / 2)));
   return result;
 }
 
 // Every statement below is finished before the next write: a statement left
 // open holds a read snapshot, and the WAL could not be truncated under it.
 std::uint64_t count_all(sqlite3* db) {
-  return static_cast<std::uint64_t>(pragma_int(db, "SELECT count(*) FROM samples"));
+  return static_cast<std::uint64_t>(pragma_int(db, "SELECT coalesce(sum(sample_count), 0) FROM series"));
 }
 
 std::vector<std::int64_t> series_ids(sqlite3* db) {
@@ -82,20 +94,32 @@ std::uint64_t delete_before(sqlite3* db, const std::vector<std::int64_t>& ids, M
   sqlite::Statement contexts(db, "DELETE FROM sample_context WHERE (series_id, ts_ms, seq) IN "
                                  "(SELECT series_id, ts_ms, seq FROM sample_context WHERE series_id = ?1 "
                                  "AND ts_ms < ?2 ORDER BY ts_ms LIMIT ?3)");
+  sqlite::Statement uncount(db, "UPDATE series SET sample_count = sample_count - ?2 WHERE id = ?1");
   std::uint64_t removed = 0;
+  // Rows a transaction deletes: `batch_rows` at most, halved while a batch
+  // holds the lock past the budget, doubled again while well under it.
+  std::size_t rows_per_batch = batch_rows;
   for (const auto id : ids) {
     for (;;) {
+      const std::size_t limit = rows_per_batch;
+      Millis held = 0;
       const auto deleted = timed_write(db, report, [&] {
         for (auto* statement : {&contexts, &samples}) {
           statement->reset();
-          statement->bind(1, id).bind(2, cutoff).bind(3, static_cast<std::int64_t>(batch_rows));
+          statement->bind(1, id).bind(2, cutoff).bind(3, static_cast<std::int64_t>(limit));
           statement->run();
         }
-        return static_cast<std::uint64_t>(sqlite::changes(db));
-      });
+        const auto rows = sqlite::changes(db);
+        uncount.reset();
+        uncount.bind(1, id).bind(2, rows);
+        uncount.run();
+        return static_cast<std::uint64_t>(rows);
+      }, &held);
       removed += deleted;
       if (progress && deleted > 0) progress({"removing samples", report.samples_removed + removed, 0, false});
-      if (deleted < batch_rows) break;
+      if (held > k_lock_budget_ms && rows_per_batch > 100) rows_per_batch /= 2;
+      else if (held < k_lock_budget_ms / 4) rows_per_batch = std::min(batch_rows, rows_per_batch * 2);
+      if (deleted < limit) break;
     }
   }
   return removed;

@@ -22,7 +22,7 @@ bool has_labels(const Labels& labels, const Labels& wanted) {
 
 std::vector<SeriesInfo> list_series(Store& store, const SeriesFilter& filter, WithStats stats) {
   sqlite::Statement query(store.handle(),
-                          "SELECT id, node, component, name, labels, type, unit FROM series "
+                          "SELECT id, node, component, name, labels, type, unit, sample_count FROM series "
                           "ORDER BY component, name, labels, node");
   std::vector<SeriesInfo> out;
   while (query.step()) {
@@ -35,6 +35,7 @@ std::vector<SeriesInfo> list_series(Store& store, const SeriesFilter& filter, Wi
     info.labels = parse_labels(info.labels_text).value_or(Labels{});
     info.type = parse_metric_type(query.text(5)).value_or(MetricType::counter);
     info.unit = query.text(6);
+    info.count = query.int64(7);
     if (!matches(filter.components, info.component) || !matches(filter.metrics, info.name) ||
         !matches(filter.nodes, info.node) || !has_labels(info.labels, filter.labels))
       continue;
@@ -42,20 +43,22 @@ std::vector<SeriesInfo> list_series(Store& store, const SeriesFilter& filter, Wi
   }
   if (stats == WithStats::no) return out;
 
-  sqlite::Statement counts(store.handle(),
-                           "SELECT count(*), min(ts_ms), max(ts_ms) FROM samples WHERE series_id = ?1");
-  sqlite::Statement last(store.handle(), "SELECT value FROM samples WHERE series_id = ?1 "
+  // Two seeks a series, at either end of its part of the table: the count
+  // is the series' own (schema 006), so no sample is counted here.
+  sqlite::Statement first(store.handle(), "SELECT ts_ms FROM samples WHERE series_id = ?1 "
+                                          "ORDER BY ts_ms, seq LIMIT 1");
+  sqlite::Statement last(store.handle(), "SELECT ts_ms, value FROM samples WHERE series_id = ?1 "
                                          "ORDER BY ts_ms DESC, seq DESC LIMIT 1");
   for (auto& info : out) {
-    counts.reset();
-    counts.bind(1, info.id);
-    counts.step();
-    info.count = counts.int64(0);
-    info.first = counts.optional_int64(1);
-    info.last = counts.optional_int64(2);
+    first.reset();
+    first.bind(1, info.id);
+    if (first.step()) info.first = first.int64(0);
     last.reset();
     last.bind(1, info.id);
-    if (last.step()) info.last_value = last.real(0);
+    if (last.step()) {
+      info.last = last.int64(0);
+      info.last_value = last.real(1);
+    }
   }
   return out;
 }
@@ -73,6 +76,13 @@ std::vector<ComponentInfo> list_components(Store& store) {
     if (series.last && (!component.last_seen || *series.last > *component.last_seen))
       component.last_seen = series.last;
   }
+  return out;
+}
+
+std::vector<std::string> list_component_names(Store& store) {
+  sqlite::Statement query(store.handle(), "SELECT DISTINCT component FROM series ORDER BY component");
+  std::vector<std::string> out;
+  while (query.step()) out.emplace_back(query.text(0));
   return out;
 }
 

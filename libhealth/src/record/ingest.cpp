@@ -352,6 +352,7 @@ private:
       else sample.context.clear();
       if (recorder.insert_unless_present(*pending.id, sample, earlier_of(i))) ++m_written;
     }
+    recorder.write_counts();
     m_in_batch += m_batch.size();
   }
 

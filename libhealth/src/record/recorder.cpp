@@ -64,6 +64,7 @@ struct Recorder::Impl {
         insert_at(connection, "INSERT INTO samples (series_id, ts_ms, seq, value) VALUES (?1, ?2, ?3, ?4)"),
         held_in(connection, "SELECT value, count(*), max(seq) FROM samples "
                             "WHERE series_id = ?1 AND ts_ms = ?2 GROUP BY value"),
+        add_count(connection, "UPDATE series SET sample_count = sample_count + ?2 WHERE id = ?1"),
         db(connection) {}
 
   // A millisecond of a series that holds samples already: the next free
@@ -155,7 +156,16 @@ struct Recorder::Impl {
   LazyStatement insert_context;
   LazyStatement insert_at;
   LazyStatement held_in;
+  LazyStatement add_count;
   sqlite3* db;
+  // Samples inserted and not yet added to their series' count, in runs of
+  // one series (ingest writes series by series).
+  std::vector<std::pair<std::int64_t, std::int64_t>> added;
+
+  void count(std::int64_t series_id) {
+    if (added.empty() || added.back().first != series_id) added.emplace_back(series_id, 0);
+    ++added.back().second;
+  }
   std::unordered_map<std::string, Known> cache;
   // Valid for one transaction, as the Recorder is (recorder.hpp).
   std::unordered_map<std::pair<std::int64_t, Millis>, Crowded, MillisecondHash> crowded;
@@ -193,6 +203,17 @@ std::int64_t Recorder::series_id(const SeriesSpec& spec) {
 void Recorder::insert(std::int64_t series_id, const Sample& sample) {
   const std::int64_t seq = m_impl->insert_first_of_ms(series_id, sample) ? 0 : insert_after_others(series_id, sample);
   insert_context(series_id, sample, seq);
+  m_impl->count(series_id);
+}
+
+void Recorder::write_counts() {
+  auto& add = *m_impl->add_count;
+  for (const auto& [series_id, samples] : m_impl->added) {
+    add.reset();
+    add.bind(1, series_id).bind(2, samples);
+    add.run();
+  }
+  m_impl->added.clear();
 }
 
 bool Recorder::insert_unless_present(std::int64_t series_id, const Sample& sample, std::int64_t earlier) {
@@ -201,6 +222,7 @@ bool Recorder::insert_unless_present(std::int64_t series_id, const Sample& sampl
     // The common case costs one statement, as insert() does.
     if (m_impl->insert_first_of_ms(series_id, sample)) {
       insert_context(series_id, sample, 0);
+      m_impl->count(series_id);
       return true;
     }
   }
@@ -212,6 +234,7 @@ bool Recorder::insert_unless_present(std::int64_t series_id, const Sample& sampl
   at.bind(1, series_id).bind(2, sample.ts).bind(3, ms.next_seq).bind(4, sample.value);
   at.run();
   insert_context(series_id, sample, ms.next_seq);
+  m_impl->count(series_id);
   ++ms.next_seq;
   ++held;
   return true;
@@ -263,6 +286,7 @@ void record(Store& store, const SeriesSpec& spec, const Sample& sample, AllowFut
   sqlite::Transaction transaction(store.handle(), sqlite::TransactionKind::immediate);
   Recorder recorder(store);
   recorder.insert(recorder.series_id(spec), checked);
+  recorder.write_counts();
   transaction.commit();
 }
 
@@ -281,6 +305,7 @@ void record(Store& store, const std::vector<Recording>& recordings, AllowFuture 
     Recorder recorder(store);
     for (number = 1; number <= recordings.size(); ++number)
       recorder.insert(recorder.series_id(recordings[number - 1].spec), checked[number - 1]);
+    recorder.write_counts();
     transaction.commit();
   } catch (const Error& error) {
     if (error.kind() == ErrorKind::busy || error.kind() == ErrorKind::runtime) throw;

@@ -1,3 +1,4 @@
+#include <health/cleanup.hpp>
 #include <health/error.hpp>
 #include <health/export.hpp>
 #include <health/ingest.hpp>
@@ -434,6 +435,45 @@ TEST_CASE("ingest: a bad row after chunks were written leaves nothing, foreign k
   CHECK(count_of(f.store, "PRAGMA foreign_keys") == 1);
   CHECK_THROWS_AS(health::sqlite::exec(f.store.handle(), "INSERT INTO samples VALUES (999, 1, 0, 1)"),
                   health::Error);
+}
+
+// Series whose kept sample count differs from the samples they hold.
+std::int64_t miscounted(health::Store& store) {
+  return count_of(store, "SELECT count(*) FROM series "
+                         "WHERE sample_count != (SELECT count(*) FROM samples WHERE series_id = series.id)");
+}
+
+TEST_CASE("ingest: each series keeps its sample count through record, ingest and cleanup", "[ingest]") {
+  Fixture f;
+  const health::SeriesSpec hits{{"node-1", "web", "hits", {}}, health::MetricType::counter, {}};
+  const health::SeriesSpec load{{"node-1", "web", "load", {}}, health::MetricType::gauge, {}};
+  health::record(f.store, hits, {1000, 1, {}});
+  health::record(f.store, {{hits, {2000, 1, {}}}, {load, {2000, 0.5, {}}}, {hits, {3000, 1, {}}}});
+  CHECK(count_of(f.store, "SELECT sample_count FROM series WHERE name = 'hits'") == 3);
+  CHECK(miscounted(f.store) == 0);
+
+  // Chunks of three rows, duplicates among them, a refused ingest too.
+  f.rows_in_memory = 3;
+  CHECK(f.ingest(interleaved(10), health::IngestFormat::csv).samples == 31);
+  CHECK(f.ingest(interleaved(12), health::IngestFormat::csv).duplicates == 31);
+  CHECK_THROWS(f.ingest(interleaved(15) + "1,web,hits,counter,-1\n", health::IngestFormat::csv));
+  CHECK(miscounted(f.store) == 0);
+  const auto series = health::list_series(f.store, {}, health::WithStats::yes);
+  REQUIRE(series.size() == 3); // db/query_ms, web/hits, web/load
+  CHECK(series[1].name == "hits");
+  CHECK(series[1].count == 3 + 13);
+  CHECK(series[1].first == 0);
+  CHECK(series[1].last == 11 * 60000);
+
+  // Cleanup in batches of two rows subtracts what it removes.
+  health::CleanupOptions cleanup;
+  cleanup.now = 10 * 60000;
+  cleanup.retention_ms = 5 * 60000;
+  cleanup.batch_rows = 2;
+  const auto report = health::cleanup(f.store, cleanup);
+  CHECK(report.samples_removed > 10);
+  CHECK(miscounted(f.store) == 0);
+  CHECK(count_of(f.store, "SELECT sum(sample_count) FROM series") == count_of(f.store, "SELECT count(*) FROM samples"));
 }
 
 // A source that runs `action` when it is first read, then yields `text`.

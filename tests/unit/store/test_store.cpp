@@ -1,4 +1,5 @@
 #include <health/error.hpp>
+#include <health/query.hpp>
 #include <health/recorder.hpp>
 #include <health/store.hpp>
 
@@ -132,6 +133,27 @@ TEST_CASE("store: an older schema is migrated by a write open, not by a read ope
   CHECK(versions == expected);
 }
 
+TEST_CASE("store: migration 6 gives every series the count of its samples", "[store]") {
+  test::TempDir dir;
+  const std::string path = dir.file("five.db");
+  sql(path, "PRAGMA journal_mode = WAL;");
+  for (int v = 1; v <= 5; ++v) {
+    sql(path, health::schema::migrations().at(static_cast<std::size_t>(v - 1)).sql);
+    sql(path, ("INSERT INTO schema_version VALUES (" + std::to_string(v) + ", 'v', 0);").c_str());
+  }
+  sql(path, "INSERT INTO series (id, node, component, name, type, created_at) VALUES "
+            "(1, 'n', 'web', 'hits', 'counter', 0), (2, 'n', 'web', 'load', 'gauge', 0);"
+            "INSERT INTO samples VALUES (1, 1, 0, 1), (1, 2, 0, 1), (1, 2, 1, 1);");
+  auto store = open(path, health::OpenMode::read_write);
+  REQUIRE(store.schema_version() >= 6);
+  const auto series = health::list_series(store, {}, health::WithStats::yes);
+  REQUIRE(series.size() == 2);
+  CHECK(series[0].name == "hits");
+  CHECK(series[0].count == 3);
+  CHECK(series[1].count == 0);
+  CHECK_FALSE(series[1].first.has_value());
+}
+
 TEST_CASE("store: a file from a newer healthctl is refused and left byte-identical", "[store]") {
   test::TempDir dir;
   const std::string path = dir.file("newer.db");
@@ -211,6 +233,7 @@ TEST_CASE("store: the embedded migrations are numbered from 1 without gaps", "[s
   REQUIRE_FALSE(migrations.empty());
   for (std::size_t i = 0; i < migrations.size(); ++i) {
     CHECK(migrations[i].version == static_cast<int>(i + 1));
-    CHECK(std::string(migrations[i].sql).find("CREATE") != std::string::npos);
+    const std::string sql = migrations[i].sql;
+    CHECK((sql.find("CREATE ") != std::string::npos || sql.find("ALTER TABLE ") != std::string::npos));
   }
 }
