@@ -57,7 +57,9 @@ struct IngestReport {
 // to `rows_in_memory` of them; an input longer than that holds the write
 // lock from its first full chunk to its end. Each chunk is written series by
 // series (input order within a series), so rows interleaved by time land
-// together in the table clustered by series. With a batch size,
+// together in the table clustered by series, and on a thread of its own while
+// the next chunk is checked: `store` is used by that thread meanwhile, so no
+// other thread may use it until ingest returns. With a batch size,
 // every `batch_size` rows are committed as they come (for endless streams);
 // an error then keeps the batches already committed and says how many.
 // A row whose sample the series holds already is skipped and counted: when

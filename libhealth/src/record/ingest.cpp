@@ -15,6 +15,7 @@
 #include <array>
 #include <charconv>
 #include <cstring>
+#include <future>
 #include <optional>
 #include <string_view>
 #include <unordered_map>
@@ -154,12 +155,144 @@ struct PendingSample {
   double value;
 };
 
-// Checks rows, gathers them into chunks and writes each batch (the whole
-// input without a batch size) in one transaction.
+// The rows of one chunk, in input order: samples, the earlier-row counts kept
+// aside (rare), and contexts.
+struct Chunk {
+  std::vector<PendingSample> samples;
+  std::unordered_map<std::size_t, std::uint32_t> earlier; // sample index -> earlier rows, when not 0
+  std::vector<std::string> contexts;
+  bool ends_batch = false; // commit once it is written
+
+  void clear() {
+    samples.clear();
+    earlier.clear();
+    contexts.clear();
+    ends_batch = false;
+  }
+  std::uint32_t earlier_of(std::size_t index) const {
+    const auto it = earlier.find(index);
+    return it == earlier.end() ? 0 : it->second;
+  }
+};
+
+// Resolves `pending`'s series id with `resolve`, adding its origin to a type
+// or unit conflict with the database.
+template <typename Series, typename Resolve> void resolve_series(Series& pending, Resolve resolve) {
+  try {
+    pending.id = resolve(pending.spec);
+  } catch (const Error& error) {
+    if (error.kind() != ErrorKind::bad_data) throw;
+    throw Error(ErrorKind::bad_data, pending.where + ": " + error.what(), error.hint());
+  }
+}
+
+// Writes chunks into the store, each into the open transaction (a batch, or
+// the whole ingest), series by series: in input order within a series, so
+// rows interleaved by time land together at the end of each series' part of
+// the clustered table. It runs on a thread of its own while the Loader
+// checks the next chunk; the two never run at once on the same data.
+class Writer {
+public:
+  explicit Writer(Store& store) : m_store(store) {}
+
+  // Copies the series the Loader met since the last call.
+  void learn(const std::vector<PendingSeries>& series) {
+    for (std::size_t i = m_series.size(); i < series.size(); ++i)
+      m_series.push_back({series[i].spec, series[i].where, std::nullopt});
+    for (std::size_t i = 0; i < m_series.size(); ++i) m_series[i].spec.unit = series[i].spec.unit;
+  }
+
+  void write(const Chunk& chunk) {
+    if (!m_transaction) {
+      // Ids are read or created inside each transaction, never carried over
+      // from an earlier one that another writer may have followed: so none
+      // can dangle, and SQLite need not check them row by row.
+      for (auto& known : m_series) known.id.reset();
+      m_transaction.emplace(m_store.handle(), sqlite::TransactionKind::immediate, sqlite::ForeignKeys::trusted);
+      m_recorder.emplace(m_store);
+    }
+    auto& recorder = *m_recorder;
+    Sample sample;
+    for (const std::uint32_t i : by_series(chunk.samples)) {
+      const auto& pending_sample = chunk.samples[i];
+      auto& known = m_series[pending_sample.series];
+      if (!known.id) resolve_series(known, [&](const SeriesSpec& spec) { return recorder.series_id(spec); });
+      sample.ts = pending_sample.ts;
+      sample.value = pending_sample.value;
+      if (pending_sample.context > 0) sample.context = chunk.contexts[pending_sample.context - 1];
+      else sample.context.clear();
+      if (recorder.insert_unless_present(*known.id, sample, chunk.earlier_of(i))) ++m_written;
+    }
+    recorder.write_counts();
+    m_in_batch += chunk.samples.size();
+    if (chunk.ends_batch) commit();
+  }
+
+  void commit() {
+    if (!m_transaction) return;
+    try {
+      m_transaction->commit();
+    } catch (...) {
+      m_recorder.reset();
+      m_transaction.reset();
+      throw;
+    }
+    m_report.samples += m_written;
+    m_report.duplicates += m_in_batch - m_written;
+    m_report.new_series += m_recorder->created_series();
+    ++m_report.batches;
+    m_recorder.reset();
+    m_transaction.reset();
+    m_in_batch = 0;
+    m_written = 0;
+  }
+
+  // What the committed batches hold.
+  const IngestReport& report() const { return m_report; }
+
+private:
+  struct Known {
+    SeriesSpec spec;
+    std::string where;
+    std::optional<std::int64_t> id;
+  };
+
+  // The indexes of `samples` ordered by series, stably (a counting sort).
+  const std::vector<std::uint32_t>& by_series(const std::vector<PendingSample>& samples) {
+    m_starts.assign(m_series.size() + 1, 0);
+    for (const auto& pending_sample : samples) ++m_starts[pending_sample.series + 1];
+    for (std::size_t i = 1; i < m_starts.size(); ++i) m_starts[i] += m_starts[i - 1];
+    m_order.resize(samples.size());
+    for (std::size_t i = 0; i < samples.size(); ++i)
+      m_order[m_starts[samples[i].series]++] = static_cast<std::uint32_t>(i);
+    return m_order;
+  }
+
+  Store& m_store;
+  std::vector<Known> m_series;
+  std::vector<std::uint32_t> m_starts, m_order; // by_series()'s scratch
+  std::optional<sqlite::Transaction> m_transaction;
+  std::optional<Recorder> m_recorder;
+  std::uint64_t m_in_batch = 0; // rows written into the open transaction, duplicates included
+  std::uint64_t m_written = 0;  // samples among them
+  IngestReport m_report;
+};
+
+// Checks rows and gathers them into chunks of `rows_in_memory`. A full chunk
+// goes to the Writer, which writes it on a second thread while this one
+// checks the next: two chunks at most are in memory.
 class Loader {
 public:
   Loader(Store* store, const IngestOptions& options, Millis now)
-      : m_store(store), m_options(options), m_now(now) {}
+      : m_store(store), m_options(options), m_now(now) {
+    if (store != nullptr && options.dry_run == DryRun::no) m_writer.emplace(*store);
+  }
+  // An error leaves the open transaction to roll back, once the Writer is done.
+  ~Loader() {
+    if (m_writing.valid()) m_writing.wait();
+  }
+  Loader(const Loader&) = delete;
+  Loader& operator=(const Loader&) = delete;
 
   void add(const Row& row, const Where& where) {
     const std::uint32_t series = intern(row, where);
@@ -178,39 +311,46 @@ public:
       std::string problem;
       auto compact = normalize_context(row.context, &problem);
       if (!compact) bad_row(where, problem);
-      m_contexts.push_back(std::move(*compact));
-      context = static_cast<std::uint32_t>(m_contexts.size());
+      m_chunk.contexts.push_back(std::move(*compact));
+      context = static_cast<std::uint32_t>(m_chunk.contexts.size());
     }
     // Rows before this one with its series, millisecond and value: rare, so
     // kept aside, and a pending sample stays 24 bytes.
     if (const auto earlier = m_series[series].earlier_rows(*row.ts, value); earlier > 0)
-      m_earlier.emplace(m_batch.size(), earlier);
-    m_batch.push_back({series, context, *row.ts, value});
-    if (m_batch.size() >= std::max<std::size_t>(m_options.rows_in_memory, 1) ||
-        (m_options.batch_size > 0 && m_in_batch + m_batch.size() >= m_options.batch_size))
-      flush();
+      m_chunk.earlier.emplace(m_chunk.samples.size(), earlier);
+    m_chunk.samples.push_back({series, context, *row.ts, value});
+    if (m_chunk.samples.size() >= std::max<std::size_t>(m_options.rows_in_memory, 1) ||
+        (m_options.batch_size > 0 && m_rows_in_batch + m_chunk.samples.size() >= m_options.batch_size))
+      flush(Last::no);
   }
 
   // What earlier batches committed, for the message of a later failure.
-  std::string committed_so_far() const {
+  std::string committed_so_far() {
     if (m_options.dry_run == DryRun::yes) return "dry run: nothing was written";
-    if (m_report.batches == 0) return "nothing was written";
-    return std::to_string(m_report.samples) + " samples in " + std::to_string(m_report.batches) +
+    if (m_writing.valid()) m_writing.wait();
+    const auto& written = m_writer ? m_writer->report() : m_report;
+    if (written.batches == 0) return "nothing was written";
+    return std::to_string(written.samples) + " samples in " + std::to_string(written.batches) +
            " batches were committed before this";
   }
 
   // Writes what is left and returns the totals.
   IngestReport finish(std::uint64_t lines) {
-    flush();
-    commit();
-    m_report.lines = lines;
-    m_report.series = m_series.size();
-    return m_report;
+    flush(Last::yes);
+    IngestReport report = m_report;
+    if (m_writer) {
+      m_writer->commit();
+      report = m_writer->report();
+    }
+    report.lines = lines;
+    report.series = m_series.size();
+    return report;
   }
 
 private:
-  std::uint32_t intern(const Row& row, const Where& where) {
-    const std::string_view node = row.node.empty() ? std::string_view(m_options.default_node) : row.node;
+  enum class Last { no, yes };
+
+  std::uint32_t intern(const Row& row, const Where& where) {    const std::string_view node = row.node.empty() ? std::string_view(m_options.default_node) : row.node;
     m_key.clear();
     for (const auto part : {node, row.component, row.name, row.labels, row.type, row.unit})
       m_key.append(part).append(1, '\x1f');
@@ -273,38 +413,29 @@ private:
     m_last_key = m_key;
   }
 
-  // Resolves `pending` to a series id with `resolve`, adding its origin to
-  // a type or unit conflict with the database.
-  template <typename Resolve> static void resolve_series(PendingSeries& pending, Resolve resolve) {
-    try {
-      pending.id = resolve(pending.spec);
-    } catch (const Error& error) {
-      if (error.kind() != ErrorKind::bad_data) throw;
-      throw Error(ErrorKind::bad_data, pending.where + ": " + error.what(), error.hint());
-    }
-  }
-
-  // Writes the pending chunk into the open transaction (beginning it if
-  // needed) and commits at the end of a batch. Rows are written grouped by
-  // series, in input order within each: every series' rows land together at
-  // the end of its part of the clustered table, whatever the input's order.
-  void flush() {
-    if (m_batch.empty()) return;
+  // Hands the chunk to the Writer (on its thread, unless it is the last:
+  // that one is written here), once the Writer is done with the one before;
+  // an error of that one is thrown here.
+  void flush(Last last) {
+    if (m_chunk.samples.empty() && !m_writing.valid()) return;
     if (m_options.dry_run == DryRun::yes) {
       check_against_store();
-      m_report.samples += m_batch.size();
-    } else {
-      write_chunk();
-      if (m_options.batch_size > 0 && m_in_batch >= m_options.batch_size) commit();
+      m_report.samples += m_chunk.samples.size();
+      m_chunk.clear();
+      return;
     }
-    m_batch.clear();
-    m_earlier.clear();
-    m_contexts.clear();
-  }
-
-  std::uint32_t earlier_of(std::size_t index) const {
-    const auto it = m_earlier.find(index);
-    return it == m_earlier.end() ? 0 : it->second;
+    if (m_writing.valid()) m_writing.get();
+    if (m_chunk.samples.empty()) return;
+    m_rows_in_batch += m_chunk.samples.size();
+    if (m_options.batch_size > 0 && m_rows_in_batch >= m_options.batch_size) {
+      m_chunk.ends_batch = true;
+      m_rows_in_batch = 0;
+    }
+    m_writer->learn(m_series);
+    std::swap(m_chunk, m_written);
+    m_chunk.clear();
+    if (last == Last::yes) m_writer->write(m_written);
+    else m_writing = std::async(std::launch::async, [this] { m_writer->write(m_written); });
   }
 
   void check_against_store() {
@@ -318,63 +449,6 @@ private:
     }
   }
 
-  // The chunk's indexes ordered by series, stably (a counting sort).
-  const std::vector<std::uint32_t>& by_series() {
-    m_starts.assign(m_series.size() + 1, 0);
-    for (const auto& pending_sample : m_batch) ++m_starts[pending_sample.series + 1];
-    for (std::size_t i = 1; i < m_starts.size(); ++i) m_starts[i] += m_starts[i - 1];
-    m_order.resize(m_batch.size());
-    for (std::size_t i = 0; i < m_batch.size(); ++i)
-      m_order[m_starts[m_batch[i].series]++] = static_cast<std::uint32_t>(i);
-    return m_order;
-  }
-
-  void write_chunk() {
-    if (!m_transaction) {
-      // Ids are read or created inside each transaction, never carried over
-      // from an earlier one that another writer may have followed: so none
-      // can dangle, and SQLite need not check them row by row.
-      for (auto& pending : m_series) pending.id.reset();
-      m_transaction.emplace(m_store->handle(), sqlite::TransactionKind::immediate,
-                            sqlite::ForeignKeys::trusted);
-      m_recorder.emplace(*m_store);
-    }
-    auto& recorder = *m_recorder;
-    Sample sample;
-    for (const std::uint32_t i : by_series()) {
-      const auto& pending_sample = m_batch[i];
-      auto& pending = m_series[pending_sample.series];
-      if (!pending.id)
-        resolve_series(pending, [&](const SeriesSpec& spec) { return recorder.series_id(spec); });
-      sample.ts = pending_sample.ts;
-      sample.value = pending_sample.value;
-      if (pending_sample.context > 0) sample.context = m_contexts[pending_sample.context - 1];
-      else sample.context.clear();
-      if (recorder.insert_unless_present(*pending.id, sample, earlier_of(i))) ++m_written;
-    }
-    recorder.write_counts();
-    m_in_batch += m_batch.size();
-  }
-
-  void commit() {
-    if (!m_transaction) return;
-    try {
-      m_transaction->commit();
-    } catch (...) {
-      m_recorder.reset();
-      m_transaction.reset();
-      throw;
-    }
-    m_report.samples += m_written;
-    m_report.duplicates += m_in_batch - m_written;
-    m_report.new_series += m_recorder->created_series();
-    ++m_report.batches;
-    m_recorder.reset();
-    m_transaction.reset();
-    m_in_batch = 0;
-    m_written = 0;
-  }
-
   Store* m_store;
   const IngestOptions& m_options;
   Millis m_now; // the anchor of relative times and of "in the future"
@@ -384,16 +458,12 @@ private:
   std::string m_key;
   std::string m_last_key;
   std::optional<std::uint32_t> m_last;
-  std::vector<PendingSample> m_batch;
-  std::unordered_map<std::size_t, std::uint32_t> m_earlier; // batch index -> earlier rows, when not 0
-  std::vector<std::string> m_contexts;
-  std::vector<std::uint32_t> m_starts, m_order; // by_series()'s scratch
-  // The open transaction (a batch, or the whole ingest) and what it holds.
-  std::optional<sqlite::Transaction> m_transaction;
-  std::optional<Recorder> m_recorder;
-  std::uint64_t m_in_batch = 0; // rows written into it, duplicates included
-  std::uint64_t m_written = 0;  // samples among them
-  IngestReport m_report;
+  Chunk m_chunk;                  // being checked
+  Chunk m_written;                // with the Writer
+  std::size_t m_rows_in_batch = 0; // rows handed to the Writer since the last batch ended
+  std::optional<Writer> m_writer; // none in a dry run
+  std::future<void> m_writing;    // the Writer at work on m_written
+  IngestReport m_report;          // of a dry run
 };
 
 // ---- NDJSON ---------------------------------------------------------------

@@ -11,9 +11,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <functional>
 #include <limits>
 #include <sstream>
+#include <thread>
 
 namespace {
 
@@ -502,9 +504,14 @@ TEST_CASE("ingest: series ids are looked up again in each batch's transaction", 
   // everything it held): the next batch must create it again, not write
   // samples under an id that is gone.
   Fixture f;
+  auto other = test::StoreFixture::open(f.dir); // another writer, as another process would be
   std::istringstream first("ts_ms,component,name,type,value\n1,web,load,gauge,1\n2,web,load,gauge,1\n");
   ActOnFirstRead later("ts_ms,component,name,type,value\n3,web,load,gauge,1\n4,web,load,gauge,1\n", [&] {
-    health::sqlite::exec(f.store.handle(), "DELETE FROM samples; DELETE FROM series");
+    // The first batch is written on the ingest's own thread: once it is
+    // committed, remove everything.
+    for (int wait = 0; wait < 1000 && count_of(other, "SELECT count(*) FROM samples") < 2; ++wait)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    health::sqlite::exec(other.handle(), "DELETE FROM samples; DELETE FROM series");
   });
   std::istream second(&later);
   health::IngestOptions options;
