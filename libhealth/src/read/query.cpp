@@ -21,9 +21,17 @@ bool has_labels(const Labels& labels, const Labels& wanted) {
 } // namespace
 
 std::vector<SeriesInfo> list_series(Store& store, const SeriesFilter& filter, WithStats stats) {
-  sqlite::Statement query(store.handle(),
-                          "SELECT id, node, component, name, labels, type, unit, sample_count FROM series "
-                          "ORDER BY component, name, labels, node");
+  // One component (and one metric), as a threshold names them, is looked up
+  // in the series' unique index: `check` with thousands of thresholds must
+  // not read every series for each.
+  const bool one_component = filter.components.size() == 1;
+  const bool one_metric = one_component && filter.metrics.size() == 1;
+  std::string sql = "SELECT id, node, component, name, labels, type, unit, sample_count FROM series";
+  if (one_component) sql += " WHERE component = ?1";
+  if (one_metric) sql += " AND name = ?2";
+  sqlite::Statement query(store.handle(), sql + " ORDER BY component, name, labels, node");
+  if (one_component) query.bind(1, filter.components[0]);
+  if (one_metric) query.bind(2, filter.metrics[0]);
   std::vector<SeriesInfo> out;
   while (query.step()) {
     SeriesInfo info;

@@ -478,6 +478,34 @@ TEST_CASE("ingest: each series keeps its sample count through record, ingest and
   CHECK(count_of(f.store, "SELECT sum(sample_count) FROM series") == count_of(f.store, "SELECT count(*) FROM samples"));
 }
 
+TEST_CASE("ingest: series listed by one component and metric, as check asks, in order", "[ingest]") {
+  Fixture f;
+  CHECK(f.ingest("ts_ms,node,component,name,labels,type,value\n"
+                 "1,b,web,hits,,counter,1\n1,a,web,hits,,counter,1\n1,a,web,hits,route=/x,counter,1\n"
+                 "1,a,web,load,,gauge,1\n1,a,db,hits,,counter,1\n",
+                 health::IngestFormat::csv)
+            .samples == 5);
+  const auto names = [&](health::SeriesFilter filter) {
+    std::string out;
+    for (const auto& series : health::list_series(f.store, filter, health::WithStats::no))
+      out += series.component + "/" + series.name + "{" + series.labels_text + "}@" + series.node + " ";
+    return out;
+  };
+  health::SeriesFilter filter;
+  filter.components = {"web"};
+  filter.metrics = {"hits"};
+  CHECK(names(filter) == "web/hits{}@a web/hits{}@b web/hits{route=/x}@a ");
+  filter.labels = {{"route", "/x"}};
+  CHECK(names(filter) == "web/hits{route=/x}@a ");
+  filter = {};
+  filter.components = {"web"};
+  filter.metrics = {"hits", "load"};
+  CHECK(names(filter) == "web/hits{}@a web/hits{}@b web/hits{route=/x}@a web/load{}@a ");
+  filter.components = {"db", "web"};
+  filter.metrics = {"hits"};
+  CHECK(names(filter) == "db/hits{}@a web/hits{}@a web/hits{}@b web/hits{route=/x}@a ");
+}
+
 // A source that runs `action` when it is first read, then yields `text`.
 class ActOnFirstRead : public std::streambuf {
 public:
