@@ -9,6 +9,7 @@ trap 'rm -rf "$work"' EXIT
 "$cmake" --install "$build" --prefix "$work/prefix" >/dev/null
 test -x "$work/prefix/bin/healthctl"
 test -f "$work/prefix/share/man/man1/healthctl.1"
+test -f "$work/prefix/share/man/man3/libhealth.3"
 # The completion scripts, where bash-completion, zsh and fish look.
 grep -q '^complete -F _healthctl healthctl$' "$work/prefix/share/bash-completion/completions/healthctl"
 grep -q '^#compdef healthctl$' "$work/prefix/share/zsh/vendor-completions/_healthctl"
@@ -24,6 +25,7 @@ flags=()
 "$cmake" -S "$consumer" -B "$work/build" "${generator[@]}" -DCMAKE_PREFIX_PATH="$work/prefix" "${flags[@]}" >/dev/null
 "$cmake" --build "$work/build" >/dev/null
 "$work/build/consumer" "$work/health.db"
+"$work/build/service" "$work/service.db"
 
 # The same consumer built with pkg-config alone, as a Makefile would.
 if command -v pkg-config >/dev/null; then
@@ -36,6 +38,9 @@ if command -v pkg-config >/dev/null; then
   # shellcheck disable=SC2046 # pkg-config prints several words
   c++ -std=c++20 "${sanitize_flags[@]}" "$consumer/main.cpp" -o "$work/pc-consumer" $(pkg-config --cflags --libs libhealth)
   LD_LIBRARY_PATH="$pc_dir/.." "$work/pc-consumer" "$work/pc-health.db"
+  # shellcheck disable=SC2046
+  c++ -std=c++20 "${sanitize_flags[@]}" "$consumer/service.cpp" -o "$work/pc-service" $(pkg-config --cflags --libs libhealth)
+  LD_LIBRARY_PATH="$pc_dir/.." "$work/pc-service" "$work/pc-service.db"
 else
   echo "pkg-config not found: the pkg-config consumer is skipped"
 fi
