@@ -154,12 +154,14 @@ public:
       return;
     }
     detail::TimerShard& shard = m_shards[detail::thread_number() & m_mask];
-    shard.buckets[detail::timer_bucket(value)].fetch_add(1, std::memory_order_relaxed);
-    shard.sum.fetch_add(value, std::memory_order_relaxed);
     double low = shard.min.load(std::memory_order_relaxed);
     while (value < low && !shard.min.compare_exchange_weak(low, value, std::memory_order_relaxed)) {}
     double high = shard.max.load(std::memory_order_relaxed);
     while (value > high && !shard.max.compare_exchange_weak(high, value, std::memory_order_relaxed)) {}
+    shard.sum.fetch_add(value, std::memory_order_relaxed);
+    // Last, and released: a flush that counts this observation (it takes the
+    // buckets first, acquiring) also sees its minimum, maximum and sum.
+    shard.buckets[detail::timer_bucket(value)].fetch_add(1, std::memory_order_release);
   }
 
   // A scope guard that observes its lifetime in milliseconds:

@@ -117,7 +117,7 @@ struct TimerInterval {
   void take(detail::TimerShard& shard) {
     for (std::size_t bucket = 0; bucket < k_timer_buckets; ++bucket) {
       if (shard.buckets[bucket].load(std::memory_order_relaxed) == 0) continue;
-      const std::uint32_t count = shard.buckets[bucket].exchange(0, std::memory_order_relaxed);
+      const std::uint32_t count = shard.buckets[bucket].exchange(0, std::memory_order_acquire);
       counts[bucket] += count;
       total += count;
     }
@@ -126,15 +126,15 @@ struct TimerInterval {
     max = std::max(max, shard.max.exchange(-HUGE_VAL, std::memory_order_relaxed));
   }
 
-  // The value of the observation at 0-based `rank` in value order.
-  double at_rank(std::uint64_t rank) const {
-    std::uint64_t seen = 0;
-    for (std::size_t i = 0; i < k_timer_buckets; ++i) {
-      const std::size_t bucket = bucket_in_order(i);
-      seen += counts[bucket];
-      if (rank < seen) return bucket_value(bucket);
-    }
-    return max;
+  std::size_t first_bucket() const {
+    std::size_t walked = 0;
+    while (counts[bucket_in_order(walked)] == 0) ++walked;
+    return bucket_in_order(walked);
+  }
+  std::size_t last_bucket() const {
+    std::size_t walked = k_timer_buckets - 1;
+    while (counts[bucket_in_order(walked)] == 0) --walked;
+    return bucket_in_order(walked);
   }
 
   // The samples an interval writes: one per observation up to `limit`, else
@@ -144,14 +144,24 @@ struct TimerInterval {
   std::vector<Sample> samples(Millis ts, std::size_t limit) const {
     std::vector<Sample> out;
     if (total == 0) return out;
+    // An observation counted here had its extremes taken with it (observe()
+    // releases its bucket last); one recorded during the flush may add its
+    // extremes and sum here and its bucket to the next interval.
+    const double low = min <= max ? min : bucket_value(first_bucket());
+    const double high = min <= max ? max : bucket_value(last_bucket());
     const std::uint64_t written = std::min<std::uint64_t>(total, limit);
     out.reserve(written);
+    // One walk over the buckets in value order: sample i is the observation
+    // of rank i, or of rank (2i+1)/2 of each `total / written` when fewer.
+    std::uint64_t below = 0; // observations in the buckets walked before
+    std::size_t walked = 0;
     for (std::uint64_t i = 0; i < written; ++i) {
       const std::uint64_t rank = written == total ? i : (2 * i + 1) * total / (2 * written);
-      out.push_back({ts, std::clamp(at_rank(rank), min, max), {}});
+      while (below + counts[bucket_in_order(walked)] <= rank) below += counts[bucket_in_order(walked++)];
+      out.push_back({ts, std::clamp(bucket_value(bucket_in_order(walked)), low, high), {}});
     }
-    out.front().value = min;
-    out.back().value = max;
+    out.front().value = low;
+    out.back().value = high;
     if (written < total) {
       std::string& context = out.front().context;
       context = "{\"count\":";
