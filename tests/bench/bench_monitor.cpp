@@ -1,6 +1,8 @@
-// The hot path of health::Monitor with Google Benchmark, each beside two
-// yardsticks: a bare relaxed fetch_add on one std::atomic (the floor) and a
-// mutex-protected std::unordered_map increment (what a naive library does).
+// The hot path of health::Monitor with Google Benchmark, each beside its
+// yardsticks: a bare relaxed fetch_add on one std::atomic (the floor; shared
+// by the threads when there are two), the same on each thread's own atomic,
+// and a mutex-protected std::unordered_map increment (what a naive library
+// does).
 // scripts/bench runs it and prints the ratios next to their targets.
 
 #include <health/monitor.hpp>
@@ -21,6 +23,17 @@ health::Monitor* g_monitor = nullptr;
 
 void floor_fetch_add(benchmark::State& state) {
   static std::atomic<std::uint64_t> value{0};
+  for (auto _ : state) value.fetch_add(1, std::memory_order_relaxed);
+}
+
+// The floor without sharing: each thread's own atomic, on a line of its own,
+// which is what a sharded handle can at best approach.
+void floor_own_line(benchmark::State& state) {
+  struct alignas(64) Line {
+    std::atomic<std::uint64_t> value{0};
+  };
+  static Line lines[64];
+  auto& value = lines[state.thread_index() % 64].value;
   for (auto _ : state) value.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -59,6 +72,7 @@ void gauge_set(benchmark::State& state) {
 }
 
 BENCHMARK(floor_fetch_add)->Threads(1)->Threads(2);
+BENCHMARK(floor_own_line)->Threads(1)->Threads(2);
 BENCHMARK(naive_map_inc)->Threads(1)->Threads(2);
 BENCHMARK(handle_inc)->Threads(1)->Threads(2);
 BENCHMARK(name_inc)->Threads(1)->Threads(2);

@@ -38,8 +38,9 @@ struct MonitorOptions {
   // How long a flush waits for another writer's lock.
   Millis busy_timeout = 5 * k_second_ms;
   // Threads spread over this many copies of each metric's cells, so that two
-  // threads rarely share a cache line. 0: the number of hardware threads,
-  // rounded up to a power of two, at most 16.
+  // threads rarely share a cache line: rounded up to a power of two, at most
+  // 256. 0: the number of hardware threads, so rounded, at most 8. A counter
+  // or gauge takes 64 bytes per shard, a timer 16 KiB.
   unsigned shards = 0;
 };
 
@@ -48,7 +49,7 @@ struct MonitorStats {
   std::uint64_t flushes = 0;         // flushes that committed
   std::uint64_t failed_flushes = 0;  // flushes that could not write (data kept)
   std::uint64_t written_samples = 0; // samples committed, self-metrics included
-  std::uint64_t dropped_samples = 0; // samples lost: over max_pending, or refused by the file
+  std::uint64_t dropped_samples = 0; // samples lost: over max_pending, refused by the file, or no memory
   std::uint64_t rejected_values = 0; // not-finite values given to set() or observe()
   std::size_t pending = 0;           // samples waiting for the next flush
 };
@@ -58,7 +59,8 @@ namespace detail {
 inline constexpr std::size_t k_cache_line = 64;
 
 // The calling thread's number: the lowest not held by a live thread (up to
-// 64); a thread records into shard (number & mask) of every metric.
+// 64, then in turn); a thread records into shard (number & mask) of every
+// metric.
 std::uint32_t thread_number() noexcept;
 
 struct alignas(k_cache_line) CounterShard {
@@ -69,6 +71,7 @@ struct alignas(k_cache_line) CounterShard {
 // power of two (each at most 1/16 of its lower bound wide) for magnitudes
 // 2^-24 (about 6e-8) to 2^40 (about 1.1e12), both signs; smaller
 // magnitudes, zero included, share the first bucket, larger ones the last.
+// This layout is compiled into callers: changing it changes the ABI.
 inline constexpr int k_timer_sub_bits = 4;
 inline constexpr int k_timer_min_exponent = -24;
 inline constexpr int k_timer_max_exponent = 40;
@@ -92,12 +95,18 @@ struct alignas(k_cache_line) TimerShard {
   std::atomic<double> sum{0};
   std::atomic<double> min{HUGE_VAL};
   std::atomic<double> max{-HUGE_VAL};
-  std::atomic<std::uint32_t> buckets[k_timer_buckets] = {};
+  std::atomic<std::uint64_t> buckets[k_timer_buckets] = {};
 };
 
 // A gauge holds its last value's bits, or k_gauge_unset (a NaN, which set()
 // never stores) when nothing was set since the last flush.
 inline constexpr std::uint64_t k_gauge_unset = 0x7ff8'0000'dead'beefULL;
+
+// Where handles made by their default constructor record: cells no Monitor
+// owns or reads, so such a handle is safe to use and records nothing.
+inline CounterShard g_unbound_counter;
+inline TimerShard g_unbound_timer;
+inline std::atomic<std::uint64_t> g_unbound_value{k_gauge_unset};
 
 } // namespace detail
 
@@ -105,6 +114,7 @@ inline constexpr std::uint64_t k_gauge_unset = 0x7ff8'0000'dead'beefULL;
 // sample per interval that had any (a counter never writes a zero).
 class Counter {
 public:
+  // A handle bound to no Monitor: inc() records nothing.
   Counter() = default;
   void inc(std::uint64_t n = 1) const noexcept {
     m_shards[detail::thread_number() & m_mask].value.fetch_add(n, std::memory_order_relaxed);
@@ -113,13 +123,14 @@ public:
 private:
   friend class Monitor;
   Counter(detail::CounterShard* shards, std::uint32_t mask) : m_shards(shards), m_mask(mask) {}
-  detail::CounterShard* m_shards = nullptr;
+  detail::CounterShard* m_shards = &detail::g_unbound_counter;
   std::uint32_t m_mask = 0;
 };
 
 // A gauge: a flush writes the last value set since the previous flush.
 class Gauge {
 public:
+  // A handle bound to no Monitor: set() records nothing.
   Gauge() = default;
   // A value that is not finite is not stored, and counted as rejected.
   void set(double value) const noexcept {
@@ -134,8 +145,8 @@ private:
   friend class Monitor;
   Gauge(std::atomic<std::uint64_t>* bits, std::atomic<std::uint64_t>* rejected)
       : m_bits(bits), m_rejected(rejected) {}
-  std::atomic<std::uint64_t>* m_bits = nullptr;
-  std::atomic<std::uint64_t>* m_rejected = nullptr;
+  std::atomic<std::uint64_t>* m_bits = &detail::g_unbound_value;
+  std::atomic<std::uint64_t>* m_rejected = &detail::g_unbound_value;
 };
 
 class TimerScope;
@@ -145,6 +156,7 @@ class TimerScope;
 // (libhealth(3), "Timers"). time() observes a scope's duration in ms.
 class Timer {
 public:
+  // A handle bound to no Monitor: observe() records nothing.
   Timer() = default;
 
   // A value that is not finite is not stored, and counted as rejected.
@@ -172,9 +184,9 @@ private:
   friend class Monitor;
   Timer(detail::TimerShard* shards, std::uint32_t mask, std::atomic<std::uint64_t>* rejected)
       : m_shards(shards), m_mask(mask), m_rejected(rejected) {}
-  detail::TimerShard* m_shards = nullptr;
+  detail::TimerShard* m_shards = &detail::g_unbound_timer;
   std::uint32_t m_mask = 0;
-  std::atomic<std::uint64_t>* m_rejected = nullptr;
+  std::atomic<std::uint64_t>* m_rejected = &detail::g_unbound_value;
 };
 
 // Observes, when destroyed, the milliseconds since it was made.
@@ -202,21 +214,31 @@ inline TimerScope Timer::time() const noexcept { return TimerScope(*this); }
 //
 // Handles are made once (which validates names and takes a lock) and used
 // from any thread for the Monitor's lifetime: inc(), set() and observe()
-// take no lock, allocate nothing, never block on the database and never
+// take no lock, allocate nothing (past a thread's first use, which
+// registers its thread number), never block on the database and never
 // throw. A database that cannot be written keeps the data pending up to
-// `max_pending` samples, then drops the oldest and counts them; each
-// committed flush also records the Monitor's own metrics under component
-// `healthctl` (libhealth(3)).
+// `max_pending` samples, then drops the oldest intervals and counts them;
+// each committed flush also records the Monitor's own metrics under
+// component `healthctl` (libhealth(3)). The Monitor's thread blocks every
+// signal, so signals go to the service's own threads.
 //
-// A Monitor belongs to the process that made it: in a child made by fork()
-// it still counts, but flush() writes nothing and its destructor neither
-// flushes nor touches the parent's connection (make a new Monitor there).
+// What Monitors share in a process: the numbering of threads (a lock-free
+// bitmap), a count of Monitors made, and each thread's cache of inc() by
+// name. Nothing else, and nothing process-wide is changed.
+//
+// A Monitor belongs to the process that made it. In a child made by fork()
+// its handles still count, but flush() writes nothing, making a handle
+// throws Error(runtime), and its destructor returns at once, touching
+// neither the parent's thread nor its connection (its memory is left to
+// the child's exit). Make a new Monitor in the child.
 class Monitor {
 public:
-  // Opens (creating if missing) the database. Throws Error as Store::open
-  // does, and Error(usage) on a bad node name or option.
+  // Opens (creating if missing) the database on the caller's thread, which
+  // may wait up to the busy timeout for another writer. Throws Error as
+  // Store::open does, and Error(usage) on a bad node name or option.
   explicit Monitor(MonitorOptions options);
-  // Flushes once more (waiting up to the busy timeout), then stops its thread.
+  // Stops the thread (letting a flush under way finish), then flushes once
+  // more: up to twice the busy timeout when the file is locked.
   ~Monitor();
   Monitor(const Monitor&) = delete;
   Monitor& operator=(const Monitor&) = delete;
@@ -235,15 +257,16 @@ public:
                 std::string_view unit = {});
 
   // counter(component, name).inc(n) by name, for code that keeps no handle.
-  // Each thread keeps the handles it looked up in a hash table of its own
-  // (for one Monitor at a time), so after a name's first use a call takes no
-  // lock and allocates nothing, but hashes and compares the names: a few
-  // times a handle's cost (scripts/bench). Throws Error(usage) as counter() does.
+  // Each thread keeps the handles it looked up in a hash table of its own,
+  // so after a name's first use on a thread a call takes no lock and
+  // allocates nothing, but hashes and compares the names: a few times a
+  // handle's cost (scripts/bench). Throws Error(usage) as counter() does.
   void inc(std::string_view component, std::string_view name, std::uint64_t n = 1);
 
-  // Writes what was recorded now, on the caller's thread, waiting up to the
-  // busy timeout for the write lock. True when it committed; false when the
-  // data stays pending (or, in a forked child, was not written). Never throws.
+  // Writes what was recorded now, on the caller's thread: waits for a flush
+  // under way, then up to the busy timeout for the write lock. True when
+  // everything recorded is written (or nothing was pending); false when the
+  // data stays pending, and always in a forked child. Never throws.
   bool flush() noexcept;
 
   MonitorStats stats() const noexcept;

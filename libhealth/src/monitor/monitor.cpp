@@ -1,7 +1,9 @@
 // Monitor: the cells behind the handles, and the flush that drains them into
 // the database. Handles write relaxed atomics; a flush exchanges each cell
-// for its empty value, so an observation made during a flush lands in this
-// interval or the next, never in both and never in neither.
+// for its empty value, so an increment or a value set during a flush lands
+// in this interval or the next, never in both and never in neither. A
+// timer's observation is counted in exactly one interval too; made during a
+// flush, its sum and extremes may show in the interval before its count.
 
 #include <health/error.hpp>
 #include <health/format.hpp>
@@ -11,6 +13,8 @@
 
 #include "store/sqlite.hpp"
 
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -33,11 +37,11 @@ namespace {
 
 // Numbers for the threads alive: a thread takes the lowest free one of 64 at
 // its first record and gives it back when it ends, so live threads rarely
-// share a shard; past 64 live threads numbers are handed out in turn. This
-// bitmap is the only state every Monitor shares; it holds no lock, so a
-// fork() can never leave it held.
+// share a shard; past 64 live threads numbers are handed out in turn. Every
+// Monitor of the process shares this bitmap; it holds no lock, so a fork()
+// can never leave it held.
 std::atomic<std::uint64_t> g_numbers_taken{0};
-std::atomic<std::uint32_t> g_numbers_beyond{64};
+std::atomic<std::uint32_t> g_numbers_beyond{0};
 
 struct ThreadNumber {
   std::uint32_t value = 0;
@@ -50,7 +54,7 @@ struct ThreadNumber {
         return;
       }
     }
-    value = g_numbers_beyond.fetch_add(1, std::memory_order_relaxed);
+    value = 64 + g_numbers_beyond.fetch_add(1, std::memory_order_relaxed) % (1u << 30);
   }
   ~ThreadNumber() {
     if (value < 64) g_numbers_taken.fetch_and(~(std::uint64_t{1} << value));
@@ -81,10 +85,11 @@ struct Cell {
   alignas(detail::k_cache_line) std::atomic<std::uint64_t> gauge{detail::k_gauge_unset};
 };
 
-// A sample drained from a cell, waiting to be written.
-struct Pending {
+// One cell's samples of one interval, waiting to be written: kept, written
+// and dropped together.
+struct Batch {
   const SeriesSpec* spec;
-  Sample sample;
+  std::vector<Sample> samples;
 };
 
 // The lower bound of the magnitudes in key `key` of a histogram half.
@@ -93,9 +98,11 @@ double key_floor(std::size_t key) {
   return std::bit_cast<double>((key + detail::k_timer_low_key) << (52 - detail::k_timer_sub_bits));
 }
 
-// The value a histogram bucket stands for: the middle of its range.
+// The value a histogram bucket stands for: the middle of its range, and 0
+// for the bucket of the smallest magnitudes (zero's).
 double bucket_value(std::size_t bucket) {
   const std::size_t key = bucket % k_timer_half;
+  if (key == 0) return 0;
   const double middle = (key_floor(key) + key_floor(key + 1)) / 2;
   return bucket < k_timer_half ? middle : -middle;
 }
@@ -117,7 +124,7 @@ struct TimerInterval {
   void take(detail::TimerShard& shard) {
     for (std::size_t bucket = 0; bucket < k_timer_buckets; ++bucket) {
       if (shard.buckets[bucket].load(std::memory_order_relaxed) == 0) continue;
-      const std::uint32_t count = shard.buckets[bucket].exchange(0, std::memory_order_acquire);
+      const std::uint64_t count = shard.buckets[bucket].exchange(0, std::memory_order_acquire);
       counts[bucket] += count;
       total += count;
     }
@@ -156,7 +163,11 @@ struct TimerInterval {
     std::uint64_t below = 0; // observations in the buckets walked before
     std::size_t walked = 0;
     for (std::uint64_t i = 0; i < written; ++i) {
-      const std::uint64_t rank = written == total ? i : (2 * i + 1) * total / (2 * written);
+      const std::uint64_t rank =
+          written == total ? i
+                           : static_cast<std::uint64_t>((static_cast<long double>(i) + 0.5L) *
+                                                        static_cast<long double>(total) /
+                                                        static_cast<long double>(written));
       while (below + counts[bucket_in_order(walked)] <= rank) below += counts[bucket_in_order(walked++)];
       out.push_back({ts, std::clamp(bucket_value(bucket_in_order(walked)), low, high), {}});
     }
@@ -166,8 +177,10 @@ struct TimerInterval {
       std::string& context = out.front().context;
       context = "{\"count\":";
       append_number(context, static_cast<double>(total));
-      context += ",\"sum\":";
-      append_number(context, sum);
+      if (std::isfinite(sum)) { // not when a sum of finite values overflowed
+        context += ",\"sum\":";
+        append_number(context, sum);
+      }
       context += '}';
     }
     return out;
@@ -182,7 +195,7 @@ std::string host_name() {
 }
 
 unsigned shard_count(unsigned wanted) {
-  if (wanted == 0) wanted = std::min(16u, std::max(1u, std::thread::hardware_concurrency()));
+  if (wanted == 0) wanted = std::min(8u, std::max(1u, std::thread::hardware_concurrency()));
   return std::bit_ceil(std::min(wanted, 256u));
 }
 
@@ -194,6 +207,7 @@ void append_key(std::string& key, std::string_view component, std::string_view n
   key += '\n';
 }
 
+// Cells by key, looked up by string_view.
 struct KeyHash {
   using is_transparent = void;
   std::size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>{}(text); }
@@ -217,7 +231,7 @@ struct SelfMetrics {
 } // namespace
 
 namespace {
-// Numbers Monitors for the per-thread caches of inc() by name.
+// Numbers Monitors, for the per-thread caches of inc() by name.
 std::atomic<std::uint64_t> g_monitors_made{0};
 } // namespace
 
@@ -236,7 +250,8 @@ struct Monitor::Impl {
   std::atomic<std::uint64_t> rejected{0};
 
   std::mutex flush_lock; // one flush at a time: the thread's or flush()'s
-  std::deque<Pending> pending;
+  std::deque<Batch> pending;
+  std::size_t pending_samples = 0;
   SelfMetrics self;
   std::atomic<std::uint64_t> flushes{0}, failed_flushes{0}, written{0}, dropped{0};
   std::atomic<std::size_t> pending_count{0};
@@ -253,6 +268,8 @@ struct Monitor::Impl {
   Cell& cell(std::string_view component, std::string_view name, Labels labels, std::string_view unit,
              MetricType type);
   void drain(Millis now);
+  std::vector<Sample> take_interval(Cell& cell, Millis now, std::uint64_t& taken);
+  void count_dropped(std::uint64_t samples);
   void keep_within_bound();
   void write_pending();
   bool flush_now() noexcept;
@@ -264,24 +281,36 @@ Monitor::Monitor(MonitorOptions options) {
   if (auto problem = name_problem("node", options.node)) throw Error(ErrorKind::usage, *problem);
   if (options.flush_every <= std::chrono::milliseconds(0))
     throw Error(ErrorKind::usage, "flush_every must be positive");
-  if (options.max_pending == 0 || options.timer_samples < 2)
-    throw Error(ErrorKind::usage, "max_pending must be at least 1 and timer_samples at least 2");
+  if (options.timer_samples < 2 || options.timer_samples > options.max_pending)
+    throw Error(ErrorKind::usage, "timer_samples must be at least 2 and at most max_pending");
   m_impl = std::make_unique<Impl>(std::move(options));
   StoreOptions store;
   store.path = m_impl->options.db;
   store.mode = OpenMode::create;
   store.busy_timeout = m_impl->options.busy_timeout;
   m_impl->store = std::make_unique<Store>(Store::open(store));
-  m_impl->thread = std::make_unique<std::thread>([impl = m_impl.get()] { impl->run(); });
+  // The thread starts with every signal blocked (a mask it inherits), so
+  // signals go to the service's threads and sigwait() keeps working.
+  sigset_t all, previous;
+  ::sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &previous);
+  try {
+    m_impl->thread = std::make_unique<std::thread>([impl = m_impl.get()] { impl->run(); });
+  } catch (...) {
+    ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    throw;
+  }
+  ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
 }
 
 Monitor::~Monitor() {
   Impl& impl = *m_impl;
   if (::getpid() != impl.owner) {
-    // A forked child: the thread does not exist here and the connection is
-    // the parent's. Neither is touched; their memory is left to the exit.
-    static_cast<void>(impl.thread.release());
-    static_cast<void>(impl.store.release());
+    // A forked child: the thread does not exist here, its condition variable
+    // still counts it as a waiter, a lock may be held by it, and the
+    // connection is the parent's. Nothing is touched; the memory is left to
+    // the child's exit.
+    static_cast<void>(m_impl.release());
     return;
   }
   {
@@ -294,6 +323,7 @@ Monitor::~Monitor() {
 }
 
 void Monitor::Impl::run() {
+  ::pthread_setname_np(::pthread_self(), "health-monitor");
   auto next = std::chrono::steady_clock::now() + options.flush_every;
   std::unique_lock<std::mutex> lock(wake_lock);
   while (!wake.wait_until(lock, next, [this] { return stopping; })) {
@@ -308,6 +338,9 @@ void Monitor::Impl::run() {
 
 Cell& Monitor::Impl::cell(std::string_view component, std::string_view name, Labels labels,
                           std::string_view unit, MetricType type) {
+  if (::getpid() != owner)
+    throw Error(ErrorKind::runtime, "a Monitor cannot make handles in a forked child",
+                "make a new Monitor in the child");
   SeriesSpec spec{{options.node, std::string(component), std::string(name), std::move(labels)}, type,
                   std::string(unit)};
   if (spec.unit.empty() && type == MetricType::timer) spec.unit = "ms";
@@ -364,60 +397,65 @@ Timer Monitor::rolling(std::string_view component, std::string_view name, Labels
 
 namespace {
 
-// The handles one thread looked up by name, for one Monitor at a time: an
-// open-addressing table keyed by (component, name), so a lookup hashes the
-// names once and allocates nothing.
+// The handles one thread looked up by name: an open-addressing table keyed
+// by (Monitor number, component, name), so a lookup hashes the names once
+// and allocates nothing. Monitor numbers are never reused, so an entry of a
+// Monitor that is gone is never found; the table starts over past 4,096
+// entries, so such entries cannot pile up.
 class NameCache {
 public:
-  const Counter* find(std::uint64_t monitor, std::string_view component, std::string_view name) {
-    if (monitor != m_monitor) {
-      m_entries.assign(16, {});
-      m_used = 0;
-      m_monitor = monitor;
-    }
-    for (std::size_t i = hash(component, name) & (m_entries.size() - 1);; i = (i + 1) & (m_entries.size() - 1)) {
-      const Entry& entry = m_entries[i];
+  const Counter* find(std::uint64_t monitor, std::string_view component, std::string_view name) const {
+    if (m_entries.empty()) return nullptr;
+    for (std::size_t i = hash(monitor, component, name);; ++i) {
+      const Entry& entry = m_entries[i & (m_entries.size() - 1)];
       if (!entry.used) return nullptr;
-      if (entry.component == component && entry.name == name) return &entry.counter;
+      if (entry.monitor == monitor && entry.component == component && entry.name == name) return &entry.counter;
     }
   }
 
-  void add(std::string_view component, std::string_view name, Counter counter) {
+  void add(std::uint64_t monitor, std::string_view component, std::string_view name, Counter counter) {
+    if (m_used >= k_most) {
+      m_entries.clear();
+      m_used = 0;
+    }
     if (2 * (m_used + 1) > m_entries.size()) grow();
-    place({true, std::string(component), std::string(name), counter});
+    place({true, monitor, std::string(component), std::string(name), counter});
     ++m_used;
   }
 
 private:
+  static constexpr std::size_t k_most = 4096;
+
   struct Entry {
     bool used = false;
+    std::uint64_t monitor = 0;
     std::string component, name;
     Counter counter;
   };
 
-  static std::uint64_t hash(std::string_view component, std::string_view name) {
-    std::uint64_t h = 0xcbf2'9ce4'8422'2325ULL; // FNV-1a
-    for (const char c : component) h = (h ^ static_cast<unsigned char>(c)) * 0x100'0000'01b3ULL;
-    h = (h ^ 0xff) * 0x100'0000'01b3ULL;
-    for (const char c : name) h = (h ^ static_cast<unsigned char>(c)) * 0x100'0000'01b3ULL;
-    return h ^ (h >> 29);
+  static std::size_t hash(std::uint64_t monitor, std::string_view component, std::string_view name) {
+    constexpr std::uint64_t k_prime = 0x100'0000'01b3ULL; // FNV-1a
+    std::uint64_t h = 0xcbf2'9ce4'8422'2325ULL ^ monitor;
+    for (const char c : component) h = (h ^ static_cast<unsigned char>(c)) * k_prime;
+    h = (h ^ 0xff) * k_prime;
+    for (const char c : name) h = (h ^ static_cast<unsigned char>(c)) * k_prime;
+    return static_cast<std::size_t>(h ^ (h >> 29));
   }
 
   void place(Entry entry) {
-    std::size_t i = hash(entry.component, entry.name) & (m_entries.size() - 1);
-    while (m_entries[i].used) i = (i + 1) & (m_entries.size() - 1);
-    m_entries[i] = std::move(entry);
+    std::size_t i = hash(entry.monitor, entry.component, entry.name);
+    while (m_entries[i & (m_entries.size() - 1)].used) ++i;
+    m_entries[i & (m_entries.size() - 1)] = std::move(entry);
   }
 
   void grow() {
-    std::vector<Entry> old(2 * m_entries.size());
+    std::vector<Entry> old(std::max<std::size_t>(16, 2 * m_entries.size()));
     old.swap(m_entries);
     for (Entry& entry : old)
       if (entry.used) place(std::move(entry));
   }
 
-  std::uint64_t m_monitor = 0;
-  std::vector<Entry> m_entries;
+  std::vector<Entry> m_entries; // a power of two long, at most half used
   std::size_t m_used = 0;
 };
 
@@ -430,35 +468,60 @@ void Monitor::inc(std::string_view component, std::string_view name, std::uint64
     return;
   }
   const Counter made = counter(component, name);
-  cache.add(component, name, made);
+  cache.add(m_impl->number, component, name, made);
   made.inc(n);
 }
 
 void Monitor::Impl::drain(Millis now) {
   const std::shared_lock<std::shared_mutex> lock(cells_lock);
   for (const auto& cell : cells) {
-    if (cell->counter) {
-      std::uint64_t total = 0;
-      for (std::uint32_t i = 0; i <= mask; ++i)
-        total += cell->counter[i].value.exchange(0, std::memory_order_relaxed);
-      if (total > 0) pending.push_back({&cell->spec, {now, static_cast<double>(total), {}}});
-    } else if (cell->timer) {
-      TimerInterval interval;
-      for (std::uint32_t i = 0; i <= mask; ++i) interval.take(cell->timer[i]);
-      for (Sample& sample : interval.samples(now, options.timer_samples))
-        pending.push_back({&cell->spec, std::move(sample)});
-    } else {
-      const std::uint64_t bits = cell->gauge.exchange(detail::k_gauge_unset, std::memory_order_relaxed);
-      if (bits != detail::k_gauge_unset) pending.push_back({&cell->spec, {now, std::bit_cast<double>(bits), {}}});
+    std::uint64_t taken = 0; // samples taken out of the cell, not yet pending
+    try {
+      Batch batch{&cell->spec, take_interval(*cell, now, taken)};
+      if (batch.samples.empty()) continue;
+      pending.push_back(std::move(batch));
+      pending_samples += taken;
+    } catch (...) { // no memory for them
+      count_dropped(taken);
     }
   }
 }
 
+// Empties one cell: the samples its interval writes, and in `taken` their
+// number, set before anything is allocated.
+std::vector<Sample> Monitor::Impl::take_interval(Cell& cell, Millis now, std::uint64_t& taken) {
+  if (cell.counter) {
+    std::uint64_t total = 0;
+    for (std::uint32_t i = 0; i <= mask; ++i)
+      total += cell.counter[i].value.exchange(0, std::memory_order_relaxed);
+    if (total == 0) return {};
+    taken = 1;
+    return {{now, static_cast<double>(total), {}}};
+  }
+  if (cell.timer) {
+    TimerInterval interval;
+    for (std::uint32_t i = 0; i <= mask; ++i) interval.take(cell.timer[i]);
+    taken = std::min<std::uint64_t>(interval.total, options.timer_samples);
+    return interval.samples(now, options.timer_samples);
+  }
+  const std::uint64_t bits = cell.gauge.exchange(detail::k_gauge_unset, std::memory_order_relaxed);
+  if (bits == detail::k_gauge_unset) return {};
+  taken = 1;
+  return {{now, std::bit_cast<double>(bits), {}}};
+}
+
+void Monitor::Impl::count_dropped(std::uint64_t samples) {
+  self.drops += samples;
+  dropped.fetch_add(samples, std::memory_order_relaxed);
+}
+
+// Drops the oldest intervals, whole, until the pending samples fit.
 void Monitor::Impl::keep_within_bound() {
-  while (pending.size() > options.max_pending) {
+  while (pending_samples > options.max_pending) {
+    const std::size_t samples = pending.front().samples.size();
     pending.pop_front();
-    ++self.drops;
-    dropped.fetch_add(1, std::memory_order_relaxed);
+    pending_samples -= samples;
+    count_dropped(samples);
   }
   if (self.durations.size() > options.max_pending) self.durations.erase(self.durations.begin());
 }
@@ -470,36 +533,36 @@ void Monitor::Impl::write_pending() {
   sqlite::Transaction transaction(store->handle(), sqlite::TransactionKind::immediate);
   Recorder recorder(*store);
   std::unordered_map<const SeriesSpec*, std::optional<std::int64_t>> ids;
-  std::uint64_t refused = 0;
   auto id_of = [&](const SeriesSpec& spec) -> std::optional<std::int64_t> {
     auto [place, fresh] = ids.try_emplace(&spec);
     if (fresh) {
       try {
         place->second = recorder.series_id(spec);
-      } catch (const Error& error) {
-        if (error.kind() != ErrorKind::bad_data) throw;
+      } catch (const Error& error) { // a conflict with the stored series, not SQLite's error
+        if (error.kind() != ErrorKind::bad_data || error.sqlite_code() != 0) throw;
       }
     }
     return place->second;
   };
-  for (const Pending& item : pending) {
-    if (auto id = id_of(*item.spec)) recorder.insert(*id, item.sample);
-    else ++refused;
-  }
+  std::uint64_t inserted = 0, refused = 0;
+  auto insert = [&](const SeriesSpec& spec, const std::vector<Sample>& samples) {
+    const auto id = id_of(spec);
+    if (!id) {
+      refused += samples.size();
+      return;
+    }
+    for (const Sample& sample : samples) recorder.insert(*id, sample);
+    inserted += samples.size();
+  };
+  for (const Batch& batch : pending) insert(*batch.spec, batch.samples);
   const Millis now = now_ms();
   const std::uint64_t drops = self.drops + refused;
-  if (drops > 0) {
-    if (auto id = id_of(self.dropped)) recorder.insert(*id, {now, static_cast<double>(drops), {}});
-  }
-  if (self.failures > 0) {
-    if (auto id = id_of(self.failed)) recorder.insert(*id, {now, static_cast<double>(self.failures), {}});
-  }
-  if (auto id = id_of(self.flush_ms))
-    for (const Sample& sample : self.durations) recorder.insert(*id, sample);
+  if (drops > 0) insert(self.dropped, {{now, static_cast<double>(drops), {}}});
+  if (self.failures > 0) insert(self.failed, {{now, static_cast<double>(self.failures), {}}});
+  if (!self.durations.empty()) insert(self.flush_ms, self.durations);
   recorder.write_counts();
   transaction.commit();
-  const std::uint64_t samples = pending.size() - refused + (drops > 0) + (self.failures > 0) + self.durations.size();
-  written.fetch_add(samples, std::memory_order_relaxed);
+  written.fetch_add(inserted, std::memory_order_relaxed);
   dropped.fetch_add(refused, std::memory_order_relaxed);
 }
 
@@ -515,6 +578,7 @@ bool Monitor::Impl::flush_now() noexcept {
     if (pending.empty() && !self.any()) return true; // nothing to write
     write_pending();
     pending.clear();
+    pending_samples = 0;
     self.durations.clear();
     self.drops = 0;
     self.failures = 0;
@@ -529,7 +593,7 @@ bool Monitor::Impl::flush_now() noexcept {
     self.durations.push_back({now, took.count(), {}});
   } catch (...) {
   }
-  pending_count.store(pending.size(), std::memory_order_relaxed);
+  pending_count.store(pending_samples, std::memory_order_relaxed);
   return committed;
 }
 

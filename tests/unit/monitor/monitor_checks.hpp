@@ -29,8 +29,10 @@ struct Written {
 
 inline Written written(const std::string& path, const std::string& component, const std::string& name) {
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK)
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
     throw std::runtime_error("cannot open " + path);
+  }
   sqlite3_stmt* stmt = nullptr;
   sqlite3_prepare_v2(db,
                      "SELECT value, coalesce(context, ''), type, unit FROM samples_view "

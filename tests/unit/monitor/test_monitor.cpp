@@ -109,8 +109,8 @@ TEST_CASE("monitor: a rolling metric keeps negative values and zero apart", "[mo
   REQUIRE(out.values.size() == 5);
   CHECK(out.values[0] == -40);
   CHECK(out.values[1] == Approx(-3).epsilon(1.0 / 32));
-  CHECK(std::abs(out.values[2]) < 1e-6);
-  CHECK(std::abs(out.values[3]) < 1e-6);
+  CHECK(out.values[2] == 0);
+  CHECK(out.values[3] == 0);
   CHECK(out.values[4] == 3);
 }
 
@@ -185,7 +185,11 @@ TEST_CASE("monitor: handles and options are checked when made", "[monitor]") {
   usage([&] { health::Monitor bad(options); }, "node");
   options = test::monitor_options(path);
   options.timer_samples = 1;
-  usage([&] { health::Monitor bad(options); }, "timer_samples");
+  usage([&] { health::Monitor bad(options); }, "timer_samples must be at least 2 and at most max_pending");
+  options = test::monitor_options(path);
+  options.max_pending = 10;
+  options.timer_samples = 11;
+  usage([&] { health::Monitor bad(options); }, "timer_samples must be at least 2 and at most max_pending");
   options = test::monitor_options(dir.file("missing/folder/../health.db"));
   options.flush_every = std::chrono::milliseconds(0);
   usage([&] { health::Monitor bad(options); }, "flush_every");
@@ -234,6 +238,7 @@ TEST_CASE("monitor: a full disk keeps samples up to max_pending, then drops and 
     ::close(report[0]);
     auto options = test::monitor_options(path);
     options.max_pending = 4;
+    options.timer_samples = 2;
     char line[128] = "monitor not made";
     try {
       health::Monitor monitor(options);
@@ -282,6 +287,7 @@ TEST_CASE("monitor: a forked child neither writes nor waits for the parent's thr
   health::Monitor monitor(test::monitor_options(path));
   const auto events = monitor.counter("app", "events");
   events.inc();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50)); // the thread waits for its interval
   const pid_t child = ::fork();
   if (child == 0) {
     int code = 0;
@@ -289,6 +295,12 @@ TEST_CASE("monitor: a forked child neither writes nor waits for the parent's thr
       health::Monitor* inherited = &monitor; // the child's copy of the parent's Monitor
       events.inc(100);
       if (inherited->flush()) code = 1;
+      try {
+        inherited->counter("app", "other");
+        code = 2;
+      } catch (const health::Error& error) {
+        if (error.kind() != health::ErrorKind::runtime) code = 3;
+      }
       inherited->~Monitor(); // must return at once: no thread to join here
     }
     ::_exit(code);
@@ -299,4 +311,68 @@ TEST_CASE("monitor: a forked child neither writes nor waits for the parent's thr
   CHECK(WEXITSTATUS(status) == 0);
   REQUIRE(monitor.flush());
   CHECK(test::written(path, "app", "events").values == std::vector<double>{1});
+}
+
+TEST_CASE("monitor: a file that stays locked drops the oldest intervals whole", "[monitor]") {
+  test::TempDir dir;
+  const std::string path = dir.file("health.db");
+  auto options = test::monitor_options(path);
+  options.busy_timeout = 50;
+  options.max_pending = 5;
+  options.timer_samples = 3;
+  health::Monitor monitor(options);
+  const auto latency = monitor.timer("db", "query_ms");
+  const auto queries = monitor.counter("db", "queries");
+  test::LockHolder holder(path);
+  for (int i = 1; i <= 10; ++i) latency.observe(i);
+  queries.inc();
+  CHECK_FALSE(monitor.flush()); // 3 + 1 samples pending
+  for (int i = 11; i <= 20; ++i) latency.observe(i);
+  CHECK_FALSE(monitor.flush()); // 7: the first timer interval goes, whole
+  CHECK(monitor.stats().pending == 4);
+  CHECK(monitor.stats().dropped_samples == 3);
+  holder.release();
+  REQUIRE(monitor.flush());
+  const auto timer = test::written(path, "db", "query_ms");
+  CHECK(timer.values.size() == 3);
+  CHECK(timer.values.front() == 11);
+  CHECK(timer.values.back() == 20);
+  CHECK(timer.contexts.front() == R"({"count":10,"sum":155})");
+  CHECK(test::written(path, "db", "queries").values == std::vector<double>{1});
+  CHECK(test::written(path, "healthctl", "monitor_dropped").values == std::vector<double>{3});
+  CHECK(test::written(path, "healthctl", "monitor_failed_flushes").values == std::vector<double>{2});
+}
+
+TEST_CASE("monitor: values that are not finite are counted, and a sum that overflows is left out", "[monitor]") {
+  test::TempDir dir;
+  const std::string path = dir.file("health.db");
+  auto options = test::monitor_options(path);
+  options.timer_samples = 2;
+  health::Monitor monitor(options);
+  const auto big = monitor.rolling("space", "distance");
+  big.observe(std::nan(""));
+  big.observe(-HUGE_VAL);
+  for (int i = 0; i < 5; ++i) big.observe(1e308);
+  REQUIRE(monitor.flush());
+  const auto out = test::written(path, "space", "distance");
+  CHECK(out.values == std::vector<double>{1e308, 1e308});
+  CHECK(out.contexts.front() == R"({"count":5})");
+  CHECK(monitor.stats().rejected_values == 2);
+}
+
+TEST_CASE("monitor: handles made by default record nothing, safely", "[monitor]") {
+  test::TempDir dir;
+  const std::string path = dir.file("health.db");
+  health::Counter counter;
+  health::Gauge gauge;
+  health::Timer timer;
+  counter.inc(5);
+  gauge.set(1);
+  gauge.set(std::nan(""));
+  timer.observe(2);
+  { auto timing = timer.time(); }
+  health::Monitor monitor(test::monitor_options(path));
+  REQUIRE(monitor.flush());
+  CHECK(monitor.stats().written_samples == 0);
+  CHECK(monitor.stats().rejected_values == 0);
 }
