@@ -18,6 +18,7 @@ constexpr Formats k_formats{"analyze", {"json", "markdown"}};
 
 struct AnalyzeArgs {
   std::string since = "24h";
+  std::string until;          // empty: now
   std::string baseline = "7d";
   std::vector<std::string> components;
   std::string max_bytes;
@@ -39,17 +40,31 @@ std::optional<std::size_t> max_bytes_of(const AnalyzeArgs& args) {
   return static_cast<std::size_t>(*bytes);
 }
 
-// The length of the window that starts at `since` (a time, or a duration ago).
-health::Millis window_of(const std::string& since, const char* flag, health::Millis now) {
-  const auto start = health::parse_time(since, now);
-  if (start >= now) throw health::Error(health::ErrorKind::usage, std::string(flag) + " '" + since + "' is not in the past");
-  return now - start;
+// The length of the window that starts at `since` (a time, or a duration
+// before the window's end) and ends at `end`: now, or --until.
+health::Millis window_of(const std::string& since, const char* flag, health::Millis end, const AnalyzeArgs& args) {
+  const auto start = health::parse_time(since, end);
+  if (start >= end)
+    throw health::Error(health::ErrorKind::usage, std::string(flag) + " '" + since + "' is not " +
+                                                      (args.until.empty() ? "in the past" : "before --until"));
+  return end - start;
+}
+
+// The window's end: --until, a time not after now, or now. Durations in
+// --since, --period and --current count back from it.
+health::Millis until_of(const AnalyzeArgs& args, health::Millis now) {
+  if (args.until.empty()) return now;
+  const auto until = health::parse_time(args.until, now);
+  if (until > now)
+    throw health::Error(health::ErrorKind::usage, "--until '" + args.until + "' is in the future",
+                        "give a past time, or leave --until out to end the window now");
+  return until;
 }
 
 health::AnalyzeOptions options_of(const AnalyzeArgs& args, health::Millis now) {
   health::AnalyzeOptions options;
   options.now = now;
-  options.window_ms = window_of(args.since, "--since", now);
+  options.window_ms = window_of(args.since, "--since", now, args);
   options.baseline_ms = health::parse_duration(args.baseline);
   options.components = split_commas(args.components);
   return options;
@@ -58,7 +73,10 @@ health::AnalyzeOptions options_of(const AnalyzeArgs& args, health::Millis now) {
 void run(const Globals& globals, const AnalyzeArgs& args, const std::string& view) {
   const auto format = format_of(globals);
   const auto max_bytes = max_bytes_of(args);
-  const auto now = health::now_ms();
+  if (view == "incident" && !args.until.empty())
+    throw health::Error(health::ErrorKind::usage, "analyze incident takes no --until",
+                        "it tells the issue's whole story; give --until to the other views");
+  const auto now = until_of(args, health::now_ms());
   auto store = open_store(globals, health::OpenMode::read_only);
   if (view == "incident") {
     const auto id = health::parse_whole_number(args.target);
@@ -74,11 +92,11 @@ void run(const Globals& globals, const AnalyzeArgs& args, const std::string& vie
     options.history = true;
     write_out(health::diagnose_document(health::analyze(store, options), args.target, format, max_bytes));
   } else if (view == "trends") {
-    options.window_ms = window_of(args.period, "--period", now);
+    options.window_ms = window_of(args.period, "--period", now, args);
     options.baseline_ms = 0;
     write_out(health::trends_document(health::analyze(store, options), format, max_bytes));
   } else if (view == "compare") {
-    options.window_ms = window_of(args.current, "--current", now);
+    options.window_ms = window_of(args.current, "--current", now, args);
     write_out(health::compare_document(health::analyze(store, options), format, max_bytes));
   } else if (view == "recommendations") {
     write_out(health::recommendations_document(health::analyze(store, options), format, max_bytes));
@@ -94,7 +112,10 @@ void setup_analyze(CLI::App& app, const Globals& globals) {
       "analyze", "What is wrong, since when, how bad, what changed: a document for a model or an operator");
   analyze->require_subcommand(0, 1);
   auto args = std::make_shared<AnalyzeArgs>();
-  analyze->add_option("--since", args->since, "Start of the window: a time or a duration ago (default 24h)");
+  analyze->add_option("--since", args->since, "Start of the window: a time, or a duration before its end (default 24h)");
+  analyze->add_option("--until", args->until,
+                      "End of the window: a past time (default now); issues and status as they stood then")
+      ->type_name("TIME");
   analyze->add_option("--baseline", args->baseline, "Length of the baseline just before the window (default 7d)");
   analyze->add_option("-c,--component", args->components, "Only these components (repeatable or a,b)");
   analyze->add_option("--max-bytes", args->max_bytes, "Leave out the lowest-signal detail until the output fits");
@@ -109,12 +130,13 @@ void setup_analyze(CLI::App& app, const Globals& globals) {
   diagnose->callback([&globals, args] { run(globals, *args, "diagnose"); });
 
   auto* trends = analyze->add_subcommand("trends", "The trend of every series over a period");
-  trends->add_option("--period", args->period, "The period: a time or a duration ago (default 24h)");
+  trends->add_option("--period", args->period, "The period: a time, or a duration before its end (default 24h)");
   describe_globals(trends, k_formats, NodeUse::none);
   trends->callback([&globals, args] { run(globals, *args, "trends"); });
 
   auto* compare = analyze->add_subcommand("compare", "Every series now against its baseline, largest change first");
-  compare->add_option("--current", args->current, "The current period: a time or a duration ago (default 24h)");
+  compare->add_option("--current", args->current,
+                      "The current period: a time, or a duration before its end (default 24h)");
   describe_globals(compare, k_formats, NodeUse::none);
   compare->callback([&globals, args] { run(globals, *args, "compare"); });
 

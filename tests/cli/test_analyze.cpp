@@ -69,6 +69,26 @@ TEST_CASE("analyze: the document finds the spike and the silent reporter, and ch
   CHECK(only["stale"].size() == 1);
 }
 
+TEST_CASE("analyze: --until looks back at a window that ended in the past", "[cli][analyze]") {
+  test::Sandbox box;
+  seed(box);
+  // 4 hours ago the spike (6 hours ago) was in the window and the heartbeat
+  // (silent for 3 hours) was alive.
+  const auto then = run_json(box, {"--until", "4h"});
+  REQUIRE(then["anomalies"].size() == 1);
+  CHECK(then["anomalies"][0]["metric"] == "latency_ms");
+  CHECK(then["stale"].empty());
+  // 7 hours ago the spike had not happened yet.
+  CHECK(run_json(box, {"--until", "7h"})["anomalies"].empty());
+  // A duration in --since counts back from --until.
+  const auto window = run_json(box, {"--until", "2025-01-15T12:00:00Z", "--since", "2h"})["window"];
+  CHECK(window["since"] == "2025-01-15T10:00:00.000Z");
+  CHECK(window["until"] == "2025-01-15T12:00:00.000Z");
+  const auto trends = run_json(box, {"trends", "--until", "2025-01-15T12:00:00Z", "--period", "1h"})["period"];
+  CHECK(trends["since"] == "2025-01-15T11:00:00.000Z");
+  CHECK(trends["until"] == "2025-01-15T12:00:00.000Z");
+}
+
 TEST_CASE("analyze: --max-bytes fits the budget with valid json and the strongest finding", "[cli][analyze]") {
   test::Sandbox box;
   seed(box);
@@ -148,6 +168,11 @@ TEST_CASE("analyze: errors name the problem and exit with its code", "[cli][anal
   check_error(box.healthctl({"analyze", "--max-bytes", "lots"}), 2, "invalid --max-bytes 'lots'");
   check_error(box.healthctl({"analyze", "--max-bytes", "0"}), 2, "invalid --max-bytes '0'");
   check_error(box.healthctl({"analyze", "--since", "2099-01-01"}), 2, "--since '2099-01-01' is not in the past");
+  check_error(box.healthctl({"analyze", "--until", "2099-01-01"}), 2, "--until '2099-01-01' is in the future");
+  check_error(box.healthctl({"analyze", "--until", "soon"}), 2, "soon");
+  check_error(box.healthctl({"analyze", "trends", "--until", "2025-01-15T12:00:00Z", "--period", "2025-01-15T13:00:00Z"}),
+              2, "--period '2025-01-15T13:00:00Z' is not before --until");
+  check_error(box.healthctl({"analyze", "incident", "1", "--until", "1h"}), 2, "analyze incident takes no --until");
   check_error(box.healthctl({"analyze", "--baseline", "3mo"}), 2, "3mo");
   check_error(box.healthctl({"analyze", "trends", "--period", "soon"}), 2, "soon");
   check_error(box.healthctl({"analyze", "--format", "csv"}), 2, "csv");

@@ -46,6 +46,8 @@
 namespace health {
 
 struct AnalyzeOptions {
+  // The window's end: the present, or a past moment to look back at, when
+  // issues, status and staleness are taken as they stood then.
   Millis now = 0;
   Millis window_ms = k_day_ms;         // the window is [now - window_ms, now)
   Millis baseline_ms = k_week_ms;      // the period just before the window

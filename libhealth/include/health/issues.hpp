@@ -119,4 +119,12 @@ std::vector<Issue> list_issues(Store& store, const IssueFilter& filter);
 // One issue with its events, oldest first. Error(not_found) for an unknown id.
 Issue get_issue(Store& store, std::int64_t id);
 
+// The issue as it stood at `at`, from its events (as get_issue gives them):
+// nullopt when it was first detected after `at`. Its status, severity,
+// resolution time and events are exact; its reason, value, last update and
+// occurrences are those of its last event at or before `at` (a threshold's
+// re-check at the same severity writes no event). An issue with no event
+// after `at` is returned as it is.
+std::optional<Issue> issue_as_of(const Issue& issue, Millis at);
+
 } // namespace health

@@ -43,6 +43,10 @@ struct HealthReport {
 // not healthy.
 HealthReport health_report(Store& store, const std::vector<std::string>& components, Millis now);
 
+// As health_report, from the issues open at `at` (issue_as_of):
+// how things stood then. The thresholds and their state are those of now.
+HealthReport health_report_as_of(Store& store, const std::vector<std::string>& components, Millis at);
+
 // The status of each component that has open issues (the others are
 // healthy), from the open issues alone.
 std::map<std::string, HealthStatus> component_statuses(Store& store);

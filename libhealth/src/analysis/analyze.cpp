@@ -298,17 +298,22 @@ std::vector<std::string> component_names(const HealthReport& report) {
   return out;
 }
 
-// The issues of `components` that are open or were open at some time in the
-// window, with their events. The open ones also go to `a.active_issues` and
-// those resolved in the window to `a.recently_resolved`.
+// The issues of `components` that were open at the window's end or at some
+// time in the window, with their events, as they stood at its end (what
+// happened after it is left out). The open ones also go to `a.active_issues`
+// and those resolved in the window to `a.recently_resolved`.
 std::vector<Issue> read_issues(Store& store, const std::vector<std::string>& components, Analysis& a) {
   IssueFilter filter;
   filter.which = IssueFilter::Which::all;
   filter.components = components;
   std::vector<Issue> issues;
   for (const auto& listed : list_issues(store, filter)) {
-    if (!overlaps(listed, a.window) && !listed.open()) continue;
-    issues.push_back(get_issue(store, listed.id));
+    if (listed.first_detected > a.window.until) continue;
+    const bool changed_since = listed.last_updated > a.window.until;
+    if (!changed_since && !overlaps(listed, a.window) && !listed.open()) continue;
+    auto then = issue_as_of(get_issue(store, listed.id), a.window.until);
+    if (!then || (!overlaps(*then, a.window) && !then->open())) continue;
+    issues.push_back(std::move(*then));
     const auto& issue = issues.back();
     if (issue.open())
       a.active_issues.push_back(issue);
@@ -519,7 +524,7 @@ std::vector<Anomaly> find_anomalies(const SeriesInfo& series, const std::vector<
 Analysis analyze(Store& store, const AnalyzeOptions& options) {
   Analysis a = periods_of(options);
   ReadSnapshot snapshot(store);
-  a.status = health_report(store, options.components, options.now);
+  a.status = health_report_as_of(store, options.components, options.now);
   const auto issues = read_issues(store, options.components, a);
   analyze_series(store, options, a);
   rate_series(a);

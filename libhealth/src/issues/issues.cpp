@@ -166,6 +166,39 @@ Severity parse_severity(std::string_view text) {
   throw Error(ErrorKind::usage, "invalid severity '" + std::string(text) + "'", "use warning or critical");
 }
 
+std::optional<Issue> issue_as_of(const Issue& issue, Millis at) {
+  if (issue.first_detected > at) return std::nullopt;
+  if (std::none_of(issue.events.begin(), issue.events.end(), [at](const IssueEvent& e) { return e.at > at; }))
+    return issue;
+  Issue then = issue;
+  then.events.clear();
+  then.occurrences = 0;
+  for (const IssueEvent& event : issue.events) {
+    if (event.at > at) break;
+    then.events.push_back(event);
+    then.last_updated = event.at;
+    if (event.severity) then.severity = *event.severity;
+    if (event.value) then.current_value = event.value;
+    if (event.kind == "resolved") {
+      then.status = IssueStatus::resolved;
+      then.resolved_at = event.at;
+      continue;
+    }
+    if (event.kind == "acknowledged") {
+      then.status = IssueStatus::acknowledged;
+      continue;
+    }
+    if (event.kind == "note") continue;
+    // opened, reopened, escalated (to critical), de-escalated, updated: a report
+    if (event.kind == "opened" || event.kind == "reopened" || event.kind == "escalated")
+      then.status = IssueStatus::active;
+    if (event.kind == "opened" || event.kind == "reopened") then.resolved_at.reset();
+    if (!event.note.empty()) then.reason = event.note;
+    ++then.occurrences;
+  }
+  return then;
+}
+
 double Issue::duration_minutes(Millis now) const {
   const Millis end = resolved_at.value_or(now);
   return static_cast<double>(std::max<Millis>(0, end - first_detected)) / static_cast<double>(k_minute_ms);

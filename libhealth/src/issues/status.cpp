@@ -42,8 +42,11 @@ std::map<std::string, HealthStatus> component_statuses(Store& store) {
   return out;
 }
 
-HealthReport health_report(Store& store, const std::vector<std::string>& only, Millis now) {
-  ReadSnapshot snapshot(store);
+namespace {
+
+// The report of `only` (every component when empty) at `now` from the open
+// issues `open`, inside the caller's snapshot.
+HealthReport report_of(Store& store, const std::vector<std::string>& only, Millis now, std::vector<Issue> open) {
   HealthReport report;
   report.checked_at = now;
   const auto wanted = [&only](const std::string& name) {
@@ -51,9 +54,7 @@ HealthReport health_report(Store& store, const std::vector<std::string>& only, M
   };
   std::map<std::string, ComponentHealth> components;
   for (auto& name : list_component_names(store)) components[name].component = name;
-  IssueFilter filter;
-  filter.components = only;
-  for (auto& issue : list_issues(store, filter)) {
+  for (auto& issue : open) {
     auto& health = components[issue.key.component];
     health.component = issue.key.component;
     health.status = worse(health.status, status_of(issue));
@@ -77,6 +78,35 @@ HealthReport health_report(Store& store, const std::vector<std::string>& only, M
     report.components.push_back(std::move(health));
   }
   return report;
+}
+
+} // namespace
+
+HealthReport health_report(Store& store, const std::vector<std::string>& only, Millis now) {
+  ReadSnapshot snapshot(store);
+  IssueFilter filter;
+  filter.components = only;
+  return report_of(store, only, now, list_issues(store, filter));
+}
+
+HealthReport health_report_as_of(Store& store, const std::vector<std::string>& only, Millis at) {
+  ReadSnapshot snapshot(store);
+  IssueFilter filter;
+  filter.which = IssueFilter::Which::all;
+  filter.components = only;
+  std::vector<Issue> open;
+  for (auto& listed : list_issues(store, filter)) {
+    if (listed.first_detected > at) continue;
+    if (listed.last_updated <= at) { // as it is now: nothing changed since
+      if (listed.open()) open.push_back(std::move(listed));
+      continue;
+    }
+    auto then = issue_as_of(get_issue(store, listed.id), at);
+    if (!then || !then->open()) continue;
+    then->events.clear(); // as list_issues gives them
+    open.push_back(std::move(*then));
+  }
+  return report_of(store, only, at, std::move(open));
 }
 
 } // namespace health

@@ -183,6 +183,35 @@ TEST_CASE("analyze: a reporter that stops is stale from its last sample", "[anal
   CHECK(a.actions[0].because == "stale worker/heartbeat");
 }
 
+TEST_CASE("analyze: a window that ends in the past sees what was true then", "[analyze]") {
+  Week week("stop");
+  // The heartbeat stops k_stop_at before now: an hour before that it was
+  // alive, so a window ending then finds nothing stale.
+  week.now = k_now - test::k_stop_at - k_hour_ms;
+  const auto before = week.analyze();
+  CHECK(before.window.until == week.now);
+  CHECK(before.stale.empty());
+  week.now = k_now;
+  REQUIRE(week.analyze().stale.size() == 1);
+
+  // An issue opened in the window and resolved after it: open, and the
+  // status critical, as of the window's end; resolved as of now.
+  const Millis opened = k_now - 6 * k_hour_ms, resolved = k_now - k_hour_ms;
+  const auto id = report(week, {"worker", "heartbeat", {}}, health::Severity::critical, opened);
+  health::resolve_issue(week.store, id, "back", "test", resolved);
+  week.now = resolved - k_minute_ms;
+  const auto then = week.analyze();
+  REQUIRE(then.active_issues.size() == 1);
+  CHECK(then.active_issues[0].events.size() == 1);
+  CHECK(then.recently_resolved.empty());
+  CHECK(then.status.status == health::HealthStatus::critical);
+  week.now = k_now;
+  const auto after = week.analyze();
+  CHECK(after.active_issues.empty());
+  CHECK(after.recently_resolved.size() == 1);
+  CHECK(after.status.status == health::HealthStatus::healthy);
+}
+
 TEST_CASE("analyze: every incident at once, each in its section", "[analyze]") {
   Week week("all");
   const auto a = week.analyze();

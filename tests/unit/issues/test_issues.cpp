@@ -143,6 +143,52 @@ TEST_CASE("issues: acknowledge, and escalation makes an acknowledged issue activ
   CHECK_FALSE(health::resolve_issue(f.store, {"database", "other", {}}, "", "", 0).has_value());
 }
 
+TEST_CASE("issues: an issue as it stood at each moment of its history", "[issues]") {
+  Fixture f;
+  const auto id = f.report(Severity::warning, k_t0, "slow").issue.id;
+  health::acknowledge_issue(f.store, id, "looking", "ann", k_t0 + 10);
+  health::escalate_issue(f.store, id, Severity::critical, "worse", "bob", k_t0 + 20);
+  health::resolve_issue(f.store, id, "fixed", "ops", k_t0 + 30);
+  f.report(Severity::warning, k_t0 + 40, "slow again"); // reopened
+  const auto issue = health::get_issue(f.store, id);
+  using health::IssueStatus;
+
+  CHECK_FALSE(health::issue_as_of(issue, k_t0 - 1));
+  const auto opened = health::issue_as_of(issue, k_t0);
+  REQUIRE(opened);
+  CHECK(opened->status == IssueStatus::active);
+  CHECK(opened->severity == Severity::warning);
+  CHECK(opened->reason == "slow");
+  CHECK(opened->events.size() == 1);
+  CHECK(opened->last_updated == k_t0);
+  CHECK(opened->occurrences == 1);
+  CHECK(health::issue_as_of(issue, k_t0 + 15)->status == IssueStatus::acknowledged);
+  const auto escalated = health::issue_as_of(issue, k_t0 + 25);
+  CHECK(escalated->status == IssueStatus::active);
+  CHECK(escalated->severity == Severity::critical);
+  CHECK(escalated->reason == "worse");
+  const auto resolved = health::issue_as_of(issue, k_t0 + 35);
+  CHECK(resolved->status == IssueStatus::resolved);
+  CHECK(resolved->resolved_at == k_t0 + 30);
+  CHECK(resolved->events.size() == 4);
+  const auto reopened = health::issue_as_of(issue, k_t0 + 40);
+  CHECK(reopened->status == IssueStatus::active);
+  CHECK(reopened->severity == Severity::warning);
+  CHECK_FALSE(reopened->resolved_at);
+  CHECK(reopened->reason == "slow again");
+  const auto now = health::issue_as_of(issue, k_t0 + 1000);
+  CHECK(now->events.size() == issue.events.size());
+  CHECK(now->reason == issue.reason);
+  CHECK(now->occurrences == issue.occurrences);
+
+  // The status then: critical while escalated, healthy once resolved.
+  CHECK(health::health_report_as_of(f.store, {}, k_t0 + 25).status == health::HealthStatus::critical);
+  CHECK(health::health_report_as_of(f.store, {}, k_t0 + 35).status == health::HealthStatus::healthy);
+  CHECK(health::health_report_as_of(f.store, {}, k_t0 + 35).active_issue_count == 0);
+  CHECK(health::health_report_as_of(f.store, {}, k_t0 + 1000).status ==
+        health::health_report(f.store, {}, k_t0 + 1000).status);
+}
+
 TEST_CASE("check: a breach opens, worsens, eases and ends, with an event each time", "[check]") {
   Fixture f;
   f.threshold("query_ms", "500", "1000", health::Agg::avg);
