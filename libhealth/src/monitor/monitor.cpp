@@ -199,20 +199,6 @@ unsigned shard_count(unsigned wanted) {
   return std::bit_ceil(std::min(wanted, 256u));
 }
 
-// The text that identifies a series among one Monitor's cells.
-void append_key(std::string& key, std::string_view component, std::string_view name) {
-  key.assign(component);
-  key += '\n';
-  key += name;
-  key += '\n';
-}
-
-// Cells by key, looked up by string_view.
-struct KeyHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>{}(text); }
-};
-
 // What the Monitor records about itself, written with each committed flush.
 struct SelfMetrics {
   SeriesSpec flush_ms, dropped, failed;
@@ -228,11 +214,9 @@ struct SelfMetrics {
   bool any() const { return drops > 0 || failures > 0; }
 };
 
-} // namespace
-
-namespace {
 // Numbers Monitors, for the per-thread caches of inc() by name.
 std::atomic<std::uint64_t> g_monitors_made{0};
+
 } // namespace
 
 struct Monitor::Impl {
@@ -246,7 +230,7 @@ struct Monitor::Impl {
   // shared one. A cell lives as long as the Monitor.
   mutable std::shared_mutex cells_lock;
   std::vector<std::unique_ptr<Cell>> cells;
-  std::unordered_map<std::string, Cell*, KeyHash, std::equal_to<>> by_key;
+  std::unordered_map<std::string, Cell*> by_key; // component, name and labels
   std::atomic<std::uint64_t> rejected{0};
 
   std::mutex flush_lock; // one flush at a time: the thread's or flush()'s
@@ -346,9 +330,7 @@ Cell& Monitor::Impl::cell(std::string_view component, std::string_view name, Lab
   if (spec.unit.empty() && type == MetricType::timer) spec.unit = "ms";
   if (auto problem = normalize_labels(spec.key.labels)) throw Error(ErrorKind::usage, *problem);
   if (auto problem = spec_problem(spec)) throw Error(ErrorKind::usage, *problem);
-  std::string key;
-  append_key(key, component, name);
-  key += format_labels(spec.key.labels);
+  const std::string key = spec.key.component + '\n' + spec.key.name + '\n' + format_labels(spec.key.labels);
 
   const std::unique_lock<std::shared_mutex> lock(cells_lock);
   if (const auto found = by_key.find(key); found != by_key.end()) {
