@@ -156,6 +156,9 @@ private:
 // be at least 2.
 Millis step_for_points(Millis range_ms, std::size_t max_points);
 
+// The smallest step of that ladder at least `ms` long.
+Millis step_at_least(Millis ms);
+
 enum class TrendDirection { upward, downward, stable, volatile_ };
 std::string_view to_string(TrendDirection direction);
 

@@ -5,22 +5,33 @@
 // comparison, recent changes); render.hpp renders it as JSON or a Markdown
 // brief. Nothing in it is invented: every finding carries its evidence.
 //
-// The algorithms, in short (healthctl-analyze(1) says it in full):
-// - Each series is bucketed over the baseline and the window at one step
-//   (at most 300 buckets per window, so 5 minutes for 24 hours; buckets
-//   start at whole multiples of the step). A bucket's value is its rate per
-//   second for a counter (a bucket without samples is 0 between the series'
-//   first and last sample), its average for a gauge and its p95 for a timer
-//   or rolling series.
-// - Anomaly: a window bucket whose robust z-score against the baseline
-//   buckets (median, and 1.4826 x MAD as the scale; the mean absolute
-//   deviation when the MAD is 0) is at least 6, that differs from the median
-//   by at least 20% of it, and that lies beyond twice the distance from the
-//   median to the baseline's 0.5th or 99.5th percentile. Such buckets at
-//   most two buckets apart, on the same side, are one anomaly. A series
-//   without 12 baseline buckets is judged against its own window (z and 20%
-//   only). A counter's partial buckets (the one in progress) are not judged:
-//   a rate over a part of a bucket is too rough.
+// The algorithms, in short (healthctl-analyze(1) says it in full, with the
+// constants, which live in analysis/detect.cpp):
+// - Each series is bucketed over the baseline and the window at its own
+//   step: its median interval between samples (judging_step), so a
+//   one-sample spike is never averaged away. A bucket's value is its rate
+//   per second for a counter (0 between the series' first and last sample
+//   where it has none), its average for a gauge and its p95 for a timer or
+//   rolling series.
+// - Reference: what the baseline says each window bucket should be. The
+//   whole baseline (its median), or, when the baseline holds two days (two
+//   weeks), the median of its buckets at the same time of day (of the same
+//   weekday), whichever spreads the residuals least: each baseline bucket
+//   is judged against the other days, so a cycle must earn its keep. z is a
+//   bucket's residual over the robust spread of the baseline's (1.4826 MAD).
+// - anomaly: buckets at least 6 z from the expected value, beyond what the
+//   baseline held (its lowest to highest, or at that time of day, widened
+//   by 20% of how far its noise went), and material: 20% of the expected
+//   value, or half that reach beyond the held range. Parts at most two
+//   buckets apart are one.
+// - level_shift: runs of 6 buckets and 30 minutes with a median z of 3, or
+//   24 buckets and 2 hours with a median z of 1, and more for a baseline
+//   whose own runs strayed as far; at least 10% from the expected value.
+// - flatline (constant samples) and dropout (a counter at zero, silence to
+//   the window's end included): runs of 6 buckets and 30 minutes and twice
+//   the longest such run of the baseline.
+// - A series without 12 baseline buckets is judged against its own window
+//   (z and 20% only). A counter's partial buckets are not judged.
 // - Trend: TrendBuilder's least-squares fit over the window (aggregate.hpp);
 //   with a baseline, an upward (downward) trend must also end where the
 //   baseline never was: the median of the window's last hour of buckets
@@ -41,6 +52,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace health {
@@ -55,14 +67,39 @@ struct AnalyzeOptions {
   bool history = false;                // keep each series' coarse bucketed history
 };
 
+// What kind of thing a finding is.
+enum class FindingKind {
+  anomaly,     // buckets far outside what the reference expected
+  level_shift, // a sustained change of level
+  flatline,    // constant where the baseline varied
+  dropout,     // a counter's rate at zero where the baseline's never stayed there
+};
+std::string_view to_string(FindingKind kind);
+
+// What a series' buckets were compared with.
+enum class Reference {
+  window, // its own window: the baseline was too short
+  whole,  // every bucket of the baseline
+  daily,  // the baseline's buckets at the same time of day
+  weekly, // the baseline's buckets at the same time of the same weekday
+};
+std::string_view to_string(Reference reference);
+
+// One finding about one series (the anomalies of DESIGN.md section 7).
 struct Anomaly {
   SeriesInfo series;
-  Millis at = 0;    // start of the first anomalous bucket
-  Millis until = 0; // end of the last
+  FindingKind kind = FindingKind::anomaly;
+  Reference reference = Reference::whole;
+  Millis at = 0;      // start of its first bucket: when the shift, flatline or dropout began
+  Millis until = 0;   // end of its last bucket
+  Millis step_ms = 0; // the series' bucket step
   std::size_t buckets = 0;
-  double value = 0;    // the most extreme bucket's value
-  double expected = 0; // the baseline median
-  double score = 0;    // robust z of the most extreme bucket: > 0 above, < 0 below
+  double value = 0;    // anomaly: the most extreme bucket; else the median bucket from `at` on
+  double expected = 0; // the reference's median there: the level before
+  // anomaly and level_shift: robust z (the most extreme bucket's, the
+  // median of the shift's), > 0 above, < 0 below; flatline and dropout: its
+  // length over the longest like run in the baseline.
+  double score = 0;
 };
 
 struct StaleSeries {
@@ -78,6 +115,7 @@ struct SeriesAnalysis {
   std::optional<Stats> baseline;  // over the baseline, when it has samples
   std::optional<double> change_pct; // rate for a counter, else avg, against the baseline
   Trend trend;
+  Millis step_ms = 0; // the buckets it was judged by
   std::vector<Bucket> history; // AnalyzeOptions::history: coarse buckets over the window
   // Its own health: critical with an open critical issue on it, else degraded
   // with an open warning, else healthy. An issue is on the series of its
@@ -108,7 +146,6 @@ struct Analysis {
   Millis generated_at = 0;
   TimeRange window;
   TimeRange baseline;
-  Millis step_ms = 0; // the anomaly buckets
   HealthReport status;
   std::vector<Issue> active_issues;     // open now, with events
   std::vector<Issue> recently_resolved; // resolved in the window, with events
@@ -126,8 +163,17 @@ struct Analysis {
 // component of `options.components` is unknown.
 Analysis analyze(Store& store, const AnalyzeOptions& options);
 
-// The anomalies of `window` buckets against `baseline` buckets (see above).
+// The findings of `window` buckets against `baseline` buckets, both at
+// `step_ms`, strongest first (see above). `window_until` is the window's end
+// (a counter silent up to it dropped out); 0: the end of the last bucket.
 std::vector<Anomaly> find_anomalies(const SeriesInfo& series, const std::vector<Bucket>& baseline,
-                                    const std::vector<Bucket>& window, Millis step_ms);
+                                    const std::vector<Bucket>& window, Millis step_ms, Millis window_until = 0);
+
+// The bucket step analyze judges a series at: the smallest step of the
+// ladder (aggregate.hpp) at least 0.9 times its median interval between
+// samples (jitter aside, never finer than the series), coarser only to keep
+// `range_ms` within k_max_buckets.
+inline constexpr std::size_t k_max_buckets = 20000;
+Millis judging_step(Millis median_interval_ms, Millis range_ms);
 
 } // namespace health

@@ -4,6 +4,8 @@
 #include <health/format.hpp>
 #include <health/names.hpp>
 
+#include "judged.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -15,23 +17,13 @@ namespace health {
 
 namespace {
 
-constexpr std::size_t k_window_buckets = 300;   // anomaly buckets per window
-constexpr std::size_t k_total_buckets = 20000;  // over baseline and window together
 constexpr std::size_t k_history_buckets = 50;   // diagnose's coarse history: 30m for a day
-constexpr std::size_t k_min_reference = 12;     // buckets to judge a series by
-constexpr double k_anomaly_z = 6;
-constexpr Millis k_merge_gap = 2;               // buckets between parts of one anomaly
-constexpr double k_material = 0.2;              // of the median
+constexpr std::size_t k_probe_samples = 512;    // the first samples of a series set its step
 constexpr std::size_t k_min_intervals = 8;      // to call a series regular
 constexpr std::size_t k_kept_intervals = 1000;  // the latest ones judge regularity
 constexpr Millis k_backup_overdue_ms = 2 * k_day_ms;
 constexpr std::size_t k_max_anomaly_actions = 5;
 constexpr std::size_t k_max_trend_actions = 5;
-
-double median_of(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return quantile(values, 0.5);
-}
 
 // component/metric{k=v;...}: how findings name a series or an issue; a
 // series with `@node` after it when `nodes` says so.
@@ -41,17 +33,6 @@ std::string series_name(const SeriesInfo& s, NodeNames nodes) {
 }
 std::string issue_name(const Issue& issue) {
   return series_display_name(issue.key.component, issue.key.metric, issue.key.labels, NameStyle::path);
-}
-
-bool is_counter(const SeriesInfo& s) { return s.type == MetricType::counter; }
-
-// The buckets the anomaly and trend tests go by: a counter's rate over part
-// of a bucket (the one in progress, say) is too rough to judge or judge by.
-std::vector<Bucket> judged(const SeriesInfo& series, const std::vector<Bucket>& buckets) {
-  std::vector<Bucket> out;
-  for (const auto& b : buckets)
-    if (!b.partial || !is_counter(series)) out.push_back(b);
-  return out;
 }
 
 // The value change_pct compares: rate for a counter, else the average.
@@ -218,6 +199,31 @@ void add_backup_changes(Analysis& a, Store& store) {
   }
 }
 
+// What to do about a finding, by its kind, with the finding as evidence.
+SuggestedAction finding_action(const Anomaly& f, NodeNames nodes) {
+  const std::string name = series_name(f.series, nodes);
+  const std::string unit = (f.series.unit.empty() ? "" : " " + f.series.unit) + (is_counter(f.series) ? "/s" : "");
+  const std::string because = std::string(to_string(f.kind)) + " " + name + " at " + format_time(f.at);
+  switch (f.kind) {
+  case FindingKind::level_shift:
+    return {"Find what changed at " + format_time(f.at) + ": " + name + " moved from " + display_number(f.expected) +
+                unit + " to " + display_number(f.value) + unit + " and stayed there until " + format_time(f.until),
+            because};
+  case FindingKind::flatline:
+    return {"Check what feeds " + name + ": stuck at " + display_number(f.value) + unit + " from " +
+                format_time(f.at) + " to " + format_time(f.until),
+            because};
+  case FindingKind::dropout:
+    return {"Check what feeds " + name + ": no increments from " + format_time(f.at) + " to " + format_time(f.until) +
+                " against an expected " + display_number(f.expected) + unit,
+            because};
+  case FindingKind::anomaly: break;
+  }
+  return {"Look at " + name + " from " + format_time(f.at) + " to " + format_time(f.until) + ": " +
+              display_number(f.value) + unit + " against an expected " + display_number(f.expected),
+          because};
+}
+
 void add_actions(Analysis& a) {
   std::set<std::pair<std::string, std::string>> with_issue;
   for (const auto& issue : a.active_issues) with_issue.insert({issue.key.component, issue.key.metric});
@@ -239,12 +245,7 @@ void add_actions(Analysis& a) {
     if (anomaly_actions == k_max_anomaly_actions) break;
     if (with_issue.count({anomaly.series.component, anomaly.series.name})) continue;
     ++anomaly_actions;
-    a.actions.push_back({"Look at " + series_name(anomaly.series, a.node_names) + " from " + format_time(anomaly.at) +
-                             " to " + format_time(anomaly.until) + ": " + display_number(anomaly.value) +
-                             (anomaly.series.unit.empty() ? "" : " " + anomaly.series.unit) +
-                             (is_counter(anomaly.series) ? "/s" : "") + " against an expected " +
-                             display_number(anomaly.expected),
-                         "anomaly " + series_name(anomaly.series, a.node_names) + " at " + format_time(anomaly.at)});
+    a.actions.push_back(finding_action(anomaly, a.node_names));
   }
   const auto& backup = a.backup;
   if (backup.last_backup && !backup.last_backup->ok)
@@ -275,7 +276,7 @@ void add_actions(Analysis& a) {
   }
 }
 
-// An analysis with the periods and the anomaly step of `options`, and
+// An analysis with the periods of `options`, and
 // nothing found yet. Throws Error(usage) for an empty window or a negative
 // baseline.
 Analysis periods_of(const AnalyzeOptions& options) {
@@ -285,8 +286,6 @@ Analysis periods_of(const AnalyzeOptions& options) {
   a.generated_at = options.now;
   a.window = {options.now - options.window_ms, options.now};
   a.baseline = {a.window.since - options.baseline_ms, a.window.since};
-  a.step_ms = std::max(step_for_points(options.window_ms, k_window_buckets),
-                       step_for_points(options.window_ms + options.baseline_ms, k_total_buckets));
   return a;
 }
 
@@ -348,16 +347,24 @@ private:
   std::optional<Millis> m_last_seen;
 };
 
+// The bucket step for a series from its first samples in time order: its
+// median interval between them (judging_step).
+Millis step_from(const std::vector<std::pair<Millis, double>>& head, Millis range_ms) {
+  std::vector<double> intervals;
+  for (std::size_t i = 1; i < head.size(); ++i) intervals.push_back(static_cast<double>(head[i].first - head[i - 1].first));
+  return judging_step(static_cast<Millis>(median_of(std::move(intervals))), range_ms);
+}
+
 // What one pass over a series' samples in the baseline and the window
 // collects: the statistics of both periods, the window's trend and (when
-// asked for) history, the anomaly buckets over both, and the intervals
-// between samples.
-struct SeriesScan {
+// asked for) history, the buckets the detectors judge over both, and the
+// intervals between samples.
+class SeriesScan {
+public:
   SeriesScan(MetricType type, const Analysis& a, std::optional<Millis> history_step)
       : window_since(a.window.since), trend(type, a.window.since, a.window.until),
-        // Buckets start at whole multiples of the step (10:45, 10:50, ...).
-        buckets(type, a.step_ms, {a.baseline.since, a.window.until}),
-        history(type, history_step.value_or(a.step_ms), a.window), keep_history(history_step.has_value()) {}
+        history(type, history_step.value_or(k_hour_ms), a.window), keep_history(history_step.has_value()),
+        m_type(type), m_range{a.baseline.since, a.window.until} {}
 
   void add(Millis ts, double value) {
     if (ts < window_since) {
@@ -367,18 +374,43 @@ struct SeriesScan {
       trend.add(ts, value);
       if (keep_history) history.add(ts, value);
     }
-    buckets.add(ts, value);
     intervals.add(ts);
+    if (m_buckets) return m_buckets->add(ts, value);
+    m_head.emplace_back(ts, value);
+    if (m_head.size() == k_probe_samples) start_buckets();
   }
+
+  // The judged buckets over the baseline and the window, at step().
+  std::vector<Bucket> finish_buckets() {
+    if (!m_buckets) start_buckets();
+    return m_buckets->finish();
+  }
+  Millis step() const { return m_step; }
 
   Millis window_since;
   StatsBuilder before;
   StatsBuilder current;
   TrendBuilder trend;
-  Bucketer buckets;
   Bucketer history;
   bool keep_history;
   RecentIntervals intervals;
+
+private:
+  // The step is known once the first k_probe_samples (or all) are in:
+  // buckets from then on, the first ones replayed.
+  void start_buckets() {
+    m_step = step_from(m_head, m_range.until - m_range.since);
+    // Buckets start at whole multiples of the step (10:45, 10:50, ...).
+    m_buckets.emplace(m_type, m_step, m_range);
+    for (const auto& [ts, value] : m_head) m_buckets->add(ts, value);
+    m_head = {};
+  }
+
+  MetricType m_type;
+  TimeRange m_range;
+  Millis m_step = 0;
+  std::vector<std::pair<Millis, double>> m_head;
+  std::optional<Bucketer> m_buckets;
 };
 
 // The length of `period` a rate is over: the part from the series' `first`
@@ -399,13 +431,15 @@ std::optional<double> change_pct(const SeriesAnalysis& s) {
          100.0;
 }
 
-// The statistics, trend, history and change of a scanned series.
+// The statistics, trend, history and change of a scanned series, whose
+// buckets are in.
 SeriesAnalysis measure_series(SeriesInfo info, SeriesScan& scan, const Analysis& a) {
   SeriesAnalysis s;
   s.series = std::move(info);
+  s.step_ms = scan.step();
   const Millis first = *s.series.first;
-  if (!scan.before.empty()) s.baseline = scan.before.finish(rate_span(a.baseline, first, a.step_ms));
-  s.current = scan.current.finish(rate_span(a.window, first, a.step_ms));
+  if (!scan.before.empty()) s.baseline = scan.before.finish(rate_span(a.baseline, first, s.step_ms));
+  s.current = scan.current.finish(rate_span(a.window, first, s.step_ms));
   s.trend = scan.trend.finish();
   if (scan.keep_history) s.history = scan.history.finish();
   s.change_pct = change_pct(s);
@@ -417,11 +451,11 @@ SeriesAnalysis measure_series(SeriesInfo info, SeriesScan& scan, const Analysis&
 // baseline held.
 void judge_buckets(SeriesAnalysis& s, const std::vector<Bucket>& buckets, Analysis& a) {
   const auto split = std::partition_point(buckets.begin(), buckets.end(),
-                                          [&](const Bucket& b) { return b.at + a.step_ms <= a.window.since; });
+                                          [&](const Bucket& b) { return b.at + s.step_ms <= a.window.since; });
   const std::vector<Bucket> before(buckets.begin(), split);
   const std::vector<Bucket> window(split, buckets.end());
-  if (!ends_outside_baseline(s.series, s.trend, before, window, a.step_ms)) s.trend.direction = TrendDirection::stable;
-  const auto found = find_anomalies(s.series, before, window, a.step_ms);
+  if (!ends_outside_baseline(s.series, s.trend, before, window, s.step_ms)) s.trend.direction = TrendDirection::stable;
+  const auto found = find_anomalies(s.series, before, window, s.step_ms, a.window.until);
   a.anomalies.insert(a.anomalies.end(), found.begin(), found.end());
 }
 
@@ -440,8 +474,9 @@ void analyze_series(Store& store, const AnalyzeOptions& options, Analysis& a) {
     scanner.scan(info, {a.baseline.since, a.window.until}, [&](const SampleRow& row) { scan.add(row.ts, row.value); });
     const auto last_seen = scan.intervals.last_seen();
     if (!last_seen) continue;
+    const auto buckets = scan.finish_buckets();
     SeriesAnalysis s = measure_series(std::move(info), scan, a);
-    judge_buckets(s, scan.buckets.finish(), a);
+    judge_buckets(s, buckets, a);
     if (auto stale = stale_check(s.series, scan.intervals.latest(), last_seen, options.now)) a.stale.push_back(*stale);
     a.series.push_back(std::move(s));
   }
@@ -473,53 +508,6 @@ void rate_series(Analysis& a) {
 }
 
 } // namespace
-
-std::vector<Anomaly> find_anomalies(const SeriesInfo& series, const std::vector<Bucket>& baseline,
-                                    const std::vector<Bucket>& window, Millis step_ms) {
-  const auto before = judged(series, baseline);
-  const auto now = judged(series, window);
-  const bool own_window = before.size() < k_min_reference;
-  const auto& reference = own_window ? now : before;
-  if (reference.size() < k_min_reference) return {};
-  std::vector<double> values;
-  for (const auto& b : reference) values.push_back(b.value);
-  std::sort(values.begin(), values.end());
-  const double median = quantile(values, 0.5);
-  // Beyond twice the baseline's usual spread (no such band for a window
-  // judged against itself: its own extremes would be in it).
-  const double low = 2 * quantile(values, 0.005) - median;
-  const double high = 2 * quantile(values, 0.995) - median;
-  std::vector<double> deviations;
-  double deviation_sum = 0;
-  for (const double v : values) {
-    deviations.push_back(std::abs(v - median));
-    deviation_sum += deviations.back();
-  }
-  double scale = 1.4826 * median_of(deviations);
-  if (scale == 0) scale = 1.2533 * deviation_sum / static_cast<double>(values.size());
-  if (scale == 0) scale = std::max(std::abs(median) * 0.01, std::numeric_limits<double>::min());
-
-  std::vector<Anomaly> out;
-  for (const auto& b : now) {
-    const double z = (b.value - median) / scale;
-    const bool anomalous = std::abs(z) >= k_anomaly_z && std::abs(b.value - median) >= k_material * std::abs(median) &&
-                           (own_window || b.value > high || b.value < low);
-    if (!anomalous) continue;
-    auto* run = out.empty() ? nullptr : &out.back();
-    if (run && b.at - run->until <= k_merge_gap * step_ms && (run->score > 0) == (z > 0)) {
-      run->buckets += static_cast<std::size_t>((b.at - run->until) / step_ms);
-      run->until = b.at + step_ms;
-      ++run->buckets;
-      if (std::abs(z) > std::abs(run->score)) {
-        run->score = z;
-        run->value = b.value;
-      }
-      continue;
-    }
-    out.push_back(Anomaly{series, b.at, b.at + step_ms, 1, b.value, median, z});
-  }
-  return out;
-}
 
 Analysis analyze(Store& store, const AnalyzeOptions& options) {
   Analysis a = periods_of(options);

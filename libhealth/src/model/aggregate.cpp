@@ -209,22 +209,36 @@ void Bucketer::keep(Millis start, const Stats& stats) {
   m_kept.push_back(bucket);
 }
 
-Millis step_for_points(Millis range_ms, std::size_t max_points) {
-  static constexpr Millis k_ladder[] = {
-      k_second_ms,      2 * k_second_ms,  5 * k_second_ms, 10 * k_second_ms, 15 * k_second_ms,
-      30 * k_second_ms, k_minute_ms,      2 * k_minute_ms, 5 * k_minute_ms,  10 * k_minute_ms,
-      15 * k_minute_ms, 30 * k_minute_ms, k_hour_ms,       2 * k_hour_ms,    3 * k_hour_ms,
-      6 * k_hour_ms,    12 * k_hour_ms,   k_day_ms,        2 * k_day_ms,     k_week_ms,
-      2 * k_week_ms,    4 * k_week_ms};
-  const auto fits = [&](Millis step) {
-    const Millis buckets = (range_ms + step - 1) / step + 1; // one more for alignment
-    return buckets <= static_cast<Millis>(max_points);
-  };
+namespace {
+
+constexpr Millis k_ladder[] = {
+    k_second_ms,      2 * k_second_ms,  5 * k_second_ms, 10 * k_second_ms, 15 * k_second_ms,
+    30 * k_second_ms, k_minute_ms,      2 * k_minute_ms, 5 * k_minute_ms,  10 * k_minute_ms,
+    15 * k_minute_ms, 30 * k_minute_ms, k_hour_ms,       2 * k_hour_ms,    3 * k_hour_ms,
+    6 * k_hour_ms,    12 * k_hour_ms,   k_day_ms,        2 * k_day_ms,     k_week_ms,
+    2 * k_week_ms,    4 * k_week_ms};
+
+// The smallest step of the ladder, then of its doublings, for which `fits`.
+template <typename Fits>
+Millis first_step(Fits fits) {
   for (const Millis step : k_ladder)
     if (fits(step)) return step;
   Millis step = 4 * k_week_ms;
   while (!fits(step)) step *= 2;
   return step;
+}
+
+} // namespace
+
+Millis step_for_points(Millis range_ms, std::size_t max_points) {
+  return first_step([&](Millis step) {
+    const Millis buckets = (range_ms + step - 1) / step + 1; // one more for alignment
+    return buckets <= static_cast<Millis>(max_points);
+  });
+}
+
+Millis step_at_least(Millis ms) {
+  return first_step([&](Millis step) { return step >= ms; });
 }
 
 std::string_view to_string(TrendDirection direction) {

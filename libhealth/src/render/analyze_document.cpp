@@ -66,16 +66,42 @@ std::string_view measure_of(const SeriesInfo& series) {
   return "p95";
 }
 
+std::string_view direction_of(const Anomaly& anomaly) {
+  if (anomaly.kind == FindingKind::flatline) return "flat";
+  if (anomaly.kind == FindingKind::dropout) return "below";
+  return anomaly.score > 0 ? "above" : "below";
+}
+
+// What a finding's expected value is the reference's median of, in words.
+std::string_view compared_with(Reference reference) {
+  switch (reference) {
+  case Reference::window: return "the window";
+  case Reference::whole: return "the whole baseline";
+  case Reference::daily: return "the same time of day";
+  case Reference::weekly: return "the same time of the same weekday";
+  }
+  return "the whole baseline";
+}
+
 Json anomaly_json(const Anomaly& anomaly) {
   Json out = series_ref(anomaly.series);
+  out["kind"] = to_string(anomaly.kind);
   out["measure"] = measure_of(anomaly.series);
   out["at"] = format_time(anomaly.at);
   out["until"] = format_time(anomaly.until);
+  out["step"] = format_duration(anomaly.step_ms);
   out["buckets"] = anomaly.buckets;
   out["value"] = six(anomaly.value);
   out["expected"] = six(anomaly.expected);
   out["score"] = one_decimal(anomaly.score);
-  out["direction"] = anomaly.score > 0 ? "above" : "below";
+  out["direction"] = direction_of(anomaly);
+  out["compared_with"] = compared_with(anomaly.reference);
+  if (anomaly.kind != FindingKind::anomaly) {
+    // The evidence of a change: when it began, the level before and after.
+    out["since"] = format_time(anomaly.at);
+    out["before"] = six(anomaly.expected);
+    out["after"] = six(anomaly.value);
+  }
   return out;
 }
 
@@ -126,10 +152,15 @@ std::vector<std::string> base_notes(const Analysis& a) {
       "counter: each sample is an increment, rate_per_s is per second (over the part of the period since the "
       "series' first sample) and change_pct compares rates; gauge: a level, change_pct compares averages; timer "
       "and rolling: durations in the series' unit.",
-      "anomalies: " + format_duration(a.step_ms) +
-          " buckets (counter rate, gauge average, timer p95) at least 6 robust standard deviations (median and MAD "
-          "of the baseline buckets) and 20% from the baseline median, and beyond twice the baseline's 0.5th to "
-          "99.5th percentile spread; adjacent buckets are one anomaly, strongest first.",
+      "anomalies: each series in buckets of its own median interval (step; counter rate, gauge average, timer "
+      "p95), compared with its baseline at the same time of day (or weekday) when that explains the baseline "
+      "better, else with the whole baseline (compared_with); z is a bucket's distance from the expected value in "
+      "robust standard deviations (1.4826 MAD) of the baseline's. kind anomaly: buckets at least 6 z away, beyond "
+      "what the baseline held there, and 20% of the expected value (or far beyond what was held); level_shift: a "
+      "median of at least 3 z over 6 buckets and 30 minutes, or 1 z over 24 buckets and 2 hours (more for a "
+      "baseline that strayed as far), and 10% away; flatline: constant, dropout: a counter at zero, for 6 buckets "
+      "and 30 minutes and twice the baseline's longest such run. since, before and after: when a change began "
+      "and the level before and after it. Strongest first.",
       "trends: least-squares line over 24 buckets of the window; upward or downward when the fitted change is at "
       "least 10% of the mean, strength (R squared) at least 0.5 and the last hour beyond the baseline's 5th to "
       "95th percentile; volatile when the buckets' coefficient of variation is at least 0.5; stable series are "
@@ -465,9 +496,23 @@ void md_events(std::string& out, const Json& events) {
 }
 
 void md_anomaly_line(std::string& out, const Json& a, NodeNames nodes) {
-  out += "- Anomaly: " + name_of(a, nodes) + " " + text_of(a["measure"]) + " " + text_of(a["value"]) + " against an expected " +
-         text_of(a["expected"]) + ", " + text_of(a["direction"]) + ", from " + text_of(a["at"]) + " to " +
-         text_of(a["until"]) + " (score " + text_of(a["score"]) + ")\n";
+  const std::string kind = text_of(a["kind"]);
+  const std::string span = "from " + text_of(a["at"]) + " to " + text_of(a["until"]);
+  const std::string series = name_of(a, nodes) + " " + text_of(a["measure"]);
+  const std::string against = " (" + text_of(a["compared_with"]) + ")";
+  if (kind == "level_shift")
+    out += "- Level shift: " + series + " at a median of " + text_of(a["after"]) + " since " + text_of(a["since"]) +
+           " (until " + text_of(a["until"]) + ") against " + text_of(a["before"]) + " before" + against + " (score " +
+           text_of(a["score"]) + ")\n";
+  else if (kind == "flatline")
+    out += "- Flatline: " + series + " stuck at " + text_of(a["after"]) + " " + span + ", where the baseline varied (" +
+           text_of(a["score"]) + " times its longest constant run)\n";
+  else if (kind == "dropout")
+    out += "- Dropout: " + series + " at zero " + span + " against an expected " + text_of(a["before"]) + against +
+           " (" + text_of(a["score"]) + " times the baseline's longest run at zero)\n";
+  else
+    out += "- Anomaly: " + series + " " + text_of(a["value"]) + " against an expected " + text_of(a["expected"]) +
+           against + ", " + text_of(a["direction"]) + ", " + span + " (score " + text_of(a["score"]) + ")\n";
 }
 
 void md_stale_line(std::string& out, const Json& s, NodeNames nodes) {

@@ -78,6 +78,17 @@ std::int64_t report(test::StoreFixture& f, health::IssueKey key, health::Severit
   return health::report_issue(f.store, r).issue.id;
 }
 
+// The findings of `a`, one per line, for a failing check to show.
+std::string findings(const health::Analysis& a) {
+  std::string out;
+  for (const auto& f : a.anomalies)
+    out += std::string(health::to_string(f.kind)) + " " + name_of(f.series) + " " + health::format_time(f.at) + ".." +
+           health::format_time(f.until) + " value " + std::to_string(f.value) + " expected " +
+           std::to_string(f.expected) + " score " + std::to_string(f.score) + " against " +
+           std::string(health::to_string(f.reference)) + "\n";
+  return out;
+}
+
 std::vector<std::string> trending(const health::Analysis& a) {
   std::vector<std::string> out;
   for (const auto& s : a.series)
@@ -92,6 +103,7 @@ TEST_CASE("analyze: a calm week raises no anomaly, no stale series and no trend"
     Week week("calm", seed);
     const auto a = week.analyze();
     INFO("seed " << seed);
+    INFO(findings(a));
     CHECK(a.series.size() == 6);
     CHECK(a.anomalies.empty());
     CHECK(a.stale.empty());
@@ -110,6 +122,7 @@ TEST_CASE("analyze: a daily cycle the baseline holds is neither a trend nor an a
     Week week("daily", 5, k_now + hour * k_hour_ms);
     const auto a = week.analyze();
     INFO("now at " << health::format_time(week.now));
+    INFO(findings(a));
     CHECK(a.anomalies.empty());
     CHECK(trending(a).empty());
     CHECK(a.stale.empty());
@@ -125,10 +138,10 @@ TEST_CASE("analyze: a 20-minute latency spike is one anomaly at its time", "[ana
   CHECK(spike.score > 6);
   CHECK(spike.value > 4 * spike.expected);
   const Millis start = k_now - test::k_spike_at;
-  CHECK(spike.at >= start - a.step_ms);
+  CHECK(spike.at >= start - spike.step_ms);
   CHECK(spike.at <= start);
   CHECK(spike.until >= start + test::k_spike_ms);
-  CHECK(spike.until <= start + test::k_spike_ms + a.step_ms);
+  CHECK(spike.until <= start + test::k_spike_ms + spike.step_ms);
   CHECK(a.stale.empty());
   CHECK(trending(a).empty());
   REQUIRE_FALSE(a.actions.empty());
@@ -142,7 +155,7 @@ TEST_CASE("analyze: an error-rate step up is an anomaly from the step on", "[ana
   for (const auto& anomaly : a.anomalies) CHECK(name_of(anomaly.series) == "api/errors");
   const auto first = std::min_element(a.anomalies.begin(), a.anomalies.end(),
                                       [](const auto& x, const auto& y) { return x.at < y.at; });
-  CHECK(std::abs(first->at - (k_now - test::k_errors_at)) <= a.step_ms);
+  CHECK(std::abs(first->at - (k_now - test::k_errors_at)) <= first->step_ms);
   CHECK(first->score > 0);
   CHECK(a.stale.empty());
   const auto errors = std::find_if(a.series.begin(), a.series.end(),
@@ -405,9 +418,17 @@ TEST_CASE("analyze: the markdown brief mentions every finding", "[analyze]") {
   const auto a = week.analyze();
   const auto brief = health::analysis_document(a, health::Format::markdown);
   CHECK_THAT(brief, Catch::StartsWith("# Health brief: HEALTHY\n"));
-  for (const auto& anomaly : a.anomalies)
-    CHECK_THAT(brief, Catch::Contains("Anomaly: " + name_of(anomaly.series)) &&
+  const std::map<health::FindingKind, std::string> words = {{health::FindingKind::anomaly, "Anomaly: "},
+                                                            {health::FindingKind::level_shift, "Level shift: "},
+                                                            {health::FindingKind::flatline, "Flatline: "},
+                                                            {health::FindingKind::dropout, "Dropout: "}};
+  std::set<health::FindingKind> kinds;
+  for (const auto& anomaly : a.anomalies) {
+    kinds.insert(anomaly.kind);
+    CHECK_THAT(brief, Catch::Contains(words.at(anomaly.kind) + name_of(anomaly.series)) &&
                           Catch::Contains(health::format_time(anomaly.at)));
+  }
+  CHECK(kinds.size() >= 2); // the latency spike and the errors' level shift at least
   CHECK_THAT(brief, Catch::Contains("Stale: worker/heartbeat last seen"));
   CHECK_THAT(brief, Catch::Contains("Trend: app/memory_bytes upward +"));
   for (const auto& action : a.actions) CHECK_THAT(brief, Catch::Contains(action.text));
@@ -439,7 +460,7 @@ TEST_CASE("analyze: a counter born a moment ago has a rate over one bucket, not 
   options.now = k_now;
   const auto a = health::analyze(f.store, options);
   REQUIRE(a.series.size() == 1);
-  CHECK(a.series[0].current.rate_per_s == Approx(3.0 / (static_cast<double>(a.step_ms) / 1000.0)));
+  CHECK(a.series[0].current.rate_per_s == Approx(3.0 / (static_cast<double>(a.series[0].step_ms) / 1000.0)));
   CHECK_FALSE(a.series[0].change_pct);
 }
 
