@@ -11,6 +11,7 @@
 #include <cmath>
 #include <limits>
 #include <optional>
+#include <tuple>
 #include <utility>
 
 namespace health {
@@ -69,12 +70,19 @@ std::size_t length_of(const Horizon& horizon, Millis step) {
 std::size_t sustained(Millis step) { return length_of(k_short, step); }
 
 // The baseline's buckets by their phase in a period (a day, a week): slot n
-// holds the buckets starting n steps after the period's start (UTC).
+// holds the buckets starting n steps after the period's start (UTC) and
+// those of the slots either side, sorted by value, so a reading is one walk
+// over a slot whether or not it leaves a cycle out.
 class Phases {
 public:
   Phases(const std::vector<Bucket>& baseline, Millis period, Millis step)
-      : m_period(period), m_step(step), m_values(static_cast<std::size_t>(period / step)) {
-    for (const auto& b : baseline) m_values[slot(b.at)].push_back({cycle(b.at), b.value});
+      : m_period(period), m_step(step), m_slots(static_cast<std::size_t>(period / step)) {
+    const auto count = static_cast<Millis>(m_slots.size());
+    for (const auto& b : baseline)
+      for (Millis d = -k_neighbours; d <= k_neighbours; ++d)
+        m_slots[static_cast<std::size_t>((static_cast<Millis>(slot(b.at)) + d + count) % count)].push_back(
+            {b.value, cycle(b.at)});
+    for (auto& values : m_slots) std::sort(values.begin(), values.end());
   }
 
   // Whether `baseline` holds two whole periods at `step`, a divisor of it.
@@ -92,15 +100,25 @@ public:
   // The reading at `at`, leaving out the cycle of `at` when `cross` (a
   // baseline bucket is not its own reference).
   Reading read(Millis at, bool cross) const {
-    std::vector<double> values;
-    visit(at, [&](Millis c, double v) {
-      if (!cross || c != cycle(at)) values.push_back(v);
-    });
+    const auto& values = m_slots[slot(at)];
+    const Millis own = cross ? cycle(at) : std::numeric_limits<Millis>::min();
+    std::size_t kept = 0;
+    for (const auto& [v, c] : values) kept += c != own ? 1 : 0;
     Reading out;
-    if (values.empty()) return out;
-    const auto [low, high] = std::minmax_element(values.begin(), values.end());
-    out.range = std::pair{*low, *high};
-    if (values.size() >= 2) out.expected = median_of(std::move(values));
+    if (kept == 0) return out;
+    // The values kept at ranks (kept - 1) / 2 and kept / 2: the median.
+    std::size_t rank = 0;
+    double lower = 0, upper = 0, low = 0, high = 0;
+    for (const auto& [v, c] : values) {
+      if (c == own) continue;
+      if (rank == 0) low = v;
+      if (rank == (kept - 1) / 2) lower = v;
+      if (rank == kept / 2) upper = v;
+      high = v;
+      ++rank;
+    }
+    out.range = std::pair{low, high};
+    if (kept >= 2) out.expected = (lower + upper) / 2;
     return out;
   }
 
@@ -108,18 +126,9 @@ private:
   std::size_t slot(Millis at) const { return static_cast<std::size_t>((at % m_period + m_period) % m_period / m_step); }
   Millis cycle(Millis at) const { return at >= 0 ? at / m_period : (at - m_period + 1) / m_period; }
 
-  template <typename Visit>
-  void visit(Millis at, Visit&& f) const {
-    const auto slots = static_cast<Millis>(m_values.size());
-    for (Millis d = -k_neighbours; d <= k_neighbours; ++d) {
-      const auto s = static_cast<std::size_t>((static_cast<Millis>(slot(at)) + d + slots) % slots);
-      for (const auto& [c, v] : m_values[s]) f(c, v);
-    }
-  }
-
   Millis m_period;
   Millis m_step;
-  std::vector<std::vector<std::pair<Millis, double>>> m_values;
+  std::vector<std::vector<std::pair<double, Millis>>> m_slots; // (value, cycle), by value
 };
 
 // What the baseline says a bucket should be: the reference that explains
@@ -136,37 +145,46 @@ public:
     for (const double v : values) residuals.push_back(v - m_median);
     m_scale = robust_scale(residuals, m_median);
     m_reach = reach(residuals);
+    m_residuals = std::move(residuals);
     for (const auto& [reference, period] : {std::pair{Reference::daily, k_day_ms}, {Reference::weekly, k_week_ms}})
       if (Phases::fit(baseline, period, step)) consider(baseline, reference, Phases(baseline, period, step));
-    m_baseline_z = residual_z(baseline);
+    for (auto& r : m_residuals) r /= m_scale; // now each baseline bucket's z
   }
 
   Reference reference() const { return m_reference; }
   // How far below (negative) and above the baseline went beyond what it
-  // held elsewhere (see held()).
+  // held elsewhere (see Expectation).
   std::pair<double, double> reach() const { return m_reach; }
   double scale() const { return m_scale; }
 
-  double expected(Millis at) const {
-    if (m_reference == Reference::whole) return m_median;
-    return m_phases->read(at, false).expected.value_or(m_median);
-  }
+  // What the baseline says of a bucket at some time.
+  struct Expectation {
+    double expected = 0;
+    // The range of values the baseline held there, widened by
+    // k_reach_margin of its reach (a window of a day holds a new extreme of
+    // a week's noise one time in eight): for the whole reference, its
+    // lowest to highest value; for a seasonal one, the lowest to highest at
+    // that phase, widened by the most any baseline value went beyond what
+    // the other cycles held at its phase.
+    double low = 0;
+    double high = 0;
+  };
 
-  // The range of values the baseline held for a bucket at `at`, widened by
-  // k_reach_margin of its reach (a window of a day holds a new extreme of a
-  // week's noise one time in eight): for the whole reference, its lowest to
-  // highest value; for a seasonal one, the lowest to highest at the phase
-  // of `at`, widened by the most any baseline value went beyond what the
-  // other cycles held at its phase.
-  std::pair<double, double> held(Millis at) const {
-    std::pair<double, double> range{m_median, m_median};
-    if (m_reference != Reference::whole) range = m_phases->read(at, false).range.value_or(std::pair{expected(at), expected(at)});
-    return {range.first + k_reach_margin * m_reach.first, range.second + k_reach_margin * m_reach.second};
+  Expectation at(Millis at) const {
+    Expectation out{m_median, m_median, m_median};
+    if (m_reference != Reference::whole) {
+      const auto reading = m_phases->read(at, false);
+      out.expected = reading.expected.value_or(m_median);
+      std::tie(out.low, out.high) = reading.range.value_or(std::pair{out.expected, out.expected});
+    }
+    out.low += k_reach_margin * m_reach.first;
+    out.high += k_reach_margin * m_reach.second;
+    return out;
   }
 
   // The z of each baseline bucket against the reference (its phase in the
   // other cycles), in time order: the baseline's own behaviour.
-  const std::vector<double>& baseline_z() const { return m_baseline_z; }
+  const std::vector<double>& baseline_z() const { return m_residuals; }
 
 private:
   static std::pair<double, double> reach(const std::vector<double>& residuals) {
@@ -194,24 +212,16 @@ private:
     m_reference = reference;
     m_scale = scale;
     m_reach = beyond;
+    m_residuals = std::move(residuals);
     m_phases = std::move(phases);
-  }
-
-  std::vector<double> residual_z(const std::vector<Bucket>& baseline) const {
-    std::vector<double> out;
-    for (const auto& b : baseline) {
-      const auto e = m_reference == Reference::whole ? std::optional(m_median) : m_phases->read(b.at, true).expected;
-      if (e) out.push_back((b.value - *e) / m_scale);
-    }
-    return out;
   }
 
   Reference m_reference = Reference::whole;
   double m_median = 0;
   std::pair<double, double> m_reach; // how far below and above the held range the baseline went
   double m_scale = 0;
-  std::optional<Phases> m_phases; // of the daily or weekly reference
-  std::vector<double> m_baseline_z;
+  std::optional<Phases> m_phases;  // of the daily or weekly reference
+  std::vector<double> m_residuals; // of the baseline's buckets against the reference
 };
 
 // A window bucket as the judge sees it.
@@ -227,10 +237,9 @@ struct Scored {
 std::vector<Scored> score(const std::vector<Bucket>& window, const Judge& judge) {
   std::vector<Scored> out;
   for (const auto& b : window) {
-    Scored s{b.at, b.value, judge.expected(b.at), 0, false, false};
-    s.z = (s.value - s.expected) / judge.scale();
-    const auto [low, high] = judge.held(b.at);
-    const double past = s.z > 0 ? s.value - high : low - s.value;
+    const auto e = judge.at(b.at);
+    Scored s{b.at, b.value, e.expected, (b.value - e.expected) / judge.scale(), false, false};
+    const double past = s.z > 0 ? s.value - e.high : e.low - s.value;
     const double reach = s.z > 0 ? judge.reach().second : -judge.reach().first;
     s.unheld = past > 0;
     s.material = std::abs(s.value - s.expected) >= k_material * std::abs(s.expected) ||
@@ -281,12 +290,25 @@ std::vector<Anomaly> anomalies(const SeriesInfo& series, const std::vector<Score
 }
 
 // The medians of `z` over each run of `length` consecutive values, from
-// every `stride`th value on.
+// every `stride`th value on. With a stride of one the run slides as a
+// sorted vector (one insert and one erase per value); with a longer one
+// each run is selected on its own.
 std::vector<double> rolling_medians(const std::vector<double>& z, std::size_t length, std::size_t stride = 1) {
   std::vector<double> out;
-  for (std::size_t i = 0; i + length <= z.size(); i += stride)
-    out.push_back(median_of({z.begin() + static_cast<std::ptrdiff_t>(i),
-                             z.begin() + static_cast<std::ptrdiff_t>(i + length)}));
+  std::vector<double> run;
+  if (stride > 1) {
+    for (std::size_t i = 0; i + length <= z.size(); i += stride) {
+      run.assign(z.begin() + static_cast<std::ptrdiff_t>(i), z.begin() + static_cast<std::ptrdiff_t>(i + length));
+      out.push_back(median_in_place(run));
+    }
+    return out;
+  }
+  run.reserve(length + 1);
+  for (std::size_t i = 0; i < z.size(); ++i) {
+    run.insert(std::upper_bound(run.begin(), run.end(), z[i]), z[i]);
+    if (run.size() > length) run.erase(std::lower_bound(run.begin(), run.end(), z[i - length]));
+    if (run.size() == length) out.push_back(length % 2 == 1 ? run[length / 2] : (run[length / 2 - 1] + run[length / 2]) / 2);
+  }
   return out;
 }
 
@@ -417,7 +439,7 @@ std::vector<Anomaly> still_runs(const SeriesInfo& series, const std::vector<Buck
     a.until = end;
     a.buckets = buckets;
     a.value = value;
-    a.expected = judge.expected(at);
+    a.expected = judge.at(at).expected;
     a.score = static_cast<double>(buckets) / before;
     out.push_back(std::move(a));
   };

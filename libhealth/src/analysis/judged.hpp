@@ -11,14 +11,17 @@
 
 namespace health {
 
-// The median of `values` (0 when empty).
-inline double median_of(std::vector<double> values) {
+// The median of `values` (0 when empty), which it reorders.
+inline double median_in_place(std::vector<double>& values) {
   if (values.empty()) return 0;
   const auto middle = values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2);
   std::nth_element(values.begin(), middle, values.end());
   if (values.size() % 2 == 1) return *middle;
   return (*middle + *std::max_element(values.begin(), middle)) / 2;
 }
+
+// The median of `values` (0 when empty).
+inline double median_of(std::vector<double> values) { return median_in_place(values); }
 
 // Baseline buckets a series needs to be judged against its baseline.
 inline constexpr std::size_t k_min_reference = 12;

@@ -392,6 +392,26 @@ TEST_CASE("analyze: the json document has the keys of the design, in order", "[a
   for (const auto& action : doc["suggested_actions"]) CHECK_FALSE(action["because"].get<std::string>().empty());
 }
 
+TEST_CASE("analyze: each finding in the json says its kind, reference and evidence", "[analyze]") {
+  Week week("all");
+  const auto doc = json::parse(health::analysis_document(week.analyze(), health::Format::json));
+  std::set<std::string> kinds;
+  for (const auto& finding : doc["anomalies"]) {
+    INFO(finding.dump());
+    kinds.insert(finding["kind"].get<std::string>());
+    CHECK(finding["step"] == "1m"); // the scenario's one-minute samples
+    CHECK(finding["compared_with"] == "the whole baseline");
+    const bool change = finding["kind"] != "anomaly";
+    CHECK(finding.contains("since") == change);
+    if (!change) continue;
+    CHECK(finding["since"] == finding["at"]);
+    CHECK(finding["before"] == finding["expected"]);
+    CHECK(finding["after"] == finding["value"]);
+  }
+  // The latency spike, and the errors' step up and the leak as shifts.
+  CHECK(kinds == std::set<std::string>{"anomaly", "level_shift"});
+}
+
 TEST_CASE("analyze: --max-bytes keeps valid json, the strongest finding and says what went", "[analyze]") {
   Week week("all");
   const auto a = week.analyze();
