@@ -224,3 +224,36 @@ TEST_CASE("analyze: a daily cycle is judged by time of day, and a daily job is k
     CHECK(found[0].expected == Approx(daily(night)).margin(5));
   }
 }
+
+TEST_CASE("analyze: with two weeks of baseline a holiday is found against its weekday", "[analyze]") {
+  Noise noise;
+  const auto series = of_type(health::MetricType::gauge);
+  // Busy afternoons, and weekends at 40% of a weekday (k_origin is a Tuesday).
+  const auto traffic = [&](Millis at, double factor) {
+    const double hour = static_cast<double>(at % k_day_ms) / k_hour_ms;
+    const double day = 100 + 50 * std::sin((hour - 9) / 24 * 6.283185307179586);
+    return day * factor * (1 + 0.03 * noise.next());
+  };
+  const auto weekend = [](Millis at) { return (at / k_day_ms + 4) % 7 >= 5; }; // 1970-01-01 was a Thursday
+  const auto usual = [&](auto, Millis at) { return traffic(at, weekend(at) ? 0.4 : 1.0); };
+  const Millis two_weeks = 2 * static_cast<Millis>(k_week) * k_step;
+  const auto baseline = series_of(k_origin - two_weeks, 2 * k_week, usual);
+  SECTION("a Tuesday like a Sunday is a level shift for its weekday") {
+    const auto holiday = series_of(k_origin, k_day, [&](auto, Millis at) { return traffic(at, 0.4); });
+    const auto found = health::find_anomalies(series, baseline, holiday, k_step);
+    REQUIRE_FALSE(found.empty());
+    CHECK(found[0].kind == FindingKind::level_shift);
+    CHECK(found[0].reference == health::Reference::weekly);
+    CHECK(found[0].score < 0);
+  }
+  SECTION("an ordinary Tuesday raises nothing") {
+    CHECK(health::find_anomalies(series, baseline, series_of(k_origin, k_day, usual), k_step).empty());
+  }
+  SECTION("a single day of baseline is the whole reference") {
+    const std::vector<health::Bucket> day(baseline.end() - static_cast<std::ptrdiff_t>(k_day), baseline.end());
+    const auto spike = series_of(k_origin, k_day, [&](std::size_t i, Millis at) { return i == 10 ? 1000 : usual(i, at); });
+    const auto found = health::find_anomalies(series, day, spike, k_step);
+    REQUIRE_FALSE(found.empty());
+    CHECK(found[0].reference == health::Reference::whole);
+  }
+}
