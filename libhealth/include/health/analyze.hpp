@@ -164,10 +164,11 @@ struct Analysis {
 Analysis analyze(Store& store, const AnalyzeOptions& options);
 
 // The findings of `window` buckets against `baseline` buckets, both at
-// `step_ms`, strongest first (see above). `window_until` is the window's end
-// (a counter silent up to it dropped out); 0: the end of the last bucket.
+// `step_ms`, strongest first (see above). `range` is the window (a counter
+// silent up to its end dropped out); empty: from its first bucket to the
+// end of its last.
 std::vector<Anomaly> find_anomalies(const SeriesInfo& series, const std::vector<Bucket>& baseline,
-                                    const std::vector<Bucket>& window, Millis step_ms, Millis window_until = 0);
+                                    const std::vector<Bucket>& window, Millis step_ms, TimeRange range = {});
 
 // The bucket step analyze judges a series at: the smallest step of the
 // ladder (aggregate.hpp) at least 0.9 times its median interval between

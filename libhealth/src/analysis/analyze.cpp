@@ -455,7 +455,7 @@ void judge_buckets(SeriesAnalysis& s, const std::vector<Bucket>& buckets, Analys
   const std::vector<Bucket> before(buckets.begin(), split);
   const std::vector<Bucket> window(split, buckets.end());
   if (!ends_outside_baseline(s.series, s.trend, before, window, s.step_ms)) s.trend.direction = TrendDirection::stable;
-  const auto found = find_anomalies(s.series, before, window, s.step_ms, a.window.until);
+  const auto found = find_anomalies(s.series, before, window, s.step_ms, a.window);
   a.anomalies.insert(a.anomalies.end(), found.begin(), found.end());
 }
 

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <initializer_list>
 #include <optional>
 #include <tuple>
 #include <utility>
@@ -23,6 +24,8 @@ constexpr double k_material = 0.2;                // of the expected level
 constexpr double k_material_reach = 0.5;          // or beyond what was held by half the reach
 constexpr Millis k_merge_gap = 2;                 // buckets between parts of one anomaly
 constexpr double k_reach_margin = 1.2;            // beyond the baseline's farthest residual, by 20% of it
+constexpr double k_least_scale = 1e-9;            // of a baseline all at zero
+constexpr double k_most_z = 1e6;                  // scores beyond are written as this
 constexpr double k_seasonal_gain = 0.9;           // a seasonal reference must cut the spread by 10%
 constexpr Millis k_neighbours = 1;                // slots either side of a bucket's phase
 constexpr double k_shift_quantile = 0.99;         // of the baseline's own sustained levels
@@ -46,7 +49,7 @@ constexpr double k_run_over_baseline = 2;         // a flatline or dropout over 
 // The spread of `residuals`: 1.4826 times their median absolute deviation
 // (a standard deviation for normal noise); 1.2533 times the mean absolute
 // deviation when that is 0 (mostly equal values); 1% of `level` when all
-// are equal.
+// are equal, and k_least_scale when that is 0 too, so z stays finite.
 double robust_scale(const std::vector<double>& residuals, double level) {
   const double centre = median_of(residuals);
   std::vector<double> deviations;
@@ -57,7 +60,7 @@ double robust_scale(const std::vector<double>& residuals, double level) {
   }
   if (const double mad = median_of(deviations); mad > 0) return 1.4826 * mad;
   if (sum > 0) return 1.2533 * sum / static_cast<double>(residuals.size());
-  return std::max(std::abs(level) * 0.01, std::numeric_limits<double>::min());
+  return std::max(std::abs(level) * 0.01, k_least_scale);
 }
 
 // The buckets of `horizon` at `step`: its buckets and its time, whichever
@@ -80,8 +83,10 @@ public:
     const auto count = static_cast<Millis>(m_slots.size());
     for (const auto& b : baseline)
       for (Millis d = -k_neighbours; d <= k_neighbours; ++d)
+        // Tagged with the cycle of the slot's time it stands next to, so a
+        // reading that leaves a cycle out leaves out its neighbours too.
         m_slots[static_cast<std::size_t>((static_cast<Millis>(slot(b.at)) + d + count) % count)].push_back(
-            {b.value, cycle(b.at)});
+            {b.value, cycle(b.at + d * step)});
     for (auto& values : m_slots) std::sort(values.begin(), values.end());
   }
 
@@ -238,7 +243,8 @@ std::vector<Scored> score(const std::vector<Bucket>& window, const Judge& judge)
   std::vector<Scored> out;
   for (const auto& b : window) {
     const auto e = judge.at(b.at);
-    Scored s{b.at, b.value, e.expected, (b.value - e.expected) / judge.scale(), false, false};
+    Scored s{b.at, b.value, e.expected, std::clamp((b.value - e.expected) / judge.scale(), -k_most_z, k_most_z),
+             false, false};
     const double past = s.z > 0 ? s.value - e.high : e.low - s.value;
     const double reach = s.z > 0 ? judge.reach().second : -judge.reach().first;
     s.unheld = past > 0;
@@ -274,6 +280,7 @@ std::vector<Anomaly> anomalies(const SeriesInfo& series, const std::vector<Score
       if (std::abs(b.z) > std::abs(run->score)) {
         run->score = b.z;
         run->value = b.value;
+        run->expected = b.expected;
       }
       continue;
     }
@@ -324,13 +331,13 @@ double shift_threshold(const Judge& judge, std::size_t length, double least_z) {
 }
 
 // The level shift over scored[first, last): from its first bucket beyond
-// `threshold` on the side of `sign` to its last.
+// `threshold` on the side of `sign` to its last, at least `length` long.
 std::optional<Anomaly> shift_between(const SeriesInfo& series, const std::vector<Scored>& scored, std::size_t first,
-                                     std::size_t last, double sign, double threshold, Reference reference,
-                                     Millis step) {
+                                     std::size_t last, double sign, double threshold, std::size_t length,
+                                     Reference reference, Millis step) {
   while (first < last && sign * scored[first].z < threshold) ++first;
   while (last > first && sign * scored[last - 1].z < threshold) --last;
-  if (last - first < sustained(step)) return std::nullopt; // a spike, not a shift
+  if (last - first < length) return std::nullopt; // shorter than its horizon: a spike, not a shift
   std::vector<double> values, expected, z;
   for (std::size_t i = first; i < last; ++i) {
     values.push_back(scored[i].value);
@@ -361,14 +368,14 @@ std::vector<Anomaly> shifts_at(const Horizon& horizon, const SeriesInfo& series,
   std::vector<Anomaly> out;
   std::size_t i = 0;
   while (i < medians.size()) {
-    if (std::abs(medians[i]) < threshold) {
+    if (!(std::abs(medians[i]) >= threshold)) { // NaN included
       ++i;
       continue;
     }
     const double sign = medians[i] > 0 ? 1 : -1;
     std::size_t end = i;
     while (end < medians.size() && sign * medians[end] >= threshold) ++end;
-    if (auto shift = shift_between(series, scored, i, end - 1 + length, sign, threshold, judge.reference(), step))
+    if (auto shift = shift_between(series, scored, i, end - 1 + length, sign, threshold, length, judge.reference(), step))
       out.push_back(std::move(*shift));
     i = end;
   }
@@ -422,9 +429,11 @@ bool zero(const Bucket& a, const Bucket& b) { return a.value == 0 && b.value == 
 
 // The runs of `window` of at least sustained() buckets and k_run_over_baseline
 // times the longest like run of `baseline`, as findings of `kind`. For a
-// dropout the silence after the last bucket up to `until` counts too.
+// dropout the silence after the last bucket (or from the window's start,
+// when it has none) up to its end counts too.
 std::vector<Anomaly> still_runs(const SeriesInfo& series, const std::vector<Bucket>& baseline,
-                                const std::vector<Bucket>& window, Millis step, Millis until, const Judge& judge) {
+                                const std::vector<Bucket>& window, Millis step, TimeRange range, const Judge& judge) {
+  const Millis until = range.until;
   const bool dropout = is_counter(series);
   const auto like = dropout ? zero : constant;
   const auto before = static_cast<double>(std::max<std::size_t>(1, longest(runs(baseline, step, like))));
@@ -443,7 +452,7 @@ std::vector<Anomaly> still_runs(const SeriesInfo& series, const std::vector<Buck
     a.score = static_cast<double>(buckets) / before;
     out.push_back(std::move(a));
   };
-  const Millis last_end = window.empty() ? until : window.back().at + step;
+  const Millis last_end = window.empty() ? range.since : window.back().at + step;
   for (const auto& [first, last] : spans) {
     // A dropout running to the last bucket goes on through the silence after it.
     const Millis end = dropout && last == window.size() ? std::max(until, last_end) : window[last - 1].at + step;
@@ -454,22 +463,29 @@ std::vector<Anomaly> still_runs(const SeriesInfo& series, const std::vector<Buck
   return out;
 }
 
-// One finding per incident: an anomaly inside a level shift on its side is
-// part of the shift, and anomalies and shifts that a flatline or dropout
-// mostly covers are part of it.
-std::vector<Anomaly> fold(std::vector<Anomaly> found) {
-  const auto covered = [&](const Anomaly& a) {
-    return std::any_of(found.begin(), found.end(), [&](const Anomaly& other) {
-      if (&other == &a) return false;
-      if (other.kind == FindingKind::flatline || other.kind == FindingKind::dropout)
-        return (a.kind == FindingKind::anomaly || a.kind == FindingKind::level_shift) && within(a, other, 0.5);
-      return other.kind == FindingKind::level_shift && a.kind == FindingKind::anomaly &&
-             (a.score > 0) == (other.score > 0) && within(a, other, 1.0);
-    });
-  };
-  std::vector<Anomaly> out;
+// Whether `a` is part of a finding of `covering` kinds in `found`: mostly
+// (at least `share` of it) inside one, and on its side when that is a shift.
+bool part_of(const Anomaly& a, const std::vector<Anomaly>& found, std::initializer_list<FindingKind> covering,
+             double share) {
+  return std::any_of(found.begin(), found.end(), [&](const Anomaly& other) {
+    if (&other == &a || std::find(covering.begin(), covering.end(), other.kind) == covering.end()) return false;
+    if (other.kind == FindingKind::level_shift && (a.score > 0) != (other.score > 0)) return false;
+    return within(a, other, share);
+  });
+}
+
+// One finding per incident, strongest first: anomalies and shifts mostly
+// inside a flatline or dropout are part of it; then anomalies inside a
+// remaining level shift on its side are part of that.
+std::vector<Anomaly> fold(const std::vector<Anomaly>& found) {
+  std::vector<Anomaly> kept;
   for (const auto& a : found)
-    if (!covered(a)) out.push_back(a);
+    if (a.kind == FindingKind::flatline || a.kind == FindingKind::dropout ||
+        !part_of(a, found, {FindingKind::flatline, FindingKind::dropout}, 0.5))
+      kept.push_back(a);
+  std::vector<Anomaly> out;
+  for (const auto& a : kept)
+    if (a.kind != FindingKind::anomaly || !part_of(a, kept, {FindingKind::level_shift}, 1.0)) out.push_back(a);
   std::stable_sort(out.begin(), out.end(),
                    [](const Anomaly& x, const Anomaly& y) { return std::abs(x.score) > std::abs(y.score); });
   return out;
@@ -487,7 +503,7 @@ std::vector<Anomaly> own_window(const SeriesInfo& series, const std::vector<Buck
   const double scale = robust_scale(residuals, median);
   std::vector<Scored> scored;
   for (const auto& b : window)
-    scored.push_back({b.at, b.value, median, (b.value - median) / scale, false,
+    scored.push_back({b.at, b.value, median, std::clamp((b.value - median) / scale, -k_most_z, k_most_z), false,
                       std::abs(b.value - median) >= k_material * std::abs(median)});
   return anomalies(series, scored, Reference::window, step);
 }
@@ -520,7 +536,7 @@ Millis judging_step(Millis median_interval_ms, Millis range_ms) {
 }
 
 std::vector<Anomaly> find_anomalies(const SeriesInfo& series, const std::vector<Bucket>& baseline,
-                                    const std::vector<Bucket>& window, Millis step_ms, Millis window_until) {
+                                    const std::vector<Bucket>& window, Millis step_ms, TimeRange range) {
   const auto before = judged(series, baseline);
   const auto now = judged(series, window);
   if (before.size() < k_min_reference) return own_window(series, now, step_ms);
@@ -529,10 +545,10 @@ std::vector<Anomaly> find_anomalies(const SeriesInfo& series, const std::vector<
   auto found = anomalies(series, scored, judge.reference(), step_ms);
   const auto shifts = level_shifts(series, scored, judge, step_ms);
   found.insert(found.end(), shifts.begin(), shifts.end());
-  const Millis until = window_until != 0 || window.empty() ? window_until : window.back().at + step_ms;
-  const auto still = still_runs(series, before, now, step_ms, until, judge);
+  if (range.until == 0 && !window.empty()) range = {window.front().at, window.back().at + step_ms};
+  const auto still = still_runs(series, before, now, step_ms, range, judge);
   found.insert(found.end(), still.begin(), still.end());
-  return fold(std::move(found));
+  return fold(found);
 }
 
 } // namespace health

@@ -187,7 +187,7 @@ TEST_CASE("analyze: a counter whose increments stop is a dropout, to the window'
   SECTION("no samples since an hour before the window's end") {
     const auto window = series_of(k_origin, k_day - 12, rate);
     const Millis until = k_origin + static_cast<Millis>(k_day) * k_step;
-    const auto found = health::find_anomalies(series, baseline, window, k_step, until);
+    const auto found = health::find_anomalies(series, baseline, window, k_step, {k_origin, until});
     REQUIRE(kinds(found) == std::vector{FindingKind::dropout});
     CHECK(found[0].at == until - 12 * k_step);
     CHECK(found[0].until == until);
@@ -255,5 +255,46 @@ TEST_CASE("analyze: with two weeks of baseline a holiday is found against its we
     const auto found = health::find_anomalies(series, day, spike, k_step);
     REQUIRE_FALSE(found.empty());
     CHECK(found[0].reference == health::Reference::whole);
+  }
+}
+
+TEST_CASE("analyze: degenerate series end, with finite scores and one finding per incident", "[analyze]") {
+  Noise noise;
+  const auto series = of_type(health::MetricType::gauge);
+  SECTION("a baseline all at zero, then swings both ways") {
+    const auto zeros = series_of(k_origin - k_week * k_step, k_week, [](auto, auto) { return 0.0; });
+    const auto swings = series_of(k_origin, k_day, [](std::size_t i, Millis) { return i % 2 == 0 ? 10.0 : -10.0; });
+    const auto found = health::find_anomalies(series, zeros, swings, k_step);
+    REQUIRE_FALSE(found.empty());
+    for (const auto& f : found) CHECK(std::isfinite(f.score));
+  }
+  SECTION("a long-horizon shift must last its two hours") {
+    const auto baseline = series_of(k_origin - k_week * k_step, k_week, [&](auto, auto) { return 100 + 10 * noise.next(); });
+    // 13 buckets (65 minutes) a little high: past the short length, under the long one.
+    const auto window = series_of(k_origin, k_day, [&](std::size_t i, Millis) {
+      return (i >= 100 && i < 113 ? 113 : 100) + 2 * noise.next();
+    });
+    CHECK(kinds(health::find_anomalies(series, baseline, window, k_step)).empty());
+  }
+  SECTION("a spike in a shift that a flatline mostly covers is still reported") {
+    const auto baseline = series_of(k_origin - k_week * k_step, k_week, [&](auto, auto) { return 100 + 5 * noise.next(); });
+    const auto window = series_of(k_origin, k_day, [&](std::size_t i, Millis) {
+      if (i >= 100 && i < 160) return 115.0; // stuck a little high for 5 hours
+      if (i >= 160 && i < 200) return i == 180 ? 400.0 : 115 + 3 * noise.next(); // then noisy there, a spike
+      return 100 + 5 * noise.next();
+    });
+    const auto found = health::find_anomalies(series, baseline, window, k_step);
+    const auto spike_at = k_origin + 180 * k_step;
+    CHECK(std::any_of(found.begin(), found.end(), [&](const auto& f) { return f.at <= spike_at && spike_at < f.until && f.kind != FindingKind::flatline; }));
+    CHECK(std::count_if(found.begin(), found.end(), [](const auto& f) { return f.kind == FindingKind::flatline; }) == 1);
+  }
+  SECTION("a counter silent for the whole window dropped out from its start") {
+    const auto counter = of_type(health::MetricType::counter);
+    const auto baseline = series_of(k_origin - k_week * k_step, k_week, [&](auto, auto) { return 2 + noise.next(); });
+    const Millis until = k_origin + static_cast<Millis>(k_day) * k_step;
+    const auto found = health::find_anomalies(counter, baseline, {}, k_step, {k_origin, until});
+    REQUIRE(kinds(found) == std::vector{FindingKind::dropout});
+    CHECK(found[0].at == k_origin);
+    CHECK(found[0].until == until);
   }
 }
