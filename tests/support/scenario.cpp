@@ -1,5 +1,7 @@
 #include "scenario.hpp"
 
+#include "seeded_random.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -9,32 +11,6 @@
 namespace test {
 
 namespace {
-
-// A small deterministic generator (splitmix64): std::normal_distribution
-// differs between standard libraries, this does not.
-class Random {
-public:
-  explicit Random(unsigned seed) : m_state(seed * 0x9E3779B97F4A7C15ULL + 1) {}
-  double uniform() { // (0, 1)
-    std::uint64_t z = (m_state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    z ^= z >> 31;
-    return (static_cast<double>(z >> 11) + 0.5) / 9007199254740992.0;
-  }
-  double normal() { // Box-Muller
-    return std::sqrt(-2 * std::log(uniform())) * std::cos(6.283185307179586 * uniform());
-  }
-  int poisson(double mean) { // Knuth: fine for small means
-    const double limit = std::exp(-mean);
-    int k = 0;
-    for (double p = uniform(); p > limit; p *= uniform()) ++k;
-    return k;
-  }
-
-private:
-  std::uint64_t m_state;
-};
 
 std::string number(double value) {
   char text[32];
@@ -54,7 +30,7 @@ std::string scenario_csv(std::string_view kind, unsigned seed, health::Millis no
   if (!all && !spike && !errors && !leak && !stop && !daily && kind != "calm")
     throw std::invalid_argument("unknown scenario '" + std::string(kind) +
                                 "': calm, daily, spike, errors, leak, stop or all");
-  Random random(seed);
+  SeededRandom random(seed * 0x9E3779B97F4A7C15ULL + 1);
   std::string out = "ts,component,name,type,unit,value\n";
   const auto row = [&out](health::Millis ts, const char* component, const char* name, const char* type,
                           const char* unit, double value) {

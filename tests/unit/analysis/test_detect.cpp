@@ -4,11 +4,12 @@
 
 #include <health/analyze.hpp>
 
+#include "seeded_random.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <cmath>
-#include <cstdint>
 #include <vector>
 
 using health::FindingKind;
@@ -22,19 +23,13 @@ namespace {
 constexpr Millis k_step = 5 * k_minute_ms;
 constexpr Millis k_origin = 1795478400000; // 2026-11-24T00:00:00Z, a midnight
 
-// Deterministic noise in [-1, 1] (splitmix64), the same on every machine.
+// Deterministic noise in (-1, 1), the same on every machine.
 class Noise {
 public:
-  double next() {
-    std::uint64_t z = (m_state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    z ^= z >> 31;
-    return static_cast<double>(z >> 11) / 4503599627370496.0 - 1;
-  }
+  double next() { return 2 * m_random.uniform() - 1; }
 
 private:
-  std::uint64_t m_state = 42;
+  test::SeededRandom m_random{42};
 };
 
 // One bucket a step long of one sample `value` at `at`.
