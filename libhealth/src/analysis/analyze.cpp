@@ -240,10 +240,15 @@ void add_actions(Analysis& a) {
                              " still runs: nothing since " + format_time(stale.last_seen) + ", expected every " +
                              format_duration(stale.expected_interval),
                          "stale " + series_name(stale.series, a.node_names)});
+  // A stale counter is also a dropout to the window's end: one action
+  // (check its reporter) says it.
+  std::set<std::int64_t> stale_ids;
+  for (const auto& stale : a.stale) stale_ids.insert(stale.series.id);
   std::size_t anomaly_actions = 0;
   for (const auto& anomaly : a.anomalies) {
     if (anomaly_actions == k_max_anomaly_actions) break;
     if (with_issue.count({anomaly.series.component, anomaly.series.name})) continue;
+    if (anomaly.kind == FindingKind::dropout && stale_ids.count(anomaly.series.id)) continue;
     ++anomaly_actions;
     a.actions.push_back(finding_action(anomaly, a.node_names));
   }

@@ -196,6 +196,26 @@ TEST_CASE("analyze: a reporter that stops is stale from its last sample", "[anal
   CHECK(a.actions[0].because == "stale worker/heartbeat");
 }
 
+TEST_CASE("analyze: a counter that stops is stale and a dropout, with one action", "[analyze]") {
+  test::StoreFixture f;
+  const health::SeriesSpec spec{{"web1", "jobs", "done", {}}, health::MetricType::counter, ""};
+  const Millis stop = k_now - 3 * k_hour_ms;
+  std::vector<health::Recording> recordings;
+  for (Millis t = k_now - 8 * health::k_day_ms; t < stop; t += k_minute_ms) recordings.push_back({spec, {t, 2, ""}});
+  health::record(f.store, recordings);
+  const auto a = analyze_at_now(f);
+  REQUIRE(a.stale.size() == 1);
+  REQUIRE(a.anomalies.size() == 1);
+  CHECK(a.anomalies[0].kind == health::FindingKind::dropout);
+  CHECK(a.anomalies[0].at == stop);
+  CHECK(a.anomalies[0].until == k_now);
+  const auto about = std::count_if(a.actions.begin(), a.actions.end(), [](const auto& action) {
+    return action.because.find("jobs/done") != std::string::npos;
+  });
+  CHECK(about == 1);
+  CHECK(a.actions[0].because == "stale jobs/done");
+}
+
 TEST_CASE("analyze: a window that ends in the past sees what was true then", "[analyze]") {
   Week week("stop");
   // The heartbeat stops k_stop_at before now: an hour before that it was
