@@ -4,6 +4,8 @@
 
 #include <health/monitor.hpp>
 
+#include "temp_dir.hpp"
+
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -60,6 +62,15 @@ inline health::MonitorOptions monitor_options(const std::string& path) {
   options.busy_timeout = 30 * health::k_second_ms;
   return options;
 }
+
+// A test case's own database file and the options of a Monitor on it
+// (TEST_CASE_METHOD(test::MonitorFile, ...)); cases change `options` as
+// they need.
+struct MonitorFile {
+  TempDir dir;
+  const std::string path = dir.file("health.db");
+  health::MonitorOptions options = monitor_options(path);
+};
 
 // Another process holding the write lock of `path` until release().
 class LockHolder {

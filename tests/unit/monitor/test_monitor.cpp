@@ -22,10 +22,8 @@
 
 using Catch::Matchers::Contains;
 
-TEST_CASE("monitor: a counter writes its interval's increment once per flush, and no zero", "[monitor]") {
-  test::TempDir dir;
-  const std::string path = dir.file("health.db");
-  health::Monitor monitor(test::monitor_options(path));
+TEST_CASE_METHOD(test::MonitorFile, "monitor: a counter writes its interval's increment once per flush, and no zero", "[monitor]") {
+  health::Monitor monitor(options);
   const auto requests = monitor.counter("webserver", "requests", {{"route", "/api"}});
   requests.inc();
   requests.inc();
@@ -41,10 +39,8 @@ TEST_CASE("monitor: a counter writes its interval's increment once per flush, an
   CHECK(monitor.stats().pending == 0);
 }
 
-TEST_CASE("monitor: a gauge writes the last value set since the previous flush", "[monitor]") {
-  test::TempDir dir;
-  const std::string path = dir.file("health.db");
-  health::Monitor monitor(test::monitor_options(path));
+TEST_CASE_METHOD(test::MonitorFile, "monitor: a gauge writes the last value set since the previous flush", "[monitor]") {
+  health::Monitor monitor(options);
   const auto depth = monitor.gauge("queue", "depth", {}, "count");
   depth.set(1);
   depth.set(-2.5);
@@ -59,10 +55,8 @@ TEST_CASE("monitor: a gauge writes the last value set since the previous flush",
   CHECK(monitor.stats().rejected_values == 2);
 }
 
-TEST_CASE("monitor: a timer writes each observation up to timer_samples, min and max exact", "[monitor]") {
-  test::TempDir dir;
-  const std::string path = dir.file("health.db");
-  health::Monitor monitor(test::monitor_options(path));
+TEST_CASE_METHOD(test::MonitorFile, "monitor: a timer writes each observation up to timer_samples, min and max exact", "[monitor]") {
+  health::Monitor monitor(options);
   const auto latency = monitor.timer("db", "query_ms");
   const std::vector<double> observed{0.5, 1, 2, 10, 12, 12.3, 250.3};
   for (double value : observed) latency.observe(value);
@@ -78,10 +72,7 @@ TEST_CASE("monitor: a timer writes each observation up to timer_samples, min and
   for (const auto& context : out.contexts) CHECK(context.empty());
 }
 
-TEST_CASE("monitor: a timer over timer_samples writes quantiles, and its exact count and sum", "[monitor]") {
-  test::TempDir dir;
-  const std::string path = dir.file("health.db");
-  auto options = test::monitor_options(path);
+TEST_CASE_METHOD(test::MonitorFile, "monitor: a timer over timer_samples writes quantiles, and its exact count and sum", "[monitor]") {
   options.timer_samples = 20;
   health::Monitor monitor(options);
   const auto latency = monitor.timer("db", "query_ms");
@@ -97,10 +88,8 @@ TEST_CASE("monitor: a timer over timer_samples writes quantiles, and its exact c
     CHECK(out.values[i] == Approx(25.0 + 50.0 * static_cast<double>(i)).epsilon(1.0 / 16));
 }
 
-TEST_CASE("monitor: a rolling metric keeps negative values and zero apart", "[monitor]") {
-  test::TempDir dir;
-  const std::string path = dir.file("health.db");
-  health::Monitor monitor(test::monitor_options(path));
+TEST_CASE_METHOD(test::MonitorFile, "monitor: a rolling metric keeps negative values and zero apart", "[monitor]") {
+  health::Monitor monitor(options);
   const auto drift = monitor.rolling("clock", "drift", {}, "s");
   for (double value : {-40.0, -3.0, 0.0, 0.0, 3.0}) drift.observe(value);
   REQUIRE(monitor.flush());
@@ -114,10 +103,8 @@ TEST_CASE("monitor: a rolling metric keeps negative values and zero apart", "[mo
   CHECK(out.values[4] == 3);
 }
 
-TEST_CASE("monitor: a timer scope observes its lifetime in milliseconds", "[monitor]") {
-  test::TempDir dir;
-  const std::string path = dir.file("health.db");
-  health::Monitor monitor(test::monitor_options(path));
+TEST_CASE_METHOD(test::MonitorFile, "monitor: a timer scope observes its lifetime in milliseconds", "[monitor]") {
+  health::Monitor monitor(options);
   {
     auto timing = monitor.timer("job", "step_ms").time();
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -129,10 +116,8 @@ TEST_CASE("monitor: a timer scope observes its lifetime in milliseconds", "[moni
   CHECK(out.values[0] < 20'000);
 }
 
-TEST_CASE("monitor: name-based inc records into the handle's series", "[monitor]") {
-  test::TempDir dir;
-  const std::string path = dir.file("health.db");
-  health::Monitor monitor(test::monitor_options(path));
+TEST_CASE_METHOD(test::MonitorFile, "monitor: name-based inc records into the handle's series", "[monitor]") {
+  health::Monitor monitor(options);
   monitor.counter("webserver", "requests").inc(2);
   monitor.inc("webserver", "requests", 3);
   monitor.inc("webserver", "errors");
@@ -158,10 +143,8 @@ TEST_CASE("monitor: name-based inc records into the handle's series", "[monitor]
   }
 }
 
-TEST_CASE("monitor: handles and options are checked when made", "[monitor]") {
-  test::TempDir dir;
-  const std::string path = dir.file("health.db");
-  health::Monitor monitor(test::monitor_options(path));
+TEST_CASE_METHOD(test::MonitorFile, "monitor: handles and options are checked when made", "[monitor]") {
+  health::Monitor monitor(options);
   const auto usage = [](auto&& make, const std::string& message) {
     try {
       make();
@@ -180,7 +163,6 @@ TEST_CASE("monitor: handles and options are checked when made", "[monitor]") {
   usage([&] { monitor.timer("web", "latency", {}, "s"); }, "is already a timer in ms");
   CHECK_NOTHROW(monitor.timer("web", "latency", {}, "ms"));
 
-  auto options = test::monitor_options(path);
   options.node = "bad node";
   usage([&] { health::Monitor bad(options); }, "node");
   options = test::monitor_options(path);
@@ -281,10 +263,8 @@ TEST_CASE("monitor: a full disk keeps samples up to max_pending, then drops and 
   CHECK(test::written(path, "disk", "g5").values.empty());
 }
 
-TEST_CASE("monitor: a forked child neither writes nor waits for the parent's thread", "[monitor]") {
-  test::TempDir dir;
-  const std::string path = dir.file("health.db");
-  health::Monitor monitor(test::monitor_options(path));
+TEST_CASE_METHOD(test::MonitorFile, "monitor: a forked child neither writes nor waits for the parent's thread", "[monitor]") {
+  health::Monitor monitor(options);
   const auto events = monitor.counter("app", "events");
   events.inc();
   std::this_thread::sleep_for(std::chrono::milliseconds(50)); // the thread waits for its interval
@@ -313,10 +293,7 @@ TEST_CASE("monitor: a forked child neither writes nor waits for the parent's thr
   CHECK(test::written(path, "app", "events").values == std::vector<double>{1});
 }
 
-TEST_CASE("monitor: a file that stays locked drops the oldest intervals whole", "[monitor]") {
-  test::TempDir dir;
-  const std::string path = dir.file("health.db");
-  auto options = test::monitor_options(path);
+TEST_CASE_METHOD(test::MonitorFile, "monitor: a file that stays locked drops the oldest intervals whole", "[monitor]") {
   options.busy_timeout = 50;
   options.max_pending = 5;
   options.timer_samples = 3;
@@ -343,10 +320,7 @@ TEST_CASE("monitor: a file that stays locked drops the oldest intervals whole", 
   CHECK(test::written(path, "healthctl", "monitor_failed_flushes").values == std::vector<double>{2});
 }
 
-TEST_CASE("monitor: values that are not finite are counted, and a sum that overflows is left out", "[monitor]") {
-  test::TempDir dir;
-  const std::string path = dir.file("health.db");
-  auto options = test::monitor_options(path);
+TEST_CASE_METHOD(test::MonitorFile, "monitor: values that are not finite are counted, and a sum that overflows is left out", "[monitor]") {
   options.timer_samples = 2;
   health::Monitor monitor(options);
   const auto big = monitor.rolling("space", "distance");

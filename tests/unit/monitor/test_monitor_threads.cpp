@@ -27,10 +27,8 @@ template <typename Work> void on_threads(int count, Work work) {
 
 } // namespace
 
-TEST_CASE("monitor: increments from 16 threads sum exactly", "[monitor][threads]") {
-  test::TempDir dir;
-  const std::string path = dir.file("health.db");
-  health::Monitor monitor(test::monitor_options(path));
+TEST_CASE_METHOD(test::MonitorFile, "monitor: increments from 16 threads sum exactly", "[monitor][threads]") {
+  health::Monitor monitor(options);
   const auto requests = monitor.counter("web", "requests");
   const auto latency = monitor.timer("web", "latency_ms");
   constexpr int k_threads = 16, k_each = 20'000;
@@ -50,10 +48,7 @@ TEST_CASE("monitor: increments from 16 threads sum exactly", "[monitor][threads]
   CHECK(timer.contexts.front() == R"({"count":32000,"sum":272000})");
 }
 
-TEST_CASE("monitor: flushes while threads record lose nothing", "[monitor][threads]") {
-  test::TempDir dir;
-  const std::string path = dir.file("health.db");
-  auto options = test::monitor_options(path);
+TEST_CASE_METHOD(test::MonitorFile, "monitor: flushes while threads record lose nothing", "[monitor][threads]") {
   options.flush_every = std::chrono::milliseconds(2); // the thread flushes too
   std::uint64_t flushes = 0;
   constexpr int k_threads = 4, k_each = 200'000;
@@ -76,10 +71,7 @@ TEST_CASE("monitor: flushes while threads record lose nothing", "[monitor][threa
   CHECK(flushes > 0);
 }
 
-TEST_CASE("monitor: timers and gauges flushed while threads record stay whole and in range", "[monitor][threads]") {
-  test::TempDir dir;
-  const std::string path = dir.file("health.db");
-  auto options = test::monitor_options(path);
+TEST_CASE_METHOD(test::MonitorFile, "monitor: timers and gauges flushed while threads record stay whole and in range", "[monitor][threads]") {
   options.timer_samples = options.max_pending = 1'000'000; // a sample per observation
   constexpr int k_threads = 2, k_each = 20'000;
   {
@@ -110,10 +102,7 @@ TEST_CASE("monitor: timers and gauges flushed while threads record stay whole an
   CHECK(gauge.values.back() <= 6);
 }
 
-TEST_CASE("monitor: a file locked by another process delays the flush, never the callers", "[monitor][threads]") {
-  test::TempDir dir;
-  const std::string path = dir.file("health.db");
-  auto options = test::monitor_options(path);
+TEST_CASE_METHOD(test::MonitorFile, "monitor: a file locked by another process delays the flush, never the callers", "[monitor][threads]") {
   options.busy_timeout = 300;
   health::Monitor monitor(options);
   const auto requests = monitor.counter("web", "requests");
