@@ -40,31 +40,10 @@ std::optional<std::size_t> max_bytes_of(const AnalyzeArgs& args) {
   return static_cast<std::size_t>(*bytes);
 }
 
-// The length of the window that starts at `since` (a time, or a duration
-// before the window's end) and ends at `end`: now, or --until.
-health::Millis window_of(const std::string& since, const char* flag, health::Millis end, const AnalyzeArgs& args) {
-  const auto start = health::parse_time(since, end);
-  if (start >= end)
-    throw health::Error(health::ErrorKind::usage, std::string(flag) + " '" + since + "' is not " +
-                                                      (args.until.empty() ? "in the past" : "before --until"));
-  return end - start;
-}
-
-// The window's end: --until, a time not after now, or now. Durations in
-// --since, --period and --current count back from it.
-health::Millis until_of(const AnalyzeArgs& args, health::Millis now) {
-  if (args.until.empty()) return now;
-  const auto until = health::parse_time(args.until, now);
-  if (until > now)
-    throw health::Error(health::ErrorKind::usage, "--until '" + args.until + "' is in the future",
-                        "give a past time, or leave --until out to end the window now");
-  return until;
-}
-
 health::AnalyzeOptions options_of(const AnalyzeArgs& args, health::Millis now) {
   health::AnalyzeOptions options;
   options.now = now;
-  options.window_ms = window_of(args.since, "--since", now, args);
+  options.window_ms = window_length(args.since, "--since", now, args.until);
   options.baseline_ms = health::parse_duration(args.baseline);
   options.components = split_commas(args.components);
   return options;
@@ -76,7 +55,7 @@ void run(const Globals& globals, const AnalyzeArgs& args, const std::string& vie
   if (view == "incident" && !args.until.empty())
     throw health::Error(health::ErrorKind::usage, "analyze incident takes no --until",
                         "it tells the issue's whole story; give --until to the other views");
-  const auto now = until_of(args, health::now_ms());
+  const auto now = window_end(args.until, health::now_ms());
   auto store = open_store(globals, health::OpenMode::read_only);
   if (view == "incident") {
     const auto id = health::parse_whole_number(args.target);
@@ -92,11 +71,11 @@ void run(const Globals& globals, const AnalyzeArgs& args, const std::string& vie
     options.history = true;
     write_out(health::diagnose_document(health::analyze(store, options), args.target, format, max_bytes));
   } else if (view == "trends") {
-    options.window_ms = window_of(args.period, "--period", now, args);
+    options.window_ms = window_length(args.period, "--period", now, args.until);
     options.baseline_ms = 0;
     write_out(health::trends_document(health::analyze(store, options), format, max_bytes));
   } else if (view == "compare") {
-    options.window_ms = window_of(args.current, "--current", now, args);
+    options.window_ms = window_length(args.current, "--current", now, args.until);
     write_out(health::compare_document(health::analyze(store, options), format, max_bytes));
   } else if (view == "recommendations") {
     write_out(health::recommendations_document(health::analyze(store, options), format, max_bytes));

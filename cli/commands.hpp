@@ -34,6 +34,7 @@ void setup_cleanup(CLI::App& app, const Globals& globals);
 void setup_backup(CLI::App& app, const Globals& globals);
 void setup_maintain(CLI::App& app, const Globals& globals);
 void setup_analyze(CLI::App& app, const Globals& globals);
+void setup_report(CLI::App& app, const Globals& globals);
 void setup_help(CLI::App& app, const Globals& globals);
 void setup_completion(CLI::App& app, const Globals& globals);
 

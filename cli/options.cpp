@@ -72,6 +72,23 @@ health::TimeRange parse_range(const RangeArgs& args, health::Millis now, bool al
   return range;
 }
 
+health::Millis window_end(const std::string& until, health::Millis now) {
+  if (until.empty()) return now;
+  const auto end = health::parse_time(until, now);
+  if (end > now)
+    throw health::Error(health::ErrorKind::usage, "--until '" + until + "' is in the future",
+                        "give a past time, or leave --until out to end the window now");
+  return end;
+}
+
+health::Millis window_length(const std::string& since, const char* flag, health::Millis end, const std::string& until) {
+  const auto start = health::parse_time(since, end);
+  if (start >= end)
+    throw health::Error(health::ErrorKind::usage, std::string(flag) + " '" + since + "' is not " +
+                                                      (until.empty() ? "in the past" : "before --until"));
+  return end - start;
+}
+
 health::SeriesFilter series_filter(const Globals& globals, const RangeArgs& args) {
   health::SeriesFilter filter;
   filter.components = split_commas(args.components);

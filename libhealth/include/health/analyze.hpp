@@ -65,6 +65,7 @@ struct AnalyzeOptions {
   Millis baseline_ms = k_week_ms;      // the period just before the window
   std::vector<std::string> components; // empty: every component
   bool history = false;                // keep each series' coarse bucketed history
+  std::size_t history_points = 50;     // ... in at most about this many buckets (step_for_points)
 };
 
 // What kind of thing a finding is.
@@ -150,6 +151,7 @@ struct Analysis {
   std::vector<Issue> active_issues;     // open now, with events
   std::vector<Issue> recently_resolved; // resolved in the window, with events
   std::vector<SeriesAnalysis> series;   // with samples in the baseline or the window
+  Millis history_step_ms = 0;           // the step of their history buckets (0: none kept)
   NodeNames node_names = NodeNames::hide; // show: those series come from more than one node
   std::vector<Anomaly> anomalies;       // strongest first
   std::vector<StaleSeries> stale;       // longest silent first
@@ -158,6 +160,11 @@ struct Analysis {
   std::vector<Uptime> uptime;
   std::vector<SuggestedAction> actions; // most urgent first
 };
+
+// Whether the issue (or threshold) of `key` is on series `s`: its
+// component and metric, with the key's labels among the series' own; a key
+// without a metric is on every series of its component.
+bool on_series(const IssueKey& key, const SeriesInfo& s);
 
 // Analyzes the file at `options.now`. Throws Error(not_found) when a
 // component of `options.components` is unknown.

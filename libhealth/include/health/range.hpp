@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace health {
 
@@ -31,6 +32,8 @@ public:
   // The bound a value crossed, for an issue's threshold_value: the nearest
   // endpoint to `value` that is finite.
   std::optional<double> crossed_bound(double value) const;
+  // Its finite endpoints, lowest first (one for `10:` or `~:10`).
+  std::vector<double> bounds() const;
 
 private:
   double m_start = 0;

@@ -31,7 +31,7 @@
 
 namespace health {
 
-enum class Format { text, table, json, ndjson, csv, tsv, markdown, nagios };
+enum class Format { text, table, json, ndjson, csv, tsv, markdown, nagios, html };
 std::string_view to_string(Format format);
 // Throws Error(usage) for a name that is none of the above.
 Format parse_format(std::string_view name);
@@ -205,5 +205,20 @@ std::string recommendations_document(const Analysis& analysis, Format format,
 // resolution (or `now`). Throws Error(not_found) for an unknown id.
 std::string incident_document(Store& store, std::int64_t issue_id, Millis now, Format format,
                               std::optional<std::size_t> max_bytes = std::nullopt);
+
+// ---- report: healthctl-report(1)
+
+// The most history buckets a report's charts draw: analyze with `history`
+// and `history_points` set to this gives render_report what it needs.
+inline constexpr std::size_t k_report_points = 240;
+
+// The analysis (made with history) as a report: html, one self-contained
+// page (inline CSS and SVG, no script, no external reference) with the
+// headline, suggested actions, the issue timeline, a chart per series with
+// its threshold lines, issue spans and findings, and the summary table;
+// markdown, the analysis brief with sparklines and the issue timeline; csv,
+// the summary table, a row per series; json, the analysis document with
+// histories, thresholds and the timeline.
+std::string render_report(const Analysis& analysis, Format format);
 
 } // namespace health

@@ -17,7 +17,6 @@ namespace health {
 
 namespace {
 
-constexpr std::size_t k_history_buckets = 50;   // diagnose's coarse history: 30m for a day
 constexpr std::size_t k_probe_samples = 512;    // the first samples of a series set its step
 constexpr std::size_t k_min_intervals = 8;      // to call a series regular
 constexpr std::size_t k_kept_intervals = 1000;  // the latest ones judge regularity
@@ -471,7 +470,10 @@ void analyze_series(Store& store, const AnalyzeOptions& options, Analysis& a) {
   SeriesFilter filter;
   filter.components = options.components;
   std::optional<Millis> history_step;
-  if (options.history) history_step = step_for_points(options.window_ms, k_history_buckets);
+  if (options.history) {
+    history_step = step_for_points(options.window_ms, std::max<std::size_t>(options.history_points, 2));
+    a.history_step_ms = *history_step;
+  }
   SampleScanner scanner(store, WithContext::no);
   for (auto& info : list_series(store, filter, WithStats::yes)) {
     if (!info.last || *info.last < a.baseline.since || !info.first || *info.first >= a.window.until) continue;
@@ -493,14 +495,16 @@ void analyze_series(Store& store, const AnalyzeOptions& options, Analysis& a) {
                    [](const StaleSeries& x, const StaleSeries& y) { return x.last_seen < y.last_seen; });
 }
 
-// Whether the issue of `key` is on series `s` (see SeriesAnalysis::status);
-// a key without a metric is on every series of its component.
+} // namespace
+
 bool on_series(const IssueKey& key, const SeriesInfo& s) {
   if (key.component != s.component || (!key.metric.empty() && key.metric != s.name)) return false;
   return std::all_of(key.labels.begin(), key.labels.end(), [&](const auto& pair) {
     return std::find(s.labels.begin(), s.labels.end(), pair) != s.labels.end();
   });
 }
+
+namespace {
 
 // Sets each series' own status from the open issues on it.
 void rate_series(Analysis& a) {

@@ -86,4 +86,11 @@ std::optional<double> AlertRange::crossed_bound(double value) const {
   return best;
 }
 
+std::vector<double> AlertRange::bounds() const {
+  std::vector<double> out;
+  if (!m_start_open) out.push_back(m_start);
+  if (!m_end_open && (m_start_open || m_end != m_start)) out.push_back(m_end);
+  return out;
+}
+
 } // namespace health

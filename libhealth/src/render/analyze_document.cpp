@@ -9,6 +9,7 @@
 #include <health/names.hpp>
 #include <health/render.hpp>
 
+#include "render/documents.hpp"
 #include "render/json.hpp"
 #include "render/text.hpp"
 
@@ -585,7 +586,8 @@ void md_components(std::string& out, const Json& components, NodeNames nodes) {
   out += format_markdown_table(header, rows);
 }
 
-std::string md_brief(const Json& doc, const std::string& title, NodeNames nodes) {
+// `extra`: sections of the caller's own, before the notes.
+std::string md_brief(const Json& doc, const std::string& title, NodeNames nodes, std::string_view extra = {}) {
   std::string out = "# " + title + ": " + upper(text_of(doc["status"]["status"])) + "\n\n";
   out += "Generated " + text_of(doc["generated_at"]) + "; window " + text_of(doc["window"]["since"]) + " to " +
          text_of(doc["window"]["until"]) + ", against the baseline " + text_of(doc["baseline"]["since"]) + " to " +
@@ -643,11 +645,24 @@ std::string md_brief(const Json& doc, const std::string& title, NodeNames nodes)
   };
   out += "- last backup: " + entry(backup["last_backup"]) + "\n- last success: " + entry(backup["last_success"]) +
          "\n- last verified: " + entry(backup["last_verified"]) + "\n";
+  out += extra;
   md_notes(out, doc);
   return out;
 }
 
 } // namespace
+
+Json analysis_json(const Analysis& analysis) { return full_json(analysis); }
+
+std::string analysis_brief(const Json& doc, const std::string& title, NodeNames nodes, std::string_view extra) {
+  return md_brief(doc, title, nodes, extra);
+}
+
+std::string finding_text(const Anomaly& anomaly, NodeNames nodes) {
+  std::string line;
+  md_anomaly_line(line, anomaly_json(anomaly), nodes);
+  return line.substr(2, line.size() - 3); // without "- " and the line end
+}
 
 std::string analysis_document(const Analysis& analysis, Format format, std::optional<std::size_t> max_bytes) {
   check_format(format);

@@ -10,7 +10,7 @@ namespace health {
 
 namespace {
 
-constexpr std::array<std::pair<Format, std::string_view>, 8> k_format_names = {{
+constexpr std::array<std::pair<Format, std::string_view>, 9> k_format_names = {{
     {Format::text, "text"},
     {Format::table, "table"},
     {Format::json, "json"},
@@ -19,6 +19,7 @@ constexpr std::array<std::pair<Format, std::string_view>, 8> k_format_names = {{
     {Format::tsv, "tsv"},
     {Format::markdown, "markdown"},
     {Format::nagios, "nagios"},
+    {Format::html, "html"},
 }};
 
 } // namespace
