@@ -120,6 +120,9 @@ h analyze trends --period 7d --format json
 h analyze compare --current 1d --format markdown
 h analyze incident 1 --format json
 h analyze recommendations --since 1d --format markdown
+for format in markdown csv; do h report --since 1d --format "$format"; done
+h report --since 1d -c db --format json
+h report --since 1d -c db
 
 # --- lifecycle -------------------------------------------------------------
 h cleanup --dry-run --retention 3d --format json
@@ -134,7 +137,7 @@ h maintain
 # --- help and errors ---------------------------------------------------------
 h --help
 for command in init record ingest components metrics export summary sql threshold check \
-               issue status cleanup backup maintain analyze completion; do
+               issue status cleanup backup maintain analyze report completion; do
   h "$command" --help
 done
 h recrod x y
@@ -145,6 +148,8 @@ h export --since now --until 1h
 h sql "delete from samples"
 h issue show 999
 h analyze incident 999
+h report --format table
+h report --since now
 h threshold set database query_ms --warn '@@'
 stdin=/dev/null h backup restore now
 printf '{"ts_ms":1,"component":"x","name":"y","value":1}\nnot json\n' >"$work/bad.ndjson"
