@@ -316,7 +316,8 @@ void draw_rules(std::string& out, const Frame& f, const std::vector<const Rule*>
     const double y = f.y(rule->value);
     out += "<g class=\"rule " + escaped(rule->css_class) + "\">";
     hline(out, f.left, f.right, y);
-    text_at(out, f.right - 2, y - 3, "end", rule->label);
+    // At the left, where the latest data (and most findings) are not.
+    text_at(out, f.left + 4, y - 3, "", rule->label);
     out += "</g>";
   }
 }

@@ -201,15 +201,16 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bott
 .critical{color:var(--crit)}.degraded,.warning{color:var(--warn)}.healthy{color:var(--ok)}.unknown{color:var(--muted)}
 .headline{display:grid;grid-template-columns:repeat(auto-fit,minmax(190px,1fr));gap:10px;margin:14px 0}
 .tile{background:var(--card);border-radius:8px;padding:10px 12px}.tile .big{display:block;font-size:20px;font-weight:700}
-table{border-collapse:collapse;width:100%;font-size:13px}th,td{text-align:left;padding:4px 8px;border-bottom:1px solid var(--grid);vertical-align:top}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+.table{overflow-x:auto}table{border-collapse:collapse;width:100%;font-size:13px}th,td{text-align:left;padding:4px 8px;border-bottom:1px solid var(--grid);vertical-align:top}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 figure.series{margin:12px 0 18px;background:var(--card);border-radius:8px;padding:10px 12px;break-inside:avoid}
 svg.chart{display:block;width:100%;height:auto;font-size:11px}
 svg .grid line{stroke:var(--grid)}svg .axis text{fill:var(--muted)}svg .axis line{stroke:var(--muted)}
 svg .line{fill:none;stroke:var(--line);stroke-width:1.6}svg .band{fill:var(--band)}svg .dot{fill:var(--line)}svg .bars rect{fill:var(--line);opacity:.75}
-svg .rule line{stroke-width:1.2;stroke-dasharray:6 4}svg .rule.crit line{stroke:var(--crit)}svg .rule.warn line{stroke:var(--warn)}svg .rule text{font-weight:600}svg .rule.crit text{fill:var(--crit)}svg .rule.warn text{fill:var(--warn)}
+svg .rule line{stroke-width:1.2;stroke-dasharray:6 4}svg .rule.crit line{stroke:var(--crit)}svg .rule.warn line{stroke:var(--warn)}svg text{paint-order:stroke;stroke:var(--card);stroke-width:3px;stroke-linejoin:round}svg .rule text{font-weight:600}svg .rule.crit text{fill:var(--crit)}svg .rule.warn text{fill:var(--warn)}
 svg .issue rect{fill:var(--issue-warn)}svg .issue.critical rect{fill:var(--issue-crit)}svg .issue text{fill:var(--fg);font-weight:600}
 svg .finding rect{fill:none;stroke:var(--finding);stroke-width:1.4;stroke-dasharray:3 2}svg .finding text{fill:var(--finding);font-weight:700}
 ul.findings{margin:6px 0 0;padding-left:18px;font-size:13px}ol.actions li{margin-bottom:6px}
+@media (max-width:600px){svg.chart{font-size:17px}.badge{white-space:nowrap}}
 @media print{body{max-width:none;font-size:11px}figure.series,.tile{background:none;border:1px solid #bbb}h2{break-after:avoid}})";
 
 // A status in words with a symbol, coloured by its class: never by colour alone.
@@ -227,7 +228,7 @@ void cell(std::string& out, std::string_view text, bool number = false) {
 }
 
 void table_head(std::string& out, const std::vector<std::string_view>& columns, std::size_t first_number) {
-  out += "<table><thead><tr>";
+  out += "<div class=\"table\"><table><thead><tr>";
   for (std::size_t i = 0; i < columns.size(); ++i) {
     out += i >= first_number ? "<th class=\"num\">" : "<th>";
     append_escaped(out, columns[i]);
@@ -286,7 +287,7 @@ void html_headline(std::string& out, const Analysis& a) {
     cell(out, optional_text(u.mtbf_hours), true);
     out += "</tr>";
   }
-  out += "</tbody></table>";
+  out += "</tbody></table></div>";
 }
 
 void html_actions(std::string& out, const Analysis& a) {
@@ -323,7 +324,7 @@ void html_timeline(std::string& out, const Analysis& a) {
     cell(out, event_text(entry));
     out += "</tr>";
   }
-  out += "</tbody></table>";
+  out += "</tbody></table></div>";
 }
 
 // The threshold bounds on `s` as rules; a bound at 0 is the floor of most
@@ -451,7 +452,7 @@ void html_summary(std::string& out, const Analysis& a) {
     cell(out, s.change_pct ? change_text(*s.change_pct) : "-", true);
     out += "</tr>";
   }
-  out += "</tbody></table>";
+  out += "</tbody></table></div>";
 }
 
 std::string report_html(const Analysis& a) {
