@@ -2,6 +2,7 @@
 // database left as it was, and the error paths with their exit codes.
 
 #include "checks.hpp"
+#include "occurrences.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -9,6 +10,7 @@
 #include <filesystem>
 
 using nlohmann::json;
+using test::occurrences;
 using test::check_error;
 
 namespace {
@@ -29,12 +31,6 @@ void seed(const test::Sandbox& box) {
   }
   REQUIRE(box.healthctl({"ingest", "--format", "csv", "-q", "-"}, csv).exit_code == 0);
   REQUIRE(box.healthctl({"threshold", "set", "api", "latency_ms", "--agg", "p95", "--warn", "150"}).exit_code == 0);
-}
-
-std::size_t occurrences(const std::string& text, const std::string& what) {
-  std::size_t n = 0;
-  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
 }
 
 } // namespace

@@ -2,10 +2,13 @@
 
 #include "seeded_random.hpp"
 
+#include <health/ingest.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdint>
+#include <sstream>
 #include <stdexcept>
 
 namespace test {
@@ -57,6 +60,16 @@ std::string scenario_csv(std::string_view kind, unsigned seed, health::Millis no
     row(ts, "db", "connections", "gauge", "", std::round(20 * day + 2 * random.normal()));
   }
   return out;
+}
+
+void ingest_scenario(health::Store& store, std::string_view kind, unsigned seed, health::Millis now,
+                     const std::string& node) {
+  std::istringstream in(scenario_csv(kind, seed, now));
+  health::IngestOptions options;
+  options.format = health::IngestFormat::csv;
+  options.default_node = node;
+  options.now = now; // the scenario ends here
+  health::ingest(&store, {{std::string(kind), &in}}, options);
 }
 
 } // namespace test

@@ -11,6 +11,7 @@
 //   stop   worker/heartbeat (gauge) stops reporting at now-3h
 //   all    every incident above at once
 
+#include <health/store.hpp>
 #include <health/time.hpp>
 
 #include <string>
@@ -26,5 +27,10 @@ inline constexpr health::Millis k_stop_at = 3 * health::k_hour_ms;
 // The scenario as CSV for `healthctl ingest --format csv`. Throws
 // std::invalid_argument for an unknown kind.
 std::string scenario_csv(std::string_view kind, unsigned seed, health::Millis now);
+
+// Ingests that scenario into `store` as node `node`, with `now` as the
+// clock.
+void ingest_scenario(health::Store& store, std::string_view kind, unsigned seed, health::Millis now,
+                     const std::string& node = "web1");
 
 } // namespace test

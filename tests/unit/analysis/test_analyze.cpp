@@ -34,12 +34,7 @@ struct Week : test::StoreFixture {
   Millis now = k_now;
 
   explicit Week(const char* kind, unsigned seed = 7, Millis at = k_now) : now(at) {
-    std::istringstream in(test::scenario_csv(kind, seed, now));
-    health::IngestOptions options;
-    options.format = health::IngestFormat::csv;
-    options.default_node = "web1";
-    options.now = now; // the scenario ends here
-    health::ingest(&store, {{kind, &in}}, options);
+    test::ingest_scenario(store, kind, seed, now);
   }
 
   health::Analysis analyze(std::vector<std::string> components = {}) {

@@ -1,5 +1,6 @@
 #include "render/chart.hpp"
 
+#include "occurrences.hpp"
 #include "xml_check.hpp"
 
 #include <catch2/catch.hpp>
@@ -12,16 +13,11 @@ using health::k_hour_ms;
 using health::k_minute_ms;
 using health::Millis;
 namespace chart = health::chart;
+using test::occurrences;
 
 namespace {
 
 constexpr Millis k_t0 = 1736899200000; // 2025-01-15T00:00:00Z
-
-std::size_t occurrences(const std::string& text, const std::string& what) {
-  std::size_t n = 0;
-  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
 
 chart::Chart a_chart() {
   chart::Chart c;

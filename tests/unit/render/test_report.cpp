@@ -1,11 +1,11 @@
 #include <health/analyze.hpp>
-#include <health/ingest.hpp>
 #include <health/issues.hpp>
 #include <health/recorder.hpp>
 #include <health/render.hpp>
 #include <health/thresholds.hpp>
 
 #include "csv.hpp"
+#include "occurrences.hpp"
 #include "scenario.hpp"
 #include "store_fixture.hpp"
 #include "xml_check.hpp"
@@ -13,34 +13,23 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include <sstream>
 
 using health::k_hour_ms;
 using health::k_minute_ms;
 using health::Millis;
 using nlohmann::json;
+using test::occurrences;
 
 namespace {
 
 constexpr Millis k_now = 1795521600000; // 2026-11-24T12:00:00Z
-
-std::size_t occurrences(const std::string& text, const std::string& what) {
-  std::size_t n = 0;
-  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
 
 // A synthetic week with its findings (a spike, a level shift, a stale
 // series), a threshold on api latency, a critical issue opened, escalated
 // and resolved in the period and a warning still open.
 struct ReportWeek : test::StoreFixture {
   ReportWeek() {
-    std::istringstream in(test::scenario_csv("all", 7, k_now));
-    health::IngestOptions options;
-    options.format = health::IngestFormat::csv;
-    options.default_node = "web1";
-    options.now = k_now;
-    health::ingest(&store, {{"all", &in}}, options);
+    test::ingest_scenario(store, "all", 7, k_now);
 
     health::Threshold t;
     t.key = {"api", "latency_ms", {}};
