@@ -17,7 +17,7 @@ namespace healthctl {
 
 namespace {
 
-constexpr Formats k_formats{"export", {"ndjson", "json", "csv", "tsv"}};
+constexpr Formats k_formats{"export", {"ndjson", "json", "csv", "tsv", "prometheus"}};
 
 struct ExportArgs : RangeArgs {
   std::string step;
@@ -27,9 +27,29 @@ struct ExportArgs : RangeArgs {
   std::string output;
 };
 
-void run_export(const Globals& globals, const ExportArgs& args) {
+// The exposition of the series as they stand now, for a scrape or
+// node_exporter's textfile collector: its file is readable by all (0644),
+// since the collector runs as another user.
+void run_prometheus(const Globals& globals, const ExportArgs& args, const CLI::App& command) {
+  for (const char* flag : {"--since", "--until", "--step", "--max-points", "--agg", "--tz"})
+    if (command.get_option(flag)->count() > 0)
+      throw health::Error(health::ErrorKind::usage, std::string("--format prometheus takes no ") + flag,
+                          "it writes the series as they stand now; see healthctl-export(1)");
+  auto store = open_store(globals, health::OpenMode::read_only);
+  const auto text = health::render_prometheus(health::current_series(store, series_filter(globals, args), health::now_ms()));
+  if (args.output.empty() || args.output == "-") {
+    write_out(text);
+    return;
+  }
+  health::AtomicFile file(args.output, 0644);
+  file.write(text);
+  file.commit();
+}
+
+void run_export(const Globals& globals, const ExportArgs& args, const CLI::App& command) {
   const auto format =
       health::parse_format(choose_format(globals, k_formats));
+  if (format == health::Format::prometheus) return run_prometheus(globals, args, command);
   health::ExportOptions options;
   const health::Millis now = health::now_ms();
   options.range = parse_range(args, now, true);
@@ -64,7 +84,8 @@ void run_export(const Globals& globals, const ExportArgs& args) {
 void setup_export(CLI::App& app, const Globals& globals) {
   auto args = std::make_shared<ExportArgs>();
   auto* command = app.add_subcommand(
-      "export", "Write the samples of a time range, raw or bucketed, as json, NDJSON, CSV or TSV");
+      "export", "Write the samples of a time range, raw or bucketed, as json, NDJSON, CSV or TSV, or the "
+                "series as they stand for Prometheus");
   add_range_options(command, *args);
   auto* step = command->add_option("--step", args->step,
                                    "Bucket rows: one per step (5m, 1h, 1d) aligned to the epoch");
@@ -79,7 +100,7 @@ void setup_export(CLI::App& app, const Globals& globals) {
   command->add_option("--tz", args->tz, "Show times and align day buckets in this zone (Europe/Berlin, local)");
   command->add_option("-o,--output", args->output, "Write to FILE atomically (- is stdout)");
   describe_globals(command, k_formats, NodeUse::filters);
-  command->callback([&globals, args] { run_export(globals, *args); });
+  command->callback([&globals, args, command] { run_export(globals, *args, *command); });
 }
 
 } // namespace healthctl

@@ -138,13 +138,6 @@ bool names_option(const std::string& script, const std::string& flag) {
 }
 
 // Whether `program` runs here.
-bool installed(const char* program) {
-  std::istringstream path("/usr/local/bin:/usr/bin:/bin");
-  for (std::string dir; std::getline(path, dir, ':');)
-    if (::access((dir + "/" + program).c_str(), X_OK) == 0) return true;
-  return false;
-}
-
 } // namespace
 
 TEST_CASE("completion: an unknown shell is a usage error that names the shells", "[cli][completion]") {
@@ -196,7 +189,7 @@ TEST_CASE("completion: bash completes commands, subcommands, flags and each comm
   CHECK(shell.complete("healthctl help threshold ") == Words{"set", "list", "rm", "import", "export"});
   CHECK(shell.complete("healthctl completion ") == Words{"bash", "zsh", "fish"});
   CHECK(shell.complete("healthctl record --type ") == Words{"counter", "gauge", "timer", "rolling"});
-  CHECK(shell.complete("healthctl export --format ") == Words{"ndjson", "json", "csv", "tsv"});
+  CHECK(shell.complete("healthctl export --format ") == Words{"ndjson", "json", "csv", "tsv", "prometheus"});
   CHECK(shell.complete("healthctl export --format=c") == Words{"csv"});
 
   // For every command: the flags its --help lists after "-", the formats it
@@ -280,7 +273,7 @@ TEST_CASE("completion: the zsh and fish scripts parse in their shells, where ins
     const auto script = box.healthctl({"completion", shell});
     REQUIRE(script.exit_code == 0);
     CHECK(script.err.empty());
-    if (!installed(shell.c_str())) {
+    if (!test::installed(shell.c_str())) {
       WARN(shell << " is not installed: the syntax of its completion script is not checked");
       continue;
     }

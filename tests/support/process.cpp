@@ -168,4 +168,10 @@ RunResult Sandbox::healthctl_on_terminal(const std::vector<std::string>& args) c
   return result;
 }
 
+bool installed(const char* program) {
+  for (const char* dir : {"/usr/local/bin", "/usr/bin", "/bin"})
+    if (::access((std::string(dir) + "/" + program).c_str(), X_OK) == 0) return true;
+  return false;
+}
+
 } // namespace test

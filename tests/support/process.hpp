@@ -55,6 +55,10 @@ private:
   std::filesystem::path m_dir;
 };
 
+// Whether `program` is installed: an executable in /usr/local/bin, /usr/bin
+// or /bin (the PATH a Sandbox gives).
+bool installed(const char* program);
+
 // The path of the healthctl binary under test.
 const char* healthctl_path();
 

@@ -9,6 +9,7 @@
 #include <health/store.hpp>
 #include <health/time.hpp>
 
+#include <array>
 #include <cstddef>
 #include <functional>
 #include <string_view>
@@ -85,5 +86,24 @@ public:
 // max_points, an empty range with max_points).
 ExportTotals write_export(Store& store, const ExportOptions& options, Millis generated_at,
                           ExportWriter& writer);
+
+// ---- the current state, for Prometheus (render_prometheus)
+
+// A summary's quantiles cover the samples of this window before now, the
+// default age of the client libraries' summaries.
+inline constexpr Millis k_summary_window_ms = 10 * k_minute_ms;
+inline constexpr std::array<double, 3> k_summary_quantiles{0.5, 0.9, 0.99};
+
+// One series as a scrape sees it now: its running totals and last value
+// (SeriesInfo), and for a timer or rolling series the k_summary_quantiles of
+// its samples in the summary window, empty when it had none there.
+struct CurrentSeries {
+  SeriesInfo series;
+  std::vector<double> quantiles;
+};
+
+// Every series of `filter` with at least one sample, as it stands at `now`,
+// read from one snapshot.
+std::vector<CurrentSeries> current_series(Store& store, const SeriesFilter& filter, Millis now);
 
 } // namespace health

@@ -48,6 +48,10 @@ struct SeriesInfo {
   MetricType type = MetricType::counter;
   std::string unit;
   std::int64_t count = 0;
+  // Every sample the series was ever given, its count and sum: running
+  // totals that cleanup never lowers (schema 007).
+  std::int64_t total_count = 0;
+  double total_sum = 0;
   std::optional<Millis> first;
   std::optional<Millis> last;
   std::optional<double> last_value;

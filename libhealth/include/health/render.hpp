@@ -31,7 +31,7 @@
 
 namespace health {
 
-enum class Format { text, table, json, ndjson, csv, tsv, markdown, nagios, html };
+enum class Format { text, table, json, ndjson, csv, tsv, markdown, nagios, html, prometheus };
 std::string_view to_string(Format format);
 // Throws Error(usage) for a name that is none of the above.
 Format parse_format(std::string_view name);
@@ -205,6 +205,31 @@ std::string recommendations_document(const Analysis& analysis, Format format,
 // resolution (or `now`). Throws Error(not_found) for an unknown id.
 std::string incident_document(Store& store, std::int64_t issue_id, Millis now, Format format,
                               std::optional<std::size_t> max_bytes = std::nullopt);
+
+// ---- Prometheus: healthctl-export(1) PROMETHEUS
+
+// The metric family a series is in, and how its values become the family's
+// base unit: the name in snake_case in Prometheus' grammar, a unit
+// word at its end replaced by the base unit (query_ms in ms is
+// query_seconds, values divided by 1000; bytes; percent), _total after a
+// counter's, _value after another type's name that ends in a reserved
+// suffix (_total, _count, _sum, _bucket).
+struct PrometheusName {
+  std::string family;
+  double factor = 1;   // units of the series per base unit (divide), or base units per unit
+  bool divide = false;
+  double base_value(double value) const { return divide ? value / factor : value * factor; }
+};
+PrometheusName prometheus_name(const SeriesInfo& series);
+
+// The text exposition (format 0.0.4) of `series`, without timestamps, as
+// node_exporter's textfile collector reads it: families by name, each with
+// # HELP and # TYPE; labels node, component and the series' own; a counter's
+// running total, a gauge's last value, a timer's or rolling series' summary
+// (the quantiles of the last k_summary_window_ms, _sum and _count of every
+// sample). Throws Error(bad_data) naming both series when two would be one
+// metric, or one family would hold two types.
+std::string render_prometheus(const std::vector<CurrentSeries>& series);
 
 // ---- report: healthctl-report(1)
 

@@ -26,7 +26,7 @@ std::vector<SeriesInfo> list_series(Store& store, const SeriesFilter& filter, Wi
   // not read every series for each.
   const bool one_component = filter.components.size() == 1;
   const bool one_metric = one_component && filter.metrics.size() == 1;
-  std::string sql = "SELECT id, node, component, name, labels, type, unit, sample_count FROM series";
+  std::string sql = "SELECT id, node, component, name, labels, type, unit, sample_count, total_count, total_sum FROM series";
   if (one_component) sql += " WHERE component = ?1";
   if (one_metric) sql += " AND name = ?2";
   sqlite::Statement query(store.handle(), sql + " ORDER BY component, name, labels, node");
@@ -44,6 +44,8 @@ std::vector<SeriesInfo> list_series(Store& store, const SeriesFilter& filter, Wi
     info.type = parse_metric_type(query.text(5)).value_or(MetricType::counter);
     info.unit = query.text(6);
     info.count = query.int64(7);
+    info.total_count = query.int64(8);
+    info.total_sum = query.real(9);
     if (!matches(filter.components, info.component) || !matches(filter.metrics, info.name) ||
         !matches(filter.nodes, info.node) || !has_labels(info.labels, filter.labels))
       continue;

@@ -64,7 +64,8 @@ struct Recorder::Impl {
         insert_at(connection, "INSERT INTO samples (series_id, ts_ms, seq, value) VALUES (?1, ?2, ?3, ?4)"),
         held_in(connection, "SELECT value, count(*), max(seq) FROM samples "
                             "WHERE series_id = ?1 AND ts_ms = ?2 GROUP BY value"),
-        add_count(connection, "UPDATE series SET sample_count = sample_count + ?2 WHERE id = ?1"),
+        add_count(connection, "UPDATE series SET sample_count = sample_count + ?2, total_count = total_count + ?2, "
+                              "total_sum = total_sum + ?3 WHERE id = ?1"),
         db(connection) {}
 
   // A millisecond of a series that holds samples already: the next free
@@ -158,13 +159,19 @@ struct Recorder::Impl {
   LazyStatement held_in;
   LazyStatement add_count;
   sqlite3* db;
-  // Samples inserted and not yet added to their series' count, in runs of
-  // one series (ingest writes series by series).
-  std::vector<std::pair<std::int64_t, std::int64_t>> added;
+  // Samples inserted and not yet added to their series' counts and running
+  // sum, in runs of one series (ingest writes series by series).
+  struct Added {
+    std::int64_t series_id = 0;
+    std::int64_t samples = 0;
+    double sum = 0;
+  };
+  std::vector<Added> added;
 
-  void count(std::int64_t series_id) {
-    if (added.empty() || added.back().first != series_id) added.emplace_back(series_id, 0);
-    ++added.back().second;
+  void count(std::int64_t series_id, double value) {
+    if (added.empty() || added.back().series_id != series_id) added.push_back({series_id, 0, 0});
+    ++added.back().samples;
+    added.back().sum += value;
   }
   std::unordered_map<std::string, Known> cache;
   // Valid for one transaction, as the Recorder is (recorder.hpp).
@@ -203,14 +210,14 @@ std::int64_t Recorder::series_id(const SeriesSpec& spec) {
 void Recorder::insert(std::int64_t series_id, const Sample& sample) {
   const std::int64_t seq = m_impl->insert_first_of_ms(series_id, sample) ? 0 : insert_after_others(series_id, sample);
   insert_context(series_id, sample, seq);
-  m_impl->count(series_id);
+  m_impl->count(series_id, sample.value);
 }
 
 void Recorder::write_counts() {
   auto& add = *m_impl->add_count;
-  for (const auto& [series_id, samples] : m_impl->added) {
+  for (const auto& [series_id, samples, sum] : m_impl->added) {
     add.reset();
-    add.bind(1, series_id).bind(2, samples);
+    add.bind(1, series_id).bind(2, samples).bind(3, sum);
     add.run();
   }
   m_impl->added.clear();
@@ -222,7 +229,7 @@ bool Recorder::insert_unless_present(std::int64_t series_id, const Sample& sampl
     // The common case costs one statement, as insert() does.
     if (m_impl->insert_first_of_ms(series_id, sample)) {
       insert_context(series_id, sample, 0);
-      m_impl->count(series_id);
+      m_impl->count(series_id, sample.value);
       return true;
     }
   }
@@ -234,7 +241,7 @@ bool Recorder::insert_unless_present(std::int64_t series_id, const Sample& sampl
   at.bind(1, series_id).bind(2, sample.ts).bind(3, ms.next_seq).bind(4, sample.value);
   at.run();
   insert_context(series_id, sample, ms.next_seq);
-  m_impl->count(series_id);
+  m_impl->count(series_id, sample.value);
   ++ms.next_seq;
   ++held;
   return true;

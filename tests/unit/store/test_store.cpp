@@ -237,3 +237,25 @@ TEST_CASE("store: the embedded migrations are numbered from 1 without gaps", "[s
     CHECK((sql.find("CREATE ") != std::string::npos || sql.find("ALTER TABLE ") != std::string::npos));
   }
 }
+
+TEST_CASE("store: migration 7 starts each series' running totals from the samples it holds", "[store]") {
+  test::TempDir dir;
+  const std::string path = dir.file("six.db");
+  sql(path, "PRAGMA journal_mode = WAL;");
+  const auto& migrations = health::schema::migrations();
+  REQUIRE(migrations.size() >= 7);
+  for (std::size_t i = 0; i < 6; ++i) {
+    sql(path, migrations.at(i).sql);
+    sql(path, ("INSERT INTO schema_version VALUES (" + std::to_string(i + 1) + ", 'v', 0);").c_str());
+  }
+  sql(path, "INSERT INTO series (id, node, component, name, labels, type, unit, created_at, sample_count) "
+            "VALUES (1, 'n', 'api', 'hits', '', 'counter', '', 0, 2), (2, 'n', 'api', 'idle', '', 'gauge', '', 0, 0);"
+            "INSERT INTO samples (series_id, ts_ms, seq, value) VALUES (1, 1000, 0, 2.5), (1, 2000, 0, 4);");
+  auto store = open(path, health::OpenMode::read_write);
+  const auto series = health::list_series(store, {}, health::WithStats::no);
+  REQUIRE(series.size() == 2);
+  CHECK(series[0].total_count == 2);
+  CHECK(series[0].total_sum == 6.5);
+  CHECK(series[1].total_count == 0);
+  CHECK(series[1].total_sum == 0);
+}
