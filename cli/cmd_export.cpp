@@ -17,7 +17,7 @@ namespace healthctl {
 
 namespace {
 
-constexpr Formats k_formats{"export", {"ndjson", "json", "csv", "tsv", "prometheus"}};
+constexpr Formats k_formats{"export", {"ndjson", "json", "csv", "tsv", "prometheus", "openmetrics"}};
 
 struct ExportArgs : RangeArgs {
   std::string step;
@@ -46,10 +46,30 @@ void run_prometheus(const Globals& globals, const ExportArgs& args, const CLI::A
   file.commit();
 }
 
+// The history of the range in OpenMetrics, for a backfill: points as they
+// are, so no bucket flags.
+void run_openmetrics(const Globals& globals, const ExportArgs& args, const CLI::App& command) {
+  for (const char* flag : {"--step", "--max-points", "--agg", "--tz"})
+    if (command.get_option(flag)->count() > 0)
+      throw health::Error(health::ErrorKind::usage, std::string("--format openmetrics takes no ") + flag,
+                          "it writes every point of the range; see healthctl-export(1)");
+  const auto range = parse_range(args, health::now_ms(), true);
+  auto store = open_store(globals, health::OpenMode::read_only);
+  if (args.output.empty() || args.output == "-") {
+    health::write_openmetrics(store, series_filter(globals, args), range, [](std::string_view text) { write_out(text); });
+    flush_out();
+    return;
+  }
+  health::AtomicFile file(args.output);
+  health::write_openmetrics(store, series_filter(globals, args), range, [&](std::string_view text) { file.write(text); });
+  file.commit();
+}
+
 void run_export(const Globals& globals, const ExportArgs& args, const CLI::App& command) {
   const auto format =
       health::parse_format(choose_format(globals, k_formats));
   if (format == health::Format::prometheus) return run_prometheus(globals, args, command);
+  if (format == health::Format::openmetrics) return run_openmetrics(globals, args, command);
   health::ExportOptions options;
   const health::Millis now = health::now_ms();
   options.range = parse_range(args, now, true);
@@ -84,8 +104,8 @@ void run_export(const Globals& globals, const ExportArgs& args, const CLI::App& 
 void setup_export(CLI::App& app, const Globals& globals) {
   auto args = std::make_shared<ExportArgs>();
   auto* command = app.add_subcommand(
-      "export", "Write the samples of a time range, raw or bucketed, as json, NDJSON, CSV or TSV, or the "
-                "series as they stand for Prometheus");
+      "export", "Write the samples of a time range, raw or bucketed, as json, NDJSON, CSV, TSV or "
+                "OpenMetrics, or the series as they stand for Prometheus");
   add_range_options(command, *args);
   auto* step = command->add_option("--step", args->step,
                                    "Bucket rows: one per step (5m, 1h, 1d) aligned to the epoch");

@@ -14,7 +14,7 @@ namespace healthctl {
 // choose_format.
 struct Formats {
   std::string_view command;                // as errors name it: "backup list"
-  std::array<std::string_view, 5> names{}; // the default first; unused entries empty
+  std::array<std::string_view, 6> names{}; // the default first; unused entries empty
   std::string_view default_note{};         // how the default is chosen, when it is not names[0]
 };
 

@@ -189,7 +189,7 @@ TEST_CASE("completion: bash completes commands, subcommands, flags and each comm
   CHECK(shell.complete("healthctl help threshold ") == Words{"set", "list", "rm", "import", "export"});
   CHECK(shell.complete("healthctl completion ") == Words{"bash", "zsh", "fish"});
   CHECK(shell.complete("healthctl record --type ") == Words{"counter", "gauge", "timer", "rolling"});
-  CHECK(shell.complete("healthctl export --format ") == Words{"ndjson", "json", "csv", "tsv", "prometheus"});
+  CHECK(shell.complete("healthctl export --format ") == Words{"ndjson", "json", "csv", "tsv", "prometheus", "openmetrics"});
   CHECK(shell.complete("healthctl export --format=c") == Words{"csv"});
 
   // For every command: the flags its --help lists after "-", the formats it

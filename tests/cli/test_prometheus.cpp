@@ -90,6 +90,23 @@ TEST_CASE("prometheus: errors name the problem and exit with its code", "[cli][p
   REQUIRE(box.healthctl({"record", "web", "queue.len", "2", "-t", "gauge"}).exit_code == 0);
   check_error(box.healthctl({"export", "--format", "prometheus"}), 65,
               "series web/queue-len@test-node and web/queue.len@test-node would both be the Prometheus metric queue_len");
+  check_error(box.healthctl({"export", "--format", "openmetrics"}), 65, "would both be the Prometheus metric queue_len");
   // Each one alone is fine.
   CHECK(box.healthctl({"export", "--format", "prometheus", "-m", "queue-len"}).exit_code == 0);
+  check_error(box.healthctl({"export", "--format", "openmetrics", "--step", "5m"}), 2,
+              "--format openmetrics takes no --step");
+  check_error(box.healthctl({"export", "--format", "openmetrics", "--since", "soon"}), 2, "soon");
+}
+
+TEST_CASE("openmetrics: the history of a range, to a file atomically, ends with # EOF", "[cli][prometheus]") {
+  test::Sandbox box;
+  seed(box);
+  const std::string file = (box.dir() / "week.om").string();
+  const auto result = box.healthctl({"export", "--format", "openmetrics", "--since", "1h", "-o", file});
+  REQUIRE(result.exit_code == 0);
+  const auto text = test::slurp(file);
+  CHECK_THAT(text, Catch::StartsWith("# HELP cpu_seconds healthctl series cpu_ms (counter, unit ms)\n# TYPE cpu_seconds counter\n"
+                                     "cpu_seconds_total{node=\"test-node\",component=\"etl\"} 1.5 "));
+  CHECK_THAT(text, Catch::EndsWith("\n# EOF\n"));
+  CHECK(box.healthctl({"export", "--format", "openmetrics", "--since", "1h"}).out == text);
 }

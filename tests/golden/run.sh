@@ -101,6 +101,7 @@ h export --since 2d --step 1d --tz Europe/Berlin --format tsv -c system
 h export --since 1d --step 6h --tz America/New_York --format json -m load1
 h export --since 2h --tz local --format csv -m load1
 h export --format prometheus
+h export --format openmetrics --since 10m
 for format in table json csv markdown; do h summary --since 7d --format "$format"; done
 h summary --since 1h --ascii
 for format in table json ndjson csv; do

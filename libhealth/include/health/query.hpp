@@ -75,6 +75,13 @@ struct SampleRow {
 std::vector<SeriesInfo> with_samples_in(Store& store, std::vector<SeriesInfo> series,
                                         TimeRange range);
 
+// How many samples a series holds from `since` on, and their sum.
+struct SampleTotals {
+  std::int64_t count = 0;
+  double sum = 0;
+};
+SampleTotals totals_since(Store& store, const SeriesInfo& series, Millis since);
+
 // Reads the samples of one series at a time over a range, by time (then by
 // arrival within a millisecond). Streams: memory does not grow with the
 // number of samples. `SampleRow::context` is empty unless `WithContext::yes`.

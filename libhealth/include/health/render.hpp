@@ -31,7 +31,7 @@
 
 namespace health {
 
-enum class Format { text, table, json, ndjson, csv, tsv, markdown, nagios, html, prometheus };
+enum class Format { text, table, json, ndjson, csv, tsv, markdown, nagios, html, prometheus, openmetrics };
 std::string_view to_string(Format format);
 // Throws Error(usage) for a name that is none of the above.
 Format parse_format(std::string_view name);
@@ -230,6 +230,16 @@ PrometheusName prometheus_name(const SeriesInfo& series);
 // sample). Throws Error(bad_data) naming both series when two would be one
 // metric, or one family would hold two types.
 std::string render_prometheus(const std::vector<CurrentSeries>& series);
+
+// The history of the series of `filter` over `range` in OpenMetrics' text
+// format, for `promtool tsdb create-blocks-from openmetrics` (a backfill):
+// the families of render_prometheus, each series' points in time order with
+// timestamps in seconds, one per millisecond that holds samples (its last
+// sample's state), then `# EOF`. A gauge is its values; a counter its
+// running total, and a timer or rolling series the running _count and _sum
+// of a summary, carried on from before the range. Written to `out` in
+// pieces of about 64 KiB from one snapshot; errors as render_prometheus.
+void write_openmetrics(Store& store, const SeriesFilter& filter, TimeRange range, const TextSink& out);
 
 // ---- report: healthctl-report(1)
 

@@ -109,6 +109,14 @@ std::vector<SeriesInfo> with_samples_in(Store& store, std::vector<SeriesInfo> se
   return series;
 }
 
+SampleTotals totals_since(Store& store, const SeriesInfo& series, Millis since) {
+  sqlite::Statement query(store.handle(), "SELECT count(*), coalesce(sum(value), 0) FROM samples "
+                                          "WHERE series_id = ?1 AND ts_ms >= ?2");
+  query.bind(1, series.id).bind(2, since);
+  query.step();
+  return {query.int64(0), query.real(1)};
+}
+
 struct SampleScanner::Impl {
   sqlite::Statement samples;
 };

@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cmath>
+#include <optional>
 #include <map>
 
 namespace health {
@@ -162,10 +164,22 @@ std::string sample_lines(const CurrentSeries& c, const PrometheusName& name) {
   return out;
 }
 
+// The series of one metric family, by label set: each an index into the
+// list grouped.
 struct Family {
-  const CurrentSeries* first = nullptr; // its HELP and TYPE
-  std::map<std::string, std::pair<const CurrentSeries*, std::string>> samples; // by label set
+  const SeriesInfo* first = nullptr; // its HELP and TYPE
+  std::map<std::string, std::size_t> members;
 };
+
+// Help and type of a family, `name` as its TYPE line spells it.
+std::string family_head(const std::string& name, const SeriesInfo& first, std::string_view type) {
+  std::string out = "# HELP " + name + " healthctl series ";
+  append_escaped_value(out, first.name, false);
+  out += " (" + std::string(to_string(first.type)) + (first.unit.empty() ? "" : ", unit ");
+  append_escaped_value(out, first.unit, false);
+  out += ")\n# TYPE " + name + " " + std::string(type) + "\n";
+  return out;
+}
 
 } // namespace
 
@@ -191,34 +205,119 @@ PrometheusName prometheus_name(const SeriesInfo& series) {
   return name;
 }
 
-std::string render_prometheus(const std::vector<CurrentSeries>& series) {
+namespace {
+
+// The series grouped into families by name. Throws Error(bad_data) naming
+// both series when two would be one metric, or a family would have two types.
+std::map<std::string, Family> families_of(const std::vector<const SeriesInfo*>& series) {
   std::map<std::string, Family> families;
-  for (const auto& c : series) {
-    const auto name = prometheus_name(c.series);
+  for (std::size_t i = 0; i < series.size(); ++i) {
+    const auto& s = *series[i];
+    const auto name = prometheus_name(s);
     auto& family = families[name.family];
-    if (family.first == nullptr) family.first = &c;
-    if (family_type(family.first->series.type) != family_type(c.series.type))
+    if (family.first == nullptr) family.first = &s;
+    if (family_type(family.first->type) != family_type(s.type))
       throw Error(ErrorKind::bad_data,
-                  "series " + series_text(family.first->series) + " (" + std::string(to_string(family.first->series.type)) +
-                      ") and " + series_text(c.series) + " (" + std::string(to_string(c.series.type)) +
-                      ") would both be the Prometheus metric " + name.family + ", with different types",
+                  "series " + series_text(*family.first) + " (" + std::string(to_string(family.first->type)) + ") and " +
+                      series_text(s) + " (" + std::string(to_string(s.type)) + ") would both be the Prometheus metric " +
+                      name.family + ", with different types",
                   "rename one of them, or export them separately with -c or -m");
-    auto [at, added] = family.samples.try_emplace(label_set(c.series), &c, sample_lines(c, name));
+    const auto [at, added] = family.members.try_emplace(label_set(s), i);
     if (!added)
       throw Error(ErrorKind::bad_data,
-                  "series " + series_text(at->second.first->series) + " and " + series_text(c.series) +
+                  "series " + series_text(*series[at->second]) + " and " + series_text(s) +
                       " would both be the Prometheus metric " + name.family + at->first,
                   "rename one of them, or export them separately with -c or -m");
   }
+  return families;
+}
+
+// Appends the instant `t` as OpenMetrics writes timestamps: seconds since
+// the epoch, with the milliseconds as a fraction when there are any.
+void append_seconds(std::string& out, Millis t) {
+  out += std::to_string(t / k_second_ms);
+  auto ms = static_cast<int>(t % k_second_ms);
+  if (ms == 0) return;
+  std::string fraction = std::to_string(ms + 1000).substr(1); // three digits
+  while (fraction.back() == '0') fraction.pop_back();
+  out += '.' + fraction;
+}
+
+void history_line(std::string& out, std::string_view name, std::string_view labels, double value, Millis at) {
+  out += name;
+  out += labels;
+  out += ' ';
+  append_number(out, value);
+  out += ' ';
+  append_seconds(out, at);
+  out += '\n';
+}
+
+// The history of one series over `range`, one point per millisecond that
+// holds samples (as its last sample leaves it): a gauge's value, a
+// counter's running total, a summary's _count and _sum. Totals run on from
+// what the series was given before the range.
+void write_history(Store& store, SampleScanner& scanner, const SeriesInfo& s, TimeRange range, std::string& buffer,
+                   const TextSink& out) {
+  const auto name = prometheus_name(s);
+  const auto labels = label_set(s);
+  const auto held = totals_since(store, s, range.since);
+  double count = static_cast<double>(std::max<std::int64_t>(s.total_count - held.count, 0));
+  double sum = s.total_sum - held.sum;
+  if (std::abs(sum) <= 1e-12 * std::abs(s.total_sum)) sum = 0; // the two sums, added in another order
+  std::optional<Millis> at;
+  double last = 0;
+  const auto point = [&] {
+    if (!at) return;
+    if (s.type == MetricType::gauge) {
+      history_line(buffer, name.family, labels, name.base_value(last), *at);
+    } else if (s.type == MetricType::counter) {
+      history_line(buffer, name.family, labels, name.base_value(sum), *at);
+    } else {
+      history_line(buffer, name.family + "_count", labels, count, *at);
+      history_line(buffer, name.family + "_sum", labels, name.base_value(sum), *at);
+    }
+    if (buffer.size() >= 64 * 1024) {
+      out(buffer);
+      buffer.clear();
+    }
+  };
+  scanner.scan(s, range, [&](const SampleRow& row) {
+    if (at && *at != row.ts) point();
+    at = row.ts;
+    last = row.value;
+    count += 1;
+    sum += row.value;
+  });
+  point();
+}
+
+} // namespace
+
+void write_openmetrics(Store& store, const SeriesFilter& filter, TimeRange range, const TextSink& out) {
+  ReadSnapshot snapshot(store);
+  const auto series = with_samples_in(store, list_series(store, filter, WithStats::no), range);
+  std::vector<const SeriesInfo*> infos;
+  for (const auto& s : series) infos.push_back(&s);
+  SampleScanner scanner(store, WithContext::no);
+  std::string buffer;
+  for (const auto& [name, family] : families_of(infos)) {
+    // A counter's family is named without the _total its samples carry.
+    const bool counter = family.first->type == MetricType::counter;
+    buffer += family_head(counter ? name.substr(0, name.size() - 6) : name, *family.first, family_type(family.first->type));
+    for (const auto& [labels, index] : family.members) write_history(store, scanner, series[index], range, buffer, out);
+  }
+  buffer += "# EOF\n";
+  out(buffer);
+}
+
+std::string render_prometheus(const std::vector<CurrentSeries>& series) {
+  std::vector<const SeriesInfo*> infos;
+  for (const auto& c : series) infos.push_back(&c.series);
   std::string out;
-  for (const auto& [name, family] : families) {
-    const auto& first = family.first->series;
-    out += "# HELP " + name + " healthctl series ";
-    append_escaped_value(out, first.name, false);
-    out += " (" + std::string(to_string(first.type)) + (first.unit.empty() ? "" : ", unit ");
-    append_escaped_value(out, first.unit, false);
-    out += ")\n# TYPE " + name + " " + std::string(family_type(first.type)) + "\n";
-    for (const auto& [labels, sample] : family.samples) out += sample.second;
+  for (const auto& [name, family] : families_of(infos)) {
+    out += family_head(name, *family.first, family_type(family.first->type));
+    for (const auto& [labels, index] : family.members) out += sample_lines(series[index], prometheus_name(series[index].series));
   }
   return out;
 }

@@ -10,7 +10,7 @@ namespace health {
 
 namespace {
 
-constexpr std::array<std::pair<Format, std::string_view>, 10> k_format_names = {{
+constexpr std::array<std::pair<Format, std::string_view>, 11> k_format_names = {{
     {Format::text, "text"},
     {Format::table, "table"},
     {Format::json, "json"},
@@ -21,6 +21,7 @@ constexpr std::array<std::pair<Format, std::string_view>, 10> k_format_names = {
     {Format::nagios, "nagios"},
     {Format::html, "html"},
     {Format::prometheus, "prometheus"},
+    {Format::openmetrics, "openmetrics"},
 }};
 
 } // namespace

@@ -180,3 +180,39 @@ TEST_CASE("prometheus: running totals only grow: cleanup lowers none, a repeated
   CHECK(current[1].quantiles == std::vector<double>{200, 200, 200}); // the last 10 minutes hold one sample
   CHECK_THAT(health::render_prometheus(current), Catch::Contains("hits_total{node=\"web1\",component=\"api\"} 16\n"));
 }
+
+TEST_CASE("openmetrics: each series' history with timestamps, totals carried on from before the range, then # EOF") {
+  test::StoreFixture f;
+  record(f, "hits", MetricType::counter, 5, k_now - 2 * health::k_hour_ms);      // before the range
+  record(f, "hits", MetricType::counter, 2, k_now - 30 * k_minute_ms);
+  record(f, "hits", MetricType::counter, 1, k_now - 30 * k_minute_ms);           // the same millisecond
+  record(f, "hits", MetricType::counter, 4, k_now - 10 * k_minute_ms + 250);
+  record(f, "query_ms", MetricType::timer, 100, k_now - 2 * health::k_hour_ms, "ms");
+  record(f, "query_ms", MetricType::timer, 41.7, k_now - 20 * k_minute_ms, "ms");
+  record(f, "load", MetricType::gauge, 0.5, k_now - 20 * k_minute_ms);
+  record(f, "load", MetricType::gauge, 0.75, k_now - 20 * k_minute_ms);          // the last of its millisecond
+
+  std::string out;
+  std::size_t pieces = 0;
+  health::write_openmetrics(f.store, {}, {k_now - health::k_hour_ms, k_now}, [&](std::string_view text) {
+    out += text;
+    ++pieces;
+  });
+  CHECK(pieces == 1);
+  CHECK(out == "# HELP hits healthctl series hits (counter)\n"
+               "# TYPE hits counter\n"
+               "hits_total{node=\"web1\",component=\"api\"} 8 1795519800\n"
+               "hits_total{node=\"web1\",component=\"api\"} 12 1795521000.25\n"
+               "# HELP load healthctl series load (gauge)\n"
+               "# TYPE load gauge\n"
+               "load{node=\"web1\",component=\"api\"} 0.75 1795520400\n"
+               "# HELP query_seconds healthctl series query_ms (timer, unit ms)\n"
+               "# TYPE query_seconds summary\n"
+               "query_seconds_count{node=\"web1\",component=\"api\"} 2 1795520400\n"
+               "query_seconds_sum{node=\"web1\",component=\"api\"} 0.1417 1795520400\n"
+               "# EOF\n");
+
+  std::string empty;
+  health::write_openmetrics(f.store, {}, {k_now, k_now + 1}, [&](std::string_view text) { empty += text; });
+  CHECK(empty == "# EOF\n");
+}
