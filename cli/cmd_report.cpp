@@ -43,7 +43,8 @@ void run_report(const Globals& globals, const ReportArgs& args) {
     write_out(report);
     return;
   }
-  health::AtomicFile file(args.output);
+  // Made to be shared (a web server, a mail job): readable by all.
+  health::AtomicFile file(args.output, 0644);
   file.write(report);
   file.commit();
   if (!globals.quiet && ::isatty(STDERR_FILENO) == 1)

@@ -2,7 +2,7 @@
 // A strict well-formedness check of the HTML and SVG healthctl writes: it
 // must parse as XML (a doctype, then elements each closed or self-closed,
 // attributes quoted and unique, text and attributes with no bare < or &, only
-// known character references). The report is written so that it does.
+// known character references), and no coordinate may be nan or inf. The report is written so that it does.
 
 #include <cctype>
 #include <cstddef>
@@ -73,7 +73,14 @@ inline void check_attributes(XmlCheck& check, std::string_view body, const std::
       check.problems.push_back("<" + tag + ">: unterminated attribute " + name);
       return;
     }
-    check_data(check, body.substr(name_end + 2, close - name_end - 2), ignored);
+    const auto value = body.substr(name_end + 2, close - name_end - 2);
+    check_data(check, value, ignored);
+    // A coordinate that is not a number draws nothing, or everything.
+    static constexpr std::string_view k_geometry[] = {"x", "y", "x1", "x2", "y1", "y2", "cx", "cy",
+                                                      "width", "height", "d", "viewBox"};
+    for (const auto geometry : k_geometry)
+      if (name == geometry && (value.find("nan") != std::string_view::npos || value.find("inf") != std::string_view::npos))
+        check.problems.push_back("<" + tag + ">: " + name + "=\"" + std::string(value.substr(0, 40)) + "\" is not a number");
     i = close + 1;
   }
 }

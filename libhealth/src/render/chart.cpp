@@ -21,6 +21,7 @@ constexpr double k_top = 18;
 constexpr double k_bottom = 22;
 constexpr std::size_t k_value_ticks = 4;
 constexpr std::size_t k_time_ticks = 8;
+constexpr double k_max_axis = 1e300; // the value axis' furthest reach either way
 
 } // namespace
 
@@ -50,9 +51,16 @@ double Scale::operator()(double value) const {
 
 Ticks nice_ticks(double lo, double hi, std::size_t max_ticks) {
   max_ticks = std::max<std::size_t>(max_ticks, 1);
+  if (!std::isfinite(lo) || !std::isfinite(hi)) lo = 0, hi = 1;
+  // Beyond ±1e300 the span itself could overflow: the axis stops there.
+  lo = std::clamp(lo, -k_max_axis, k_max_axis);
+  hi = std::clamp(hi, -k_max_axis, k_max_axis);
   if (hi < lo) std::swap(lo, hi);
-  if (hi == lo) {
-    const double pad = lo == 0 ? 1 : std::abs(lo) * 0.1;
+  // Values equal but for float noise (averages of 0.1) are one value: ticks
+  // a few ulps apart would count past 2^53 and never end.
+  const double magnitude = std::max(std::abs(lo), std::abs(hi));
+  if (hi - lo <= magnitude * 1e-9) {
+    const double pad = magnitude == 0 ? 1 : magnitude * 0.1;
     lo -= pad;
     hi += pad;
   }
@@ -64,25 +72,38 @@ Ticks nice_ticks(double lo, double hi, std::size_t max_ticks) {
     if (std::ceil(hi / ticks.step - 1e-9) - std::floor(lo / ticks.step + 1e-9) <= static_cast<double>(max_ticks)) break;
   }
   const double first = std::floor(lo / ticks.step + 1e-9);
-  const double last = std::ceil(hi / ticks.step - 1e-9);
-  for (double k = first; k <= last; ++k) ticks.values.push_back(k * ticks.step);
+  const double steps = std::ceil(hi / ticks.step - 1e-9) - first;
+  const auto count =
+      std::isfinite(steps) ? static_cast<std::size_t>(std::clamp(steps, 1.0, static_cast<double>(max_ticks + 1))) : 1;
+  for (std::size_t i = 0; i <= count; ++i) ticks.values.push_back((first + static_cast<double>(i)) * ticks.step);
   return ticks;
 }
 
-std::string tick_label(double value, double step) {
-  // Steps of a thousand and more in thousands, millions, ... so that the
-  // labels fit the margin.
-  static constexpr std::array<std::pair<double, std::string_view>, 4> k_prefixes{
-      {{1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}}};
-  for (const auto& [size, prefix] : k_prefixes)
-    if (step >= size && step < 1e15) {
-      const std::string scaled = tick_label(value / size, step / size);
-      return scaled == "0" ? scaled : scaled + std::string(prefix);
+std::vector<std::string> tick_labels(const Ticks& ticks) {
+  // An axis reaching ten thousand (million, ...) is labelled in thousands
+  // (millions, ...), every tick alike, so that the labels fit the margin.
+  static constexpr std::array<std::pair<double, std::string_view>, 5> k_prefixes{
+      {{1e15, "P"}, {1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}}};
+  double largest = 0;
+  for (const double v : ticks.values) largest = std::max(largest, std::abs(v));
+  double size = 1;
+  std::string_view prefix;
+  for (const auto& [scale, name] : k_prefixes)
+    if (largest >= 10 * scale && largest < 1e19) {
+      size = scale;
+      prefix = name;
+      break;
     }
-  // Snap float noise (0.30000000000000004) to the step's precision.
-  const int decimals = step >= 1 ? 0 : static_cast<int>(std::ceil(-std::log10(step) - 1e-9));
-  const double rounded = round_decimals(value, decimals);
-  return number_text(rounded == 0 ? 0.0 : rounded);
+  std::vector<std::string> labels;
+  for (const double v : ticks.values) {
+    const double step = ticks.step / size;
+    // Snap float noise (0.30000000000000004) to the step's precision.
+    const int decimals = step >= 1 ? 0 : static_cast<int>(std::ceil(-std::log10(step) - 1e-9));
+    double rounded = largest >= 1e19 ? round_significant(v, 6) : round_decimals(v / size, decimals);
+    if (rounded == 0) rounded = 0; // -0 as 0
+    labels.push_back(number_text(rounded) + (rounded == 0 ? "" : std::string(prefix)));
+  }
+  return labels;
 }
 
 TimeTicks time_ticks(TimeRange range, std::size_t max_ticks) {
@@ -92,13 +113,15 @@ TimeTicks time_ticks(TimeRange range, std::size_t max_ticks) {
       k_week_ms,       2 * k_week_ms,   4 * k_week_ms};
   TimeTicks ticks;
   const Millis span = std::max<Millis>(range.until - range.since, 1);
+  const auto fits = [&](Millis step) { return span / step + 1 <= static_cast<Millis>(std::max<std::size_t>(max_ticks, 1)); };
   ticks.step = k_steps.back();
   for (const Millis step : k_steps) {
-    if (span / step + 1 <= static_cast<Millis>(std::max<std::size_t>(max_ticks, 1))) {
+    if (fits(step)) {
       ticks.step = step;
       break;
     }
   }
+  while (!fits(ticks.step)) ticks.step *= 2; // beyond 28 days: 56, 112, ...
   for (Millis t = bucket_start(range.since, ticks.step); t < range.until; t += ticks.step)
     if (t >= range.since) ticks.at.push_back(t);
   return ticks;
@@ -106,6 +129,7 @@ TimeTicks time_ticks(TimeRange range, std::size_t max_ticks) {
 
 std::string time_label(Millis t, Millis step) {
   const std::string text = format_time(t); // 2025-01-15T10:30:00.000Z
+  if (step >= 4 * k_week_ms) return text.substr(0, 10); // a range of months, perhaps years
   if (step >= k_day_ms || bucket_start(t, k_day_ms) == t) return text.substr(5, 5);
   return text.substr(11, 5);
 }
@@ -233,7 +257,9 @@ void draw_axes(std::string& out, const Chart& chart, const Frame& f, const Ticks
   out += "<g class=\"grid\">";
   for (const double v : ticks.values) hline(out, f.left, f.right, f.y(v));
   out += "</g><g class=\"axis\">";
-  for (const double v : ticks.values) text_at(out, f.left - 6, f.y(v) + 4, "end", tick_label(v, ticks.step));
+  const auto labels = tick_labels(ticks);
+  for (std::size_t i = 0; i < ticks.values.size(); ++i)
+    text_at(out, f.left - 6, f.y(ticks.values[i]) + 4, "end", labels[i]);
   if (!chart.unit.empty()) text_at(out, f.left - 6, f.top - 7, "end", chart.unit);
   hline(out, f.left, f.right, f.bottom);
   const auto times = time_ticks(chart.range, k_time_ticks);
@@ -264,7 +290,8 @@ void draw_spans(std::string& out, const Chart& chart, const Frame& f, const std:
     append_escaped(out, span.title);
     out += "</title>";
     rect(out, x0, f.top, width, f.bottom - f.top);
-    text_at(out, x0 + 2, f.top + (kind == "issue" ? 10 : 20), "", span.label);
+    // The label inside the plot, even for a span that starts at its end.
+    text_at(out, std::min(x0 + 2, f.right - 18), f.top + (kind == "issue" ? 10 : 20), "", span.label);
     out += "</g>";
   }
 }

@@ -33,30 +33,33 @@ struct Scale {
 
 // Round values for an axis: the multiples of `step` (1, 2 or 5 times a
 // power of ten) from the last at or below `lo` to the first at or above
-// `hi`, at most `max_ticks` + 1 of them. `lo` == `hi` is widened around the
-// value first, so there are always at least two ticks.
+// `hi`, at most `max_ticks` + 1 of them. Values equal but for float noise
+// are widened around their value first, so there are always at least two
+// ticks; the axis reaches no further than ±1e300, and non-finite bounds
+// give 0 to 1.
 struct Ticks {
   double step = 1;
   std::vector<double> values;
 };
 Ticks nice_ticks(double lo, double hi, std::size_t max_ticks);
 
-// A tick's label: `value` with as many decimals as `step` needs ("0.25",
-// "1500", "2e-05"), -0 as "0"; for a step of at least a thousand (million,
-// billion, trillion) in those, with k (M, G, T): "15k", "250M".
-std::string tick_label(double value, double step);
+// The labels of `ticks`: each value with as many decimals as the step needs
+// ("0.25", "1500", "0.00002"), -0 as "0"; on an axis reaching ten thousand
+// (million, billion, trillion, 10^15) all in those, with k (M, G, T, P):
+// "15k", "250M". From 10^19 on, six significant digits.
+std::vector<std::string> tick_labels(const Ticks& ticks);
 
 // Time ticks inside `range`: the multiples (since the epoch, so days start
 // at midnight UTC) of the smallest step of 1m 5m 15m 30m 1h 3h 6h 12h 1d 2d
-// 7d 14d 28d that gives at most `max_ticks` of them.
+// 7d 14d 28d, then doubling, that gives at most `max_ticks` of them.
 struct TimeTicks {
   Millis step = k_hour_ms;
   std::vector<Millis> at;
 };
 TimeTicks time_ticks(TimeRange range, std::size_t max_ticks);
 
-// A time tick's label: "MM-DD" at midnight UTC or for steps of a day and
-// more, else "HH:MM".
+// A time tick's label: "YYYY-MM-DD" for steps of 28 days and more, "MM-DD"
+// at midnight UTC or for steps of a day and more, else "HH:MM".
 std::string time_label(Millis t, Millis step);
 
 // Appends a coordinate with at most one decimal ("12.5", "300", "-0.5").
@@ -114,7 +117,7 @@ struct Chart {
 
 // The value axis' domain: the points' lows and highs (and 0 for bars), and
 // each rule within one data span of them; `off_chart` gets the rules left
-// out, so the caller can say so in words.
+// out, which the chart does not draw: the caller says them in words.
 struct Domain {
   double lo = 0;
   double hi = 1;

@@ -13,6 +13,8 @@
 #include "render/text.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <optional>
 
 namespace health {
 
@@ -67,8 +69,8 @@ struct TimelineEntry {
   const IssueEvent* event;
 };
 
-// Every event of the issues open in the window (their opening too, when it
-// came before), oldest first; plain updates left out.
+// Every event up to the period's end of the issues open in it (those from
+// before it too: how each came to be), oldest first; plain updates left out.
 std::vector<TimelineEntry> timeline_of(const Analysis& a) {
   std::vector<TimelineEntry> out;
   for (const Issue* issue : issues_of(a))
@@ -128,6 +130,19 @@ Json report_json(const Analysis& a) {
   return doc;
 }
 
+// `text` as one Markdown table cell: line breaks as spaces, and < and & as
+// references, so that a note holds no markup of its own.
+std::string md_cell(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '\n' || c == '\r') out += ' ';
+    else if (c == '<') out += "&lt;";
+    else if (c == '&') out += "&amp;";
+    else out += c;
+  }
+  return out;
+}
+
 // Each series' history in at most k_sparkline_points buckets, each the
 // mean of the values it merges: a sparkline that fits a chat line.
 void shorten_histories(Json& doc) {
@@ -152,9 +167,9 @@ std::string report_markdown(const Analysis& a, Json doc) {
   std::string timeline = "\n## Issue timeline\n\n";
   std::vector<std::vector<std::string>> rows;
   for (const auto& entry : timeline_of(a))
-    rows.push_back({format_time(entry.event->at), "#" + std::to_string(entry.issue->id) + " " + key_text(entry.issue->key),
-                    entry.event->kind, severity_of(entry), event_text(entry)});
-  timeline += rows.empty() ? "No issue was open in the window.\n"
+    rows.push_back({format_time(entry.event->at), md_cell("#" + std::to_string(entry.issue->id) + " " + key_text(entry.issue->key)),
+                    entry.event->kind, severity_of(entry), md_cell(event_text(entry))});
+  timeline += rows.empty() ? "No issue was open in the period.\n"
                            : format_markdown_table({"at", "issue", "event", "severity", "detail"}, rows);
   return analysis_brief(doc, "Health report", a.node_names, timeline);
 }
@@ -327,77 +342,130 @@ void html_timeline(std::string& out, const Analysis& a) {
   out += "</tbody></table></div>";
 }
 
-// The threshold bounds on `s` as rules; a bound at 0 is the floor of most
-// charts and is left out.
-std::vector<chart::Rule> rules_of(const Analysis& a, const SeriesAnalysis& s) {
-  std::vector<chart::Rule> rules;
-  for (const auto& t : a.status.thresholds) {
-    if (!t.enabled || !on_series(t.key, s.series)) continue;
-    for (const auto& [range, name] : {std::pair{&t.warn, "warn"}, std::pair{&t.crit, "crit"}}) {
-      if (!*range) continue;
-      for (const double bound : (*range)->bounds())
-        if (bound != 0)
-          rules.push_back({bound, std::string(name) + " " + std::string(to_string(t.agg)) + " " + display_number(bound), name});
-    }
+// Where a threshold's bound sits on the axis of a chart of `type`, which
+// draws a counter's rate per second and another series' values (its average
+// or p95, in a band from its lowest to its highest): a rate as it is, a sum
+// over the threshold's window per second of it; for other series every
+// aggregate of the values but count, sum and rate. None: not on this scale.
+std::optional<double> on_axis(const Threshold& t, double bound, MetricType type) {
+  if (type == MetricType::counter) {
+    if (t.agg == Agg::rate) return bound;
+    if (t.agg == Agg::sum && t.window_ms > 0) return bound / (static_cast<double>(t.window_ms) / k_second_ms);
+    return std::nullopt;
   }
-  return rules;
+  if (t.agg == Agg::count || t.agg == Agg::sum || t.agg == Agg::rate) return std::nullopt;
+  return bound;
 }
 
-std::string describe_chart(const Analysis& a, const SeriesAnalysis& s, const chart::Chart& c) {
+// A chart and what it could not draw, said in words under it.
+struct SeriesChart {
+  chart::Chart chart;
+  std::vector<std::string> unplotted;
+};
+
+// The threshold bounds on `s` as rules, and those not on the chart's scale
+// in words; a bound at 0 is the floor of most charts and is left out.
+void add_rules(SeriesChart& out, const Analysis& a, const SeriesAnalysis& s) {
+  for (const auto& t : a.status.thresholds) {
+    if (!t.enabled || !on_series(t.key, s.series)) continue;
+    for (const auto& [range, level] : {std::pair{&t.warn, "warn"}, std::pair{&t.crit, "crit"}}) {
+      if (!*range) continue;
+      for (const double bound : (*range)->bounds()) {
+        if (bound == 0) continue;
+        std::string label = std::string(level) + " " + std::string(to_string(t.agg)) + " " + display_number(bound);
+        if (t.agg == Agg::sum) label += " per " + format_duration(t.window_ms);
+        if (const auto y = on_axis(t, bound, s.series.type))
+          out.chart.rules.push_back({*y, std::move(label), level});
+        else
+          out.unplotted.push_back("Threshold " + label + " (over " + format_duration(t.window_ms) +
+                                  "): not on this chart's scale, which shows the " +
+                                  std::string(measure_words(s.series)) + ".");
+      }
+    }
+  }
+  std::vector<const chart::Rule*> off_chart;
+  chart::value_domain(out.chart, &off_chart);
+  for (const chart::Rule* rule : off_chart) {
+    const bool above = rule->value > (out.chart.points.empty() ? 0.0 : out.chart.points.front().value);
+    out.unplotted.push_back("Threshold " + rule->label + ": off the chart, far " + (above ? "above" : "below") +
+                            " its values.");
+  }
+}
+
+std::vector<chart::Span> issue_spans(const Analysis& a, const SeriesAnalysis& s) {
+  std::vector<chart::Span> spans;
+  for (const Issue* issue : issues_of(a)) {
+    if (!on_series(issue->key, s.series)) continue;
+    const Millis to = issue->resolved_at.value_or(a.window.until);
+    spans.push_back({issue->first_detected, to, "#" + std::to_string(issue->id),
+                     "issue #" + std::to_string(issue->id) + " " + std::string(to_string(issue->severity)) + ": " +
+                         issue->reason + ", " + short_time(issue->first_detected) + " to " +
+                         (issue->resolved_at ? short_time(*issue->resolved_at) : std::string("now")),
+                     std::string(to_string(issue->severity))});
+  }
+  return spans;
+}
+
+std::vector<chart::Span> finding_spans(const Analysis& a, const std::vector<const Anomaly*>& findings) {
+  std::vector<chart::Span> spans;
+  for (const Anomaly* finding : findings) {
+    const std::string label = "F" + std::to_string(spans.size() + 1);
+    spans.push_back({finding->at, finding->until, label, label + ": " + finding_text(*finding, a.node_names),
+                     std::string(to_string(finding->kind))});
+  }
+  return spans;
+}
+
+std::string describe_chart(const Analysis& a, const SeriesAnalysis& s, const SeriesChart& sc) {
+  const auto& c = sc.chart;
   std::string text = std::string(measure_words(s.series)) + " of " + name_of(s.series, a.node_names) +
                      (c.shape == chart::Shape::bars ? " as bars" : " as a line, its minimum to maximum shaded") +
                      " every " + format_duration(c.step) + " from " + short_time(c.range.since) + " to " +
                      short_time(c.range.until) + " UTC";
+  const std::string unit = c.unit.empty() ? "" : " " + c.unit;
   if (!c.points.empty()) {
     const auto [lo, hi] = std::minmax_element(c.points.begin(), c.points.end(),
                                               [](const chart::Point& x, const chart::Point& y) { return x.value < y.value; });
-    text += ": lowest " + display_number(lo->value) + ", highest " + display_number(hi->value) + ", last " +
-            display_number(c.points.back().value);
+    text += ": lowest " + display_number(lo->value) + unit + ", highest " + display_number(hi->value) + unit +
+            ", last " + display_number(c.points.back().value) + unit;
   } else {
     text += ": no samples";
   }
-  if (!c.unit.empty()) text += " " + c.unit;
-  text += "; " + count_text(c.rules.size(), "threshold line", "threshold lines") + ", " +
-          count_text(c.issues.size(), "issue", "issues") + ", " + count_text(c.findings.size(), "finding", "findings") + ".";
-  return text;
+  std::vector<const chart::Rule*> off_chart;
+  chart::value_domain(c, &off_chart);
+  text += "; " + count_text(c.rules.size() - off_chart.size(), "threshold line", "threshold lines") + ", " +
+          count_text(c.issues.size(), "issue", "issues") + ", " + count_text(c.findings.size(), "finding", "findings");
+  if (!sc.unplotted.empty()) text += " (" + count_text(sc.unplotted.size(), "threshold bound", "threshold bounds") + " said below)";
+  return text + ".";
 }
 
-chart::Chart chart_of(const Analysis& a, const SeriesAnalysis& s, const std::vector<const Anomaly*>& findings) {
-  chart::Chart c;
+SeriesChart chart_of(const Analysis& a, const SeriesAnalysis& s, const std::vector<const Anomaly*>& findings) {
+  SeriesChart sc;
+  auto& c = sc.chart;
   c.id = "s" + std::to_string(s.series.id);
   c.title = std::string(measure_words(s.series)) + " of " + name_of(s.series, a.node_names);
   c.unit = unit_of(s.series);
   c.range = a.window;
   c.step = a.history_step_ms > 0 ? a.history_step_ms : k_hour_ms;
   c.shape = s.series.type == MetricType::counter ? chart::Shape::bars : chart::Shape::line;
+  const bool counter = s.series.type == MetricType::counter;
   for (const auto& b : s.history) {
-    const bool counter = s.series.type == MetricType::counter;
-    c.points.push_back({b.at, b.value, counter ? b.value : b.min, counter ? b.value : b.max});
+    chart::Point p{b.at, b.value, counter ? b.value : b.min, counter ? b.value : b.max};
+    // An average can overflow to infinity where the samples did not: such a bucket is not drawn.
+    if (std::isfinite(p.value) && std::isfinite(p.low) && std::isfinite(p.high)) c.points.push_back(p);
   }
-  c.rules = rules_of(a, s);
-  for (const Issue* issue : issues_of(a)) {
-    if (!on_series(issue->key, s.series)) continue;
-    const Millis to = issue->resolved_at.value_or(a.window.until);
-    c.issues.push_back({issue->first_detected, to, "#" + std::to_string(issue->id),
-                        "issue #" + std::to_string(issue->id) + " " + std::string(to_string(issue->severity)) + ": " +
-                            issue->reason + ", " + short_time(issue->first_detected) + " to " +
-                            (issue->resolved_at ? short_time(*issue->resolved_at) : std::string("now")),
-                        std::string(to_string(issue->severity))});
-  }
-  std::size_t n = 0;
-  for (const Anomaly* finding : findings) {
-    const std::string label = "F" + std::to_string(++n);
-    c.findings.push_back({finding->at, finding->until, label, label + ": " + finding_text(*finding, a.node_names),
-                          std::string(to_string(finding->kind))});
-  }
-  c.description = describe_chart(a, s, c);
-  return c;
+  add_rules(sc, a, s);
+  c.issues = issue_spans(a, s);
+  c.findings = finding_spans(a, findings);
+  c.description = describe_chart(a, s, sc);
+  return sc;
 }
 
 // One series: its name, status and figures, its chart, and its findings in words.
 void html_series(std::string& out, const Analysis& a, const SeriesAnalysis& s) {
   const auto findings = findings_of(a, s);
-  const auto c = chart_of(a, s, findings);
+  const auto sc = chart_of(a, s, findings);
+  const auto& c = sc.chart;
   out += "<figure class=\"series\" id=\"" + c.id + "\"><figcaption><h3>";
   append_escaped(out, name_of(s.series, a.node_names));
   out += "</h3>" + badge(s.status) + "<p>";
@@ -411,10 +479,11 @@ void html_series(std::string& out, const Analysis& a, const SeriesAnalysis& s) {
   if (const auto* stale = stale_of(a, s)) facts += "; STALE: last seen " + short_time(stale->last_seen);
   append_escaped(out, facts);
   out += "</p></figcaption>" + chart::svg(c, k_chart_width, k_chart_height);
-  if (!c.findings.empty() || !c.issues.empty()) {
+  if (!c.findings.empty() || !c.issues.empty() || !sc.unplotted.empty()) {
     out += "<ul class=\"findings\">";
     for (const auto& span : c.issues) out += "<li>" + escaped(span.title) + "</li>";
     for (const auto& span : c.findings) out += "<li>" + escaped(span.title) + "</li>";
+    for (const auto& text : sc.unplotted) out += "<li>" + escaped(text) + "</li>";
     out += "</ul>";
   }
   out += "</figure>";

@@ -12,6 +12,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <future>
 #include <thread>
@@ -94,8 +95,15 @@ TEST_CASE_METHOD(test::MonitorFile, "monitor: timers and gauges flushed while th
   }
   const auto timer = test::written(path, "web", "latency_ms");
   CHECK(timer.values.size() == std::size_t{k_threads} * k_each);
-  CHECK(timer.values.front() == 1);
-  CHECK(timer.values.back() == 100);
+  // Whole: every observation written once. In range: the extremes are
+  // exact, but an observation caught by a flush between taking its extremes
+  // and its bucket leaves the next interval its bucket alone, whose value
+  // is within the bucket's width (a few percent) of it.
+  const auto [lowest, highest] = std::minmax_element(timer.values.begin(), timer.values.end());
+  CHECK(*lowest == Approx(1).epsilon(0.05));
+  CHECK(*lowest <= 1);
+  CHECK(*highest == Approx(100).epsilon(0.05));
+  CHECK(*highest >= 100);
   const auto gauge = test::written(path, "web", "depth");
   REQUIRE_FALSE(gauge.values.empty());
   CHECK(gauge.values.front() >= 0);

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <limits>
 #include <string>
 
 using health::k_day_ms;
@@ -69,6 +70,19 @@ TEST_CASE("chart: value ticks are round steps covering the values") {
     CHECK(t.values.back() > 5);
     CHECK(chart::nice_ticks(0, 0, 4).values == std::vector<double>{-1, -0.5, 0, 0.5, 1});
   }
+  SECTION("values equal but for float noise, and the largest doubles, still give a few ticks") {
+    const auto noise = chart::nice_ticks(0.1, 0.1 + 2e-17, 4);
+    CHECK(noise.values.size() <= 5);
+    CHECK(noise.values.front() < 0.1);
+    for (const auto& [lo, hi] : {std::pair{1.7e308, 1.7e308}, std::pair{-1e308, 1e308},
+                                 std::pair{-std::numeric_limits<double>::infinity(), 1.0}}) {
+      const auto t = chart::nice_ticks(lo, hi, 4);
+      CAPTURE(lo, hi);
+      REQUIRE(t.values.size() >= 2);
+      CHECK(t.values.size() <= 5);
+      for (const double v : t.values) CHECK(std::isfinite(v));
+    }
+  }
   SECTION("any range: the first tick at or below, the last at or above, never more than asked") {
     for (const auto& [lo, hi] : {std::pair{0.001, 0.0137}, std::pair{-250.0, 1e9}, std::pair{99.5, 100.5},
                                  std::pair{3e-7, 4e-7}, std::pair{-1e6, -999.0}}) {
@@ -84,16 +98,21 @@ TEST_CASE("chart: value ticks are round steps covering the values") {
   }
 }
 
-TEST_CASE("chart: tick labels carry the step's decimals, and k M G T for large steps") {
-  CHECK(chart::tick_label(0.1 + 0.2, 0.1) == "0.3");
-  CHECK(chart::tick_label(0.25, 0.05) == "0.25");
-  CHECK(chart::tick_label(1500, 500) == "1500");
-  CHECK(chart::tick_label(15000, 5000) == "15k");
-  CHECK(chart::tick_label(2.5e8, 5e7) == "250M");
-  CHECK(chart::tick_label(3e9, 1e9) == "3G");
-  CHECK(chart::tick_label(0, 5e7) == "0");
-  CHECK(chart::tick_label(-0.0, 1) == "0");
-  CHECK(chart::tick_label(-2000, 1000) == "-2k");
+TEST_CASE("chart: tick labels carry the step's decimals, and k M G T P on an axis reaching ten thousand and more") {
+  const auto labels = [](std::vector<double> values, double step) { return chart::tick_labels({step, std::move(values)}); };
+  using Labels = std::vector<std::string>;
+  CHECK(labels({0.1 + 0.2, 0.4}, 0.1) == Labels{"0.3", "0.4"});
+  CHECK(labels({0.25, 0.3}, 0.05) == Labels{"0.25", "0.3"});
+  CHECK(labels({0.00002, 0.00004}, 0.00002) == Labels{"0.00002", "0.00004"});
+  CHECK(labels({0, 500, 1000, 1500}, 500) == Labels{"0", "500", "1000", "1500"});
+  CHECK(labels({0, 5000, 10000, 15000}, 5000) == Labels{"0", "5k", "10k", "15k"});
+  CHECK(labels({2e8, 2.5e8, 3e8}, 5e7) == Labels{"200M", "250M", "300M"});
+  CHECK(labels({4999998000, 5000000000, 5000002000}, 2000) == Labels{"4999.998M", "5000M", "5000.002M"});
+  CHECK(labels({0, 2e15, 4e15}, 2e15) == Labels{"0", "2000T", "4000T"}); // ten of a prefix before it is used
+  CHECK(labels({0, 2e16, 4e16}, 2e16) == Labels{"0", "20P", "40P"});
+  CHECK(labels({-1e300, 0, 1e300}, 1e300) == Labels{"-1e+300", "0", "1e+300"});
+  CHECK(labels({-0.0, 1}, 1) == Labels{"0", "1"});
+  CHECK(labels({-2000, 0, 10000}, 2000) == Labels{"-2k", "0", "10k"});
 }
 
 TEST_CASE("chart: time ticks fall on round times inside the range, days at midnight UTC") {
@@ -110,6 +129,12 @@ TEST_CASE("chart: time ticks fall on round times inside the range, days at midni
     CHECK(t.at.size() == 4);
     CHECK(chart::time_label(t.at[0], t.step) == "01-15");
     CHECK(chart::time_label(t.at[1], t.step) == "06:00");
+  }
+  SECTION("400 days: steps doubled past 28 days, labelled with the year") {
+    const auto t = chart::time_ticks({k_t0, k_t0 + 400 * k_day_ms}, 8);
+    CHECK(t.step == 8 * health::k_week_ms);
+    CHECK(t.at.size() <= 8);
+    CHECK(chart::time_label(t.at.front(), t.step).size() == 10); // YYYY-MM-DD
   }
   SECTION("an hour: every 15 minutes") {
     const auto t = chart::time_ticks({k_t0 + 3 * k_minute_ms, k_t0 + k_hour_ms + 3 * k_minute_ms}, 8);
@@ -170,6 +195,15 @@ TEST_CASE("chart: bars are one rectangle per bucket from zero, a lone bucket bet
   const std::string bars = chart::svg(c, 720, 190);
   CHECK(test::check_xml(bars).problems.empty());
   CHECK(occurrences(bars, "<rect") == c.points.size());
+  // Every bar stands on zero: the axis from 0 to 150 over 190 - 18 - 22 units
+  // puts it at y = 168, so each bar's top plus its height is 168.
+  for (auto at = bars.find("<rect"); at != std::string::npos; at = bars.find("<rect", at + 1)) {
+    const auto number = [&](const char* attr) {
+      const auto from = bars.find(std::string(attr) + "=\"", at) + std::string(attr).size() + 2;
+      return std::stod(bars.substr(from, bars.find('"', from) - from));
+    };
+    CHECK(number("y") + number("height") == Approx(168).margin(0.11));
+  }
 
   c.shape = chart::Shape::line;
   c.points = {{k_t0 + 3 * k_hour_ms, 5, 5, 5}};

@@ -13,6 +13,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <sstream>
+
 
 using health::k_hour_ms;
 using health::k_minute_ms;
@@ -150,8 +152,18 @@ TEST_CASE("report: Markdown, CSV and JSON carry the same content") {
           std::string::npos);
     for (const auto& s : a.series) CHECK(md.find("| " + name_of(s.series) + " |") != std::string::npos);
     // Each history is at most 56 characters of sparkline: it fits a chat line.
-    for (std::size_t at = md.find("| \u2581"); at != std::string::npos; at = md.find("| \u2581", at + 1))
-      CHECK(md.find(" |", at + 2) - (at + 2) <= 56 * 3);
+    std::size_t histories = 0;
+    std::istringstream lines(md);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind("| " + std::string("api/"), 0) != 0 && line.rfind("| app/", 0) != 0 && line.rfind("| db/", 0) != 0 &&
+          line.rfind("| worker/", 0) != 0)
+        continue;
+      const auto cell = line.substr(line.rfind(" | ", line.size() - 3) + 3);
+      CAPTURE(line);
+      CHECK(cell.size() <= 56 * 3 + 2); // block characters are 3 bytes in UTF-8
+      histories += cell.find("\xE2\x96") != std::string::npos ? 1U : 0U; // a block character, U+2581 to U+2588
+    }
+    CHECK(histories == a.series.size());
   }
   SECTION("csv: one row per series with its figures") {
     const auto table = test::parse_csv(health::render_report(a, health::Format::csv));
@@ -207,7 +219,7 @@ TEST_CASE("report: hostile names are escaped, an empty file still makes a page")
   }
 }
 
-TEST_CASE("report: a week of 1-minute data for 50 series stays under 1 MB") {
+TEST_CASE("report: the page of 50 series with a week of hourly buckets each stays under 1 MB") {
   health::Analysis a;
   a.generated_at = k_now;
   a.window = {k_now - health::k_week_ms, k_now};
@@ -230,4 +242,47 @@ TEST_CASE("report: a week of 1-minute data for 50 series stays under 1 MB") {
   const std::string html = health::render_report(a, health::Format::html);
   CHECK(occurrences(html, "<svg class=\"chart\"") == 50);
   CHECK(html.size() < 1000000);
+}
+
+TEST_CASE("report: thresholds drawn on the chart's scale, the others said in words") {
+  test::StoreFixture f;
+  health::SeriesSpec spec;
+  spec.key = {"web1", "api", "requests", {}};
+  for (int minute = 1; minute <= 120; ++minute)
+    health::record(f.store, spec, {k_now - minute * k_minute_ms, 2, ""}, health::AllowFuture::yes);
+  spec.key.name = "load";
+  spec.type = health::MetricType::gauge;
+  for (int minute = 1; minute <= 120; ++minute)
+    health::record(f.store, spec, {k_now - minute * k_minute_ms, 0.1, ""}, health::AllowFuture::yes);
+  const auto threshold = [&](const char* metric, health::Agg agg, const char* crit) {
+    health::Threshold t;
+    t.key = {"api", metric, {}};
+    t.agg = agg;
+    t.window_ms = k_minute_ms;
+    t.crit = health::AlertRange::parse(crit);
+    health::set_threshold(f.store, t);
+  };
+  threshold("requests", health::Agg::sum, "~:3");  // 3 a minute: 0.05/s on the rate axis
+  threshold("load", health::Agg::count, "~:100");   // a count: no place on the load axis
+  health::AnalyzeOptions options;
+  options.now = k_now;
+  options.window_ms = 2 * health::k_hour_ms;
+  options.history = true;
+  options.history_points = health::k_report_points;
+  const auto a = health::analyze(f.store, options);
+  const std::string html = health::render_report(a, health::Format::html);
+  INFO(html);
+  CHECK(test::check_xml(html).problems.empty());
+  CHECK(html.find(">crit sum 3 per 1m</text>") != std::string::npos);
+  CHECK(html.find("<li>Threshold crit count 100 (over 1m): not on this chart&#39;s scale, which shows the average.</li>") !=
+        std::string::npos);
+  CHECK(html.find("0 threshold lines, 0 issues, ") != std::string::npos);
+  CHECK(html.find("(1 threshold bound said below).") != std::string::npos);
+  // A gauge that always holds 0.1 (averages a bit apart in the last digit) draws, and quickly.
+  CHECK(html.find("lowest 0.1, highest 0.1, last 0.1") != std::string::npos);
+
+  threshold("load", health::Agg::avg, "~:1000000000000");
+  const std::string far_html = health::render_report(health::analyze(f.store, options), health::Format::html);
+  CHECK(far_html.find("<li>Threshold crit avg 1000000000000: off the chart, far above its values.</li>") !=
+        std::string::npos);
 }
