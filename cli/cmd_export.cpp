@@ -36,14 +36,9 @@ void run_prometheus(const Globals& globals, const ExportArgs& args, const CLI::A
       throw health::Error(health::ErrorKind::usage, std::string("--format prometheus takes no ") + flag,
                           "it writes the series as they stand now; see healthctl-export(1)");
   auto store = open_store(globals, health::OpenMode::read_only);
-  const auto text = health::render_prometheus(health::current_series(store, series_filter(globals, args), health::now_ms()));
-  if (args.output.empty() || args.output == "-") {
-    write_out(text);
-    return;
-  }
-  health::AtomicFile file(args.output, 0644);
-  file.write(text);
-  file.commit();
+  write_document(args.output,
+                 health::render_prometheus(health::current_series(store, series_filter(globals, args), health::now_ms())),
+                 0644);
 }
 
 // The history of the range in OpenMetrics, for a backfill: points as they

@@ -5,7 +5,6 @@
 #include "commands.hpp"
 
 #include <health/analyze.hpp>
-#include <health/atomic_file.hpp>
 #include <health/error.hpp>
 #include <health/render.hpp>
 
@@ -39,15 +38,8 @@ void run_report(const Globals& globals, const ReportArgs& args) {
 
   auto store = open_store(globals, health::OpenMode::read_only);
   const auto report = health::render_report(health::analyze(store, options), format);
-  if (args.output.empty() || args.output == "-") {
-    write_out(report);
-    return;
-  }
   // Made to be shared (a web server, a mail job): readable by all.
-  health::AtomicFile file(args.output, 0644);
-  file.write(report);
-  file.commit();
-  if (!globals.quiet && ::isatty(STDERR_FILENO) == 1)
+  if (write_document(args.output, report, 0644) && !globals.quiet && ::isatty(STDERR_FILENO) == 1)
     std::fprintf(stderr, "wrote the %s report (%zu bytes) to %s\n", std::string(health::to_string(format)).c_str(),
                  report.size(), args.output.c_str());
 }

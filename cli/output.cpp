@@ -1,5 +1,6 @@
 #include "output.hpp"
 
+#include <health/atomic_file.hpp>
 #include <health/error.hpp>
 #include <health/format.hpp>
 
@@ -78,6 +79,17 @@ std::string printable_line(std::string_view text) {
 
 void warn(std::string_view text) {
   std::fprintf(stderr, "healthctl: warning: %s\n", printable_line(text).c_str());
+}
+
+bool write_document(const std::string& path, std::string_view text, unsigned mode) {
+  if (path.empty() || path == "-") {
+    write_out(text);
+    return false;
+  }
+  health::AtomicFile file(path, mode);
+  file.write(text);
+  file.commit();
+  return true;
 }
 
 } // namespace healthctl

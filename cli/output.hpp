@@ -32,6 +32,11 @@ std::string format_names(const Formats& formats);
 void write_out(std::string_view text);
 void flush_out();
 
+// Writes a whole document: to stdout when `path` is empty or "-", else to
+// `path` atomically (health::AtomicFile) with `mode`. True when it went to
+// a file.
+bool write_document(const std::string& path, std::string_view text, unsigned mode);
+
 // `text` as one printable line for a terminal: line breaks become spaces,
 // trailing spaces go, and every other control character is shown escaped
 // (C0 and DEL as \x1b, C1 in UTF-8 as \u009b), so a message that quotes
