@@ -3,7 +3,6 @@
 
 #include "commands.hpp"
 
-#include <health/atomic_file.hpp>
 #include <health/error.hpp>
 #include <health/export.hpp>
 #include <health/names.hpp>
@@ -50,14 +49,8 @@ void run_openmetrics(const Globals& globals, const ExportArgs& args, const CLI::
                           "it writes every point of the range; see healthctl-export(1)");
   const auto range = parse_range(args, health::now_ms(), true);
   auto store = open_store(globals, health::OpenMode::read_only);
-  if (args.output.empty() || args.output == "-") {
-    health::write_openmetrics(store, series_filter(globals, args), range, [](std::string_view text) { write_out(text); });
-    flush_out();
-    return;
-  }
-  health::AtomicFile file(args.output);
-  health::write_openmetrics(store, series_filter(globals, args), range, [&](std::string_view text) { file.write(text); });
-  file.commit();
+  write_output(args.output, 0600,
+               [&](const health::TextSink& out) { health::write_openmetrics(store, series_filter(globals, args), range, out); });
 }
 
 void run_export(const Globals& globals, const ExportArgs& args, const CLI::App& command) {
@@ -80,16 +73,11 @@ void run_export(const Globals& globals, const ExportArgs& args, const CLI::App& 
     options.zone = args.tz == "local" ? health::Zone::local() : health::Zone::named(args.tz);
 
   auto store = open_store(globals, health::OpenMode::read_only);
-  if (args.output.empty() || args.output == "-") {
-    health::write_export(store, options, format, now, [](std::string_view text) { write_out(text); });
-    flush_out();
-    return;
-  }
-  health::AtomicFile file(args.output);
-  const auto totals =
-      health::write_export(store, options, format, now, [&](std::string_view text) { file.write(text); });
-  file.commit();
-  if (!globals.quiet && ::isatty(STDERR_FILENO) == 1)
+  health::ExportTotals totals;
+  const bool to_file = write_output(args.output, 0600, [&](const health::TextSink& out) {
+    totals = health::write_export(store, options, format, now, out);
+  });
+  if (to_file && !globals.quiet && ::isatty(STDERR_FILENO) == 1)
     std::fprintf(stderr, "wrote %zu rows (%zu samples of %zu series) to %s\n", totals.rows,
                  totals.samples, totals.series, args.output.c_str());
 }

@@ -81,15 +81,20 @@ void warn(std::string_view text) {
   std::fprintf(stderr, "healthctl: warning: %s\n", printable_line(text).c_str());
 }
 
-bool write_document(const std::string& path, std::string_view text, unsigned mode) {
+bool write_output(const std::string& path, unsigned mode, const std::function<void(const health::TextSink&)>& write) {
   if (path.empty() || path == "-") {
-    write_out(text);
+    write([](std::string_view text) { write_out(text); });
+    flush_out();
     return false;
   }
   health::AtomicFile file(path, mode);
-  file.write(text);
+  write([&file](std::string_view text) { file.write(text); });
   file.commit();
   return true;
+}
+
+bool write_document(const std::string& path, std::string_view text, unsigned mode) {
+  return write_output(path, mode, [text](const health::TextSink& out) { out(text); });
 }
 
 } // namespace healthctl

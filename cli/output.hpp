@@ -4,7 +4,10 @@
 
 #include "settings.hpp"
 
+#include <health/export.hpp>
+
 #include <array>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -32,9 +35,13 @@ std::string format_names(const Formats& formats);
 void write_out(std::string_view text);
 void flush_out();
 
-// Writes a whole document: to stdout when `path` is empty or "-", else to
-// `path` atomically (health::AtomicFile) with `mode`. True when it went to
-// a file.
+// Calls `write` with a sink to stdout when `path` is empty or "-", else to
+// `path` atomically (health::AtomicFile, with `mode`), committed once
+// `write` returns: a failure leaves no partial file. True when it went to a
+// file.
+bool write_output(const std::string& path, unsigned mode, const std::function<void(const health::TextSink&)>& write);
+
+// The same for a whole document.
 bool write_document(const std::string& path, std::string_view text, unsigned mode);
 
 // `text` as one printable line for a terminal: line breaks become spaces,
