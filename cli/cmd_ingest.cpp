@@ -1,15 +1,19 @@
-// healthctl ingest: bulk samples from NDJSON or CSV files or stdin.
+// healthctl ingest: bulk samples from NDJSON, CSV, TSV, an export's JSON
+// document or Prometheus' formats, from files, stdin or a URL (a scrape).
 
 #include "commands.hpp"
+#include "network.hpp"
 #include "progress.hpp"
 
 #include <health/error.hpp>
 #include <health/ingest.hpp>
+#include <health/names.hpp>
 #include <health/render.hpp>
 
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <memory>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,10 +22,18 @@ namespace healthctl {
 
 namespace {
 
-constexpr Formats k_formats{"ingest", {"ndjson", "csv", "tsv", "json"}, "unless the first FILE ends in .csv, .tsv or .json"};
+constexpr Formats k_formats{"ingest",
+                            {"ndjson", "csv", "tsv", "json", "prometheus", "openmetrics"},
+                            "unless the first FILE ends in .csv, .tsv, .json, .prom or .om, or --url is given"};
+
+// The most a scrape reads.
+constexpr std::size_t k_max_scrape_bytes = std::size_t{64} << 20;
 
 struct IngestArgs {
   std::vector<std::string> files;
+  std::string url;
+  std::string component = "prometheus";
+  std::string timeout = "10s";
   std::size_t batch_size = 0;
   bool dry_run = false;
   bool allow_future = false;
@@ -31,17 +43,36 @@ bool ends_with(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
 }
 
-// --format, else the extension of the first file (.csv, .tsv, .json), else NDJSON.
-health::IngestFormat input_format(const Globals& globals, const std::vector<std::string>& files) {
-  std::string_view by_name = "ndjson";
-  if (!files.empty())
-    for (const std::string_view format : {"csv", "tsv", "json"})
-      if (ends_with(files.front(), "." + std::string(format))) by_name = format;
+// --format, else prometheus for --url, else the extension of the first file
+// (.csv, .tsv, .json, .prom, .om), else NDJSON.
+health::IngestFormat input_format(const Globals& globals, const IngestArgs& args) {
+  std::string_view by_name = args.url.empty() ? "ndjson" : "prometheus";
+  constexpr std::pair<std::string_view, std::string_view> k_extensions[] = {
+      {".csv", "csv"}, {".tsv", "tsv"}, {".json", "json"}, {".prom", "prometheus"}, {".om", "openmetrics"}};
+  if (!args.files.empty())
+    for (const auto& [extension, format] : k_extensions)
+      if (ends_with(args.files.front(), extension)) by_name = format;
   const auto format = choose_format(globals, k_formats, by_name);
   if (format == "csv") return health::IngestFormat::csv;
   if (format == "tsv") return health::IngestFormat::tsv;
   if (format == "json") return health::IngestFormat::json;
+  if (format == "prometheus") return health::IngestFormat::prometheus;
+  if (format == "openmetrics") return health::IngestFormat::openmetrics;
   return health::IngestFormat::ndjson;
+}
+
+// The body of --url: a scrape, made before the database is opened.
+std::string scrape(const IngestArgs& args) {
+  if (!args.files.empty())
+    throw health::Error(health::ErrorKind::usage, "ingest takes --url or FILE arguments, not both",
+                        "scrape the URL in one call and ingest the files in another");
+  const auto url = health::parse_url(args.url);
+  health::http::ClientOptions client;
+  client.timeout = health::parse_duration(args.timeout);
+  if (client.timeout <= 0)
+    throw health::Error(health::ErrorKind::usage, "--timeout must be longer than 0", "use --timeout 10s, say");
+  client.user_agent = "healthctl/" HEALTHCTL_VERSION;
+  return fetch_url(url, client, k_max_scrape_bytes, "text/plain;version=0.0.4;q=0.9,*/*;q=0.1");
 }
 
 // The bytes of the input when every source is a regular file, else 0 (not known).
@@ -62,16 +93,25 @@ bool database_exists(const Globals& globals) {
 
 void run_ingest(const Globals& globals, IngestArgs args) {
   std::ios::sync_with_stdio(false); // before any I/O: std::cin reads in large blocks
-  if (args.files.empty()) args.files.push_back("-");
   health::IngestOptions options;
-  options.format = input_format(globals, args.files);
+  options.format = input_format(globals, args);
+  const bool exposition =
+      options.format == health::IngestFormat::prometheus || options.format == health::IngestFormat::openmetrics;
+  if (exposition && args.batch_size != 0) // before the database is made
+    throw health::Error(health::ErrorKind::usage, "--batch-size does not apply to Prometheus' formats",
+                        "they are read whole, in one transaction");
   options.default_node = node_name(globals);
+  health::validate_name("component", args.component);
+  options.component = args.component;
   options.batch_size = args.batch_size;
   options.dry_run = args.dry_run ? health::DryRun::yes : health::DryRun::no;
   options.allow_future = args.allow_future ? health::AllowFuture::yes : health::AllowFuture::no;
 
+  std::istringstream scraped(args.url.empty() ? std::string() : scrape(args));
+  if (args.files.empty() && args.url.empty()) args.files.push_back("-");
   std::vector<std::unique_ptr<std::ifstream>> files;
   std::vector<health::IngestSource> sources;
+  if (!args.url.empty()) sources.push_back({health::parse_url(args.url).text(), &scraped});
   for (const auto& file : args.files) {
     if (file == "-") {
       sources.push_back({"<stdin>", &std::cin});
@@ -108,8 +148,15 @@ void run_ingest(const Globals& globals, IngestArgs args) {
 void setup_ingest(CLI::App& app, const Globals& globals) {
   auto args = std::make_shared<IngestArgs>();
   auto* command = app.add_subcommand(
-      "ingest", "Load samples from NDJSON, CSV, TSV or an export's json document; all or nothing, duplicates skipped");
+      "ingest", "Load samples from NDJSON, CSV, TSV, an export's json document or Prometheus' formats; all or nothing");
   command->add_option("FILE", args->files, "Input files; - or none reads standard input");
+  command->add_option("--url", args->url, "Scrape this URL (Prometheus' text format) instead of reading files")
+      ->type_name("URL");
+  command->add_option("--component", args->component,
+                      "Component of Prometheus series without a component label (default prometheus)")
+      ->type_name("NAME");
+  command->add_option("--timeout", args->timeout, "With --url: to connect, and to wait for the answer (default 10s)")
+      ->type_name("DURATION");
   command->add_option("--batch-size", args->batch_size,
                       "Commit every N samples instead of all at once (for endless streams)")
       ->check(whole_number(1))

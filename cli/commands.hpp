@@ -35,6 +35,7 @@ void setup_backup(CLI::App& app, const Globals& globals);
 void setup_maintain(CLI::App& app, const Globals& globals);
 void setup_analyze(CLI::App& app, const Globals& globals);
 void setup_report(CLI::App& app, const Globals& globals);
+void setup_push(CLI::App& app, const Globals& globals);
 void setup_help(CLI::App& app, const Globals& globals);
 void setup_completion(CLI::App& app, const Globals& globals);
 

@@ -5,6 +5,7 @@
 
 #include "commands.hpp"
 #include "help.hpp"
+#include "network.hpp"
 
 #include <health/error.hpp>
 
@@ -55,6 +56,7 @@ void print_help(std::string text) {
 } // namespace
 
 int main(int argc, char** argv) {
+  healthctl::keep_command_line(argc, argv);
   std::vector<char*> args(argv, argv + argc);
   const bool help_command = healthctl::rewrite_help(args);
   healthctl::Globals globals;

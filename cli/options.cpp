@@ -12,6 +12,10 @@ namespace healthctl {
 void add_range_options(CLI::App* command, RangeArgs& args) {
   command->add_option("--since", args.since, "Start of the range, inclusive (default 24h ago)")->type_name("TIME");
   command->add_option("--until", args.until, "End of the range, exclusive (default now)")->type_name("TIME");
+  add_filter_options(command, args);
+}
+
+void add_filter_options(CLI::App* command, RangeArgs& args) {
   command->add_option("-c,--component", args.components, "Only these components (repeatable or a,b)")
       ->type_name("NAME");
   command->add_option("-m,--metric", args.metrics, "Only these metric names (repeatable or a,b)")

@@ -29,6 +29,8 @@ struct RangeArgs {
 
 // Declares the RangeArgs options on `command`.
 void add_range_options(CLI::App* command, RangeArgs& args);
+// Declares its series filter only: -c, -m and -l.
+void add_filter_options(CLI::App* command, RangeArgs& args);
 
 // The half-open range [since, until) at `now`. Throws Error(usage) for a
 // malformed time or an end before the start (or at it, unless

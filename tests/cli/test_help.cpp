@@ -68,7 +68,8 @@ TEST_CASE("help: every command's help lists its global options and formats, no p
   CHECK_THAT(box.healthctl({"threshold", "set", "--help"}).out,
              Catch::Contains("Usage: healthctl threshold set [OPTIONS] COMPONENT METRIC\n"));
   CHECK_THAT(box.healthctl({"ingest", "--help"}).out,
-             Catch::Contains("ndjson (default; unless the first FILE ends in .csv, .tsv or .json), csv, tsv, json"));
+             Catch::Contains("ndjson (default; unless the first FILE ends in .csv, .tsv, .json, .prom or .om, or --url "
+                             "is given), csv, tsv, json, prometheus, openmetrics"));
   // analyze's views take analyze's own options too, and say so.
   CHECK_THAT(box.healthctl({"analyze", "diagnose", "--help"}).out,
              Catch::Contains("Options of 'healthctl analyze' (given before or after diagnose):"));

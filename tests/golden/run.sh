@@ -125,6 +125,11 @@ h analyze recommendations --since 1d --format markdown
 for format in markdown csv; do h report --since 1d --format "$format"; done
 h report --since 1d -c db --format json
 h report --since 1d -c db
+for format in text json; do h push --remote-write http://127.0.0.1:9/api/v1/write --max-age 0 --dry-run --format "$format"; done
+h export --format prometheus -c database,system
+cp "$work/stdout" "$work/current.prom"
+h --db "$work/scraped.db" ingest "$work/current.prom"
+h --db "$work/scraped.db" export --format prometheus
 
 # --- lifecycle -------------------------------------------------------------
 h cleanup --dry-run --retention 3d --format json
@@ -139,7 +144,7 @@ h maintain
 # --- help and errors ---------------------------------------------------------
 h --help
 for command in init record ingest components metrics export summary sql threshold check \
-               issue status cleanup backup maintain analyze report completion; do
+               issue status cleanup backup maintain analyze report push completion; do
   h "$command" --help
 done
 h recrod x y
@@ -152,6 +157,9 @@ h issue show 999
 h analyze incident 999
 h report --format table
 h report --since now
+h push --remote-write ftp://127.0.0.1/api/v1/write
+printf 'up{job="x" 1\n' >"$work/bad.prom"
+h --db "$work/scraped.db" ingest "$work/bad.prom"
 h threshold set database query_ms --warn '@@'
 stdin=/dev/null h backup restore now
 printf '{"ts_ms":1,"component":"x","name":"y","value":1}\nnot json\n' >"$work/bad.ndjson"

@@ -8,7 +8,7 @@
 # Usage: check_layers.sh SOURCE_ROOT    (prints every violation; exit 1 if any)
 set -euo pipefail
 root=$1
-modules=(base model store record monitor read issues lifecycle analysis render jobs)
+modules=(base model store record monitor read issues lifecycle analysis render jobs net)
 src=$root/libhealth/src
 include=$root/libhealth/include/health
 

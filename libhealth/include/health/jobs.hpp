@@ -1,7 +1,8 @@
 #pragma once
-// Jobs: runs that use every other module: maintain today.
+// Jobs: runs that use every other module: maintain, push.
 
 #include <health/maintain.hpp>
+#include <health/push.hpp>
 #include <health/store.hpp>
 
 namespace health {
@@ -9,5 +10,25 @@ namespace health {
 // Runs maintain's steps on `store` (see maintain.hpp). Never throws for a
 // failed step: the failure is in the report and the next step runs.
 MaintainReport run_maintain(Store& store, const MaintainOptions& options);
+
+// Sends every point of the series of `options.filter` after the target's
+// cursor (the history of export --format openmetrics: a gauge's values, a
+// counter's running total, a summary's _count and _sum), in time order
+// across series, `batch_samples` samples per request. Before a request goes
+// its series note it as pending; once it is acknowledged their cursors move
+// past it and the note goes (each step its own transaction), so nothing
+// acknowledged is sent again and nothing unacknowledged is skipped. A
+// request that got no answer, a 429 or a 5xx is tried again after a backoff
+// (Retry-After when given), up to `retries` times. A request refused with
+// another 4xx is sent again series by series, and the series still refused
+// are skipped and counted. Points an earlier request may have delivered (its
+// answer lost, here or in an earlier push that died) are sent first, on
+// their own, exactly as before: refused as out of order, they were held
+// already, and count as sent.
+//
+// Throws Error(busy) when the receiver stayed unreachable (what was
+// acknowledged stays so; the next push resumes), Error(runtime) on 401 or
+// 403, Error(bad_data) when two series would be one Prometheus series.
+PushReport push_remote_write(Store& store, const PushOptions& options, const RemoteWriteSend& send);
 
 } // namespace health

@@ -12,6 +12,7 @@
 #include <health/export.hpp>
 #include <health/ingest.hpp>
 #include <health/maintain.hpp>
+#include <health/push.hpp>
 #include <health/issues.hpp>
 #include <health/query.hpp>
 #include <health/sql.hpp>
@@ -22,11 +23,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace health {
@@ -156,6 +160,8 @@ std::string render_status_unknown(std::string_view why);
 // ---- lifecycle
 
 std::string render_cleanup(const CleanupReport& report, DryRun dry_run, Format format); // text, json
+// What a push sent to `target` (text, json).
+std::string render_push(const PushReport& report, const std::string& target, DryRun dry_run, Format format);
 std::string render_backup(const BackupResult& result, Format format);                   // text, json
 std::string render_backups(const std::vector<CheckedBackup>& backups, Format format);   // table, json
 // A backup that passed its check (text).
@@ -231,6 +237,31 @@ PrometheusName prometheus_name(const SeriesInfo& series);
 // metric, or one family would hold two types.
 std::string render_prometheus(const std::vector<CurrentSeries>& series);
 
+// A series as Prometheus stores it: its metric name and every label,
+// __name__ among them, sorted by name (as remote write wants them).
+using PrometheusLabels = std::vector<std::pair<std::string, std::string>>;
+struct PrometheusSeries {
+  std::string name;
+  PrometheusLabels labels;
+};
+
+// The series one healthctl series is in a history (OpenMetrics, remote
+// write): the family of a gauge or counter, or a summary's _count and _sum.
+// Throws Error(bad_data) when two of its labels have one Prometheus name.
+std::vector<PrometheusSeries> prometheus_series(const SeriesInfo& series);
+
+// The history of one series over `range`, as OpenMetrics and remote write
+// carry it: `visit(at, values)` once per millisecond that holds samples, in
+// time order, with one value per prometheus_series entry in base units (its
+// last sample's state): a gauge's value, a counter's running total, a
+// summary's running _count and _sum, carried on from before the range.
+void prometheus_history(Store& store, SampleScanner& scanner, const SeriesInfo& series, TimeRange range,
+                        const std::function<void(Millis, std::span<const double>)>& visit);
+
+// Throws Error(bad_data) naming both series when two of `series` would be
+// one Prometheus series, or one family would hold two types.
+void check_prometheus_names(const std::vector<SeriesInfo>& series);
+
 // The history of the series of `filter` over `range` in OpenMetrics' text
 // format, for `promtool tsdb create-blocks-from openmetrics` (a backfill):
 // the families of render_prometheus, each series' points in time order with
@@ -240,6 +271,19 @@ std::string render_prometheus(const std::vector<CurrentSeries>& series);
 // of a summary, carried on from before the range. Written to `out` in
 // pieces of about 64 KiB from one snapshot; errors as render_prometheus.
 void write_openmetrics(Store& store, const SeriesFilter& filter, TimeRange range, const TextSink& out);
+
+// ---- remote write: healthctl-push(1)
+
+// One series of a remote-write request: its labels (prometheus_series) and
+// its samples, (time, value) in time order.
+struct RemoteWriteSeries {
+  const PrometheusLabels* labels;
+  std::vector<std::pair<Millis, double>> samples;
+};
+
+// Prometheus remote write 1.0's WriteRequest of `series` in protobuf's wire
+// format, not yet compressed (the sender adds snappy's block format).
+std::string encode_write_request(const std::vector<RemoteWriteSeries>& series);
 
 // ---- report: healthctl-report(1)
 

@@ -13,7 +13,10 @@ std::vector<CurrentSeries> current_series(Store& store, const SeriesFilter& filt
   SampleScanner scanner(store, WithContext::no);
   std::vector<double> values;
   for (auto& info : list_series(store, filter, WithStats::yes)) {
-    if (!info.last_value) continue; // every sample was cleaned up: nothing to say now
+    // A counter's running total stands without samples (all cleaned up, or
+    // only its start noted by an ingest of Prometheus' formats); a series of
+    // another type without samples has nothing to say now.
+    if (!info.last_value && info.type != MetricType::counter) continue;
     CurrentSeries current{std::move(info), {}};
     if (current.series.type == MetricType::timer || current.series.type == MetricType::rolling) {
       values.clear();

@@ -5,6 +5,7 @@
 #include <health/recorder.hpp>
 #include <health/series.hpp>
 
+#include "record/exposition.hpp"
 #include "store/sqlite.hpp"
 
 #include <nlohmann/json.hpp>
@@ -1044,6 +1045,8 @@ IngestReport ingest(Store* store, const std::vector<IngestSource>& sources,
                     const IngestOptions& options) {
   if (store == nullptr && options.dry_run == DryRun::no)
     throw Error(ErrorKind::runtime, "ingest needs a database to write to");
+  if (options.format == IngestFormat::prometheus || options.format == IngestFormat::openmetrics)
+    return ingest_exposition(store, sources, options);
   const Millis now = options.now != 0 ? options.now : now_ms();
   Loader loader(store, options, now);
   std::uint64_t lines = 0;

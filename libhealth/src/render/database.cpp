@@ -32,6 +32,10 @@ std::string render_ingest(const IngestReport& report, DryRun dry_run) {
                      " new) from " + std::to_string(report.lines) + " lines in " +
                      count_text(report.batches, "batch", "batches");
   if (report.duplicates > 0) text += "; skipped " + count_text(report.duplicates, "duplicate", "duplicates");
+  if (report.counters_started > 0)
+    text += "; " + count_text(report.counters_started, "counter", "counters") + " seen for the first time (" +
+            (report.counters_started == 1 ? "its total" : "their totals") + " noted)";
+  if (report.not_numbers > 0) text += "; skipped " + std::to_string(report.not_numbers) + " NaN or infinite values";
   return text + "\n";
 }
 

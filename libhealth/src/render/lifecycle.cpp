@@ -88,6 +88,37 @@ std::string render_cleanup(const CleanupReport& report, DryRun dry_run, Format f
   return json_text(cleanup_document(report, dry_run)) + "\n";
 }
 
+std::string render_push(const PushReport& report, const std::string& target, DryRun dry_run, Format format) {
+  const bool dry = dry_run == DryRun::yes;
+  if (format == Format::json)
+    return json_text(Json{{"target", target},
+                          {"dry_run", dry},
+                          {"samples", report.samples},
+                          {"series", report.series},
+                          {"requests", report.requests},
+                          {"retries", report.retries},
+                          {"held_already", report.held},
+                          {"too_old", report.too_old},
+                          {"refused", report.refused},
+                          {"refused_reason", report.refused_reason},
+                          {"duration_ms", report.duration}}) +
+           "\n";
+  if (format != Format::text) unsupported("a push", format);
+  std::string out = std::string(dry ? "would push " : "pushed ") + std::to_string(report.samples) + " samples of " +
+                    std::to_string(report.series) + " series to " + target + " in " +
+                    std::to_string(report.requests) + (report.requests == 1 ? " request" : " requests");
+  if (report.retries > 0) out += " (" + std::to_string(report.retries) + " tried again)";
+  out += dry ? "\n" : " in " + std::to_string(report.duration) + " ms\n";
+  if (report.held > 0)
+    out += std::to_string(report.held) + " samples of a request whose answer was lost were held by the receiver already\n";
+  if (report.too_old > 0)
+    out += std::to_string(report.too_old) +
+           " samples were not sent: older than --max-age (backfill them with export --format openmetrics)\n";
+  if (report.refused > 0)
+    out += std::to_string(report.refused) + " samples were refused by the receiver: " + report.refused_reason + "\n";
+  return out;
+}
+
 std::string render_backup(const BackupResult& result, Format format) {
   if (format == Format::text)
     return "created " + result.file.path + " (" + megabytes(result.file.bytes) + ", " +

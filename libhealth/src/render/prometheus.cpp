@@ -11,8 +11,9 @@
 #include <array>
 #include <cctype>
 #include <cmath>
-#include <optional>
 #include <map>
+#include <optional>
+#include <span>
 
 namespace health {
 
@@ -106,22 +107,28 @@ std::string series_text(const SeriesInfo& s) {
   return series_display_name(s.component, s.name, s.labels, NameStyle::path) + "@" + s.node;
 }
 
-// {node="...",component="...",key="..."}, keys after node and component in
-// their order, `extra` (a quantile) last.
-std::string label_set(const SeriesInfo& s, std::string_view extra = {}) {
-  std::string out = "{node=\"";
-  append_escaped_value(out, s.node, true);
-  out += "\",component=\"";
-  append_escaped_value(out, s.component, true);
-  out += '"';
-  std::vector<std::string> names;
+// The labels of a series in the exposition: node, component, then the
+// series' own keys in the name grammar, in that order.
+PrometheusLabels label_pairs(const SeriesInfo& s) {
+  PrometheusLabels out{{"node", s.node}, {"component", s.component}};
   for (const auto& [key, value] : s.labels) {
-    names.push_back(label_name(key));
-    if (std::count(names.begin(), names.end(), names.back()) > 1)
-      throw Error(ErrorKind::bad_data,
-                  "series " + series_text(s) + " has two labels that would both be the Prometheus label " + names.back(),
-                  "Prometheus label names are [a-z0-9_]: rename one of the labels");
-    out += "," + names.back() + "=\"";
+    auto name = label_name(key);
+    for (const auto& [held, unused] : out)
+      if (held == name)
+        throw Error(ErrorKind::bad_data,
+                    "series " + series_text(s) + " has two labels that would both be the Prometheus label " + name,
+                    "Prometheus label names are [a-z0-9_]: rename one of the labels");
+    out.emplace_back(std::move(name), value);
+  }
+  return out;
+}
+
+// {node="...",component="...",key="..."}, `extra` (a quantile) last.
+std::string label_set(const SeriesInfo& s, std::string_view extra = {}) {
+  std::string out = "{";
+  for (const auto& [name, value] : label_pairs(s)) {
+    if (out.size() > 1) out += ',';
+    out += name + "=\"";
     append_escaped_value(out, value, true);
     out += '"';
   }
@@ -188,13 +195,15 @@ PrometheusName prometheus_name(const SeriesInfo& series) {
   std::string unit = series.unit;
   if (unit.empty() && series.type == MetricType::timer) unit = "ms"; // a timer's unit when none is given
   std::string family = snake_name(series.name);
+  // A counter's _total goes last, after its unit (a counter read from
+  // Prometheus keeps it in its name: cpu_seconds_total).
+  if (series.type == MetricType::counter && ends_with(family, "_total")) family.resize(family.size() - 6);
   if (const auto* mapping = unit_mapping(unit)) {
     name.factor = mapping->factor;
     name.divide = mapping->divide;
     family = without_unit_word(std::move(family), mapping->base) + "_" + std::string(mapping->base);
   }
   if (series.type == MetricType::counter) {
-    if (ends_with(family, "_total")) family.resize(family.size() - 6);
     family += "_total";
   } else {
     // _total names a counter, _count and _sum a summary's parts.
@@ -203,6 +212,51 @@ PrometheusName prometheus_name(const SeriesInfo& series) {
   }
   name.family = std::move(family);
   return name;
+}
+
+std::vector<PrometheusSeries> prometheus_series(const SeriesInfo& series) {
+  const auto name = prometheus_name(series);
+  auto labels = label_pairs(series);
+  const auto part = [&](std::string metric) {
+    PrometheusSeries out{metric, {{"__name__", metric}}};
+    out.labels.insert(out.labels.end(), labels.begin(), labels.end());
+    std::sort(out.labels.begin(), out.labels.end());
+    return out;
+  };
+  if (series.type == MetricType::counter || series.type == MetricType::gauge) return {part(name.family)};
+  return {part(name.family + "_count"), part(name.family + "_sum")};
+}
+
+void prometheus_history(Store& store, SampleScanner& scanner, const SeriesInfo& s, TimeRange range,
+                        const std::function<void(Millis, std::span<const double>)>& visit) {
+  const auto name = prometheus_name(s);
+  const auto held = totals_since(store, s, range.since);
+  double count = static_cast<double>(std::max<std::int64_t>(s.total_count - held.count, 0));
+  double sum = s.total_sum - held.sum;
+  if (std::abs(sum) <= 1e-12 * std::abs(s.total_sum)) sum = 0; // the two sums, added in another order
+  std::optional<Millis> at;
+  double last = 0;
+  const auto point = [&] {
+    if (!at) return;
+    if (s.type == MetricType::gauge) {
+      const double values[] = {name.base_value(last)};
+      visit(*at, values);
+    } else if (s.type == MetricType::counter) {
+      const double values[] = {name.base_value(sum)};
+      visit(*at, values);
+    } else {
+      const double values[] = {count, name.base_value(sum)};
+      visit(*at, values);
+    }
+  };
+  scanner.scan(s, range, [&](const SampleRow& row) {
+    if (at && *at != row.ts) point();
+    at = row.ts;
+    last = row.value;
+    count += 1;
+    sum += row.value;
+  });
+  point();
 }
 
 namespace {
@@ -253,46 +307,27 @@ void history_line(std::string& out, std::string_view name, std::string_view labe
   out += '\n';
 }
 
-// The history of one series over `range`, one point per millisecond that
-// holds samples (as its last sample leaves it): a gauge's value, a
-// counter's running total, a summary's _count and _sum. Totals run on from
-// what the series was given before the range.
 void write_history(Store& store, SampleScanner& scanner, const SeriesInfo& s, TimeRange range, std::string& buffer,
                    const TextSink& out) {
-  const auto name = prometheus_name(s);
+  std::vector<std::string> names;
+  for (const auto& part : prometheus_series(s)) names.push_back(part.name);
   const auto labels = label_set(s);
-  const auto held = totals_since(store, s, range.since);
-  double count = static_cast<double>(std::max<std::int64_t>(s.total_count - held.count, 0));
-  double sum = s.total_sum - held.sum;
-  if (std::abs(sum) <= 1e-12 * std::abs(s.total_sum)) sum = 0; // the two sums, added in another order
-  std::optional<Millis> at;
-  double last = 0;
-  const auto point = [&] {
-    if (!at) return;
-    if (s.type == MetricType::gauge) {
-      history_line(buffer, name.family, labels, name.base_value(last), *at);
-    } else if (s.type == MetricType::counter) {
-      history_line(buffer, name.family, labels, name.base_value(sum), *at);
-    } else {
-      history_line(buffer, name.family + "_count", labels, count, *at);
-      history_line(buffer, name.family + "_sum", labels, name.base_value(sum), *at);
-    }
+  prometheus_history(store, scanner, s, range, [&](Millis at, std::span<const double> values) {
+    for (std::size_t i = 0; i < values.size(); ++i) history_line(buffer, names[i], labels, values[i], at);
     if (buffer.size() >= 64 * 1024) {
       out(buffer);
       buffer.clear();
     }
-  };
-  scanner.scan(s, range, [&](const SampleRow& row) {
-    if (at && *at != row.ts) point();
-    at = row.ts;
-    last = row.value;
-    count += 1;
-    sum += row.value;
   });
-  point();
 }
 
 } // namespace
+
+void check_prometheus_names(const std::vector<SeriesInfo>& series) {
+  std::vector<const SeriesInfo*> infos;
+  for (const auto& s : series) infos.push_back(&s);
+  families_of(infos);
+}
 
 void write_openmetrics(Store& store, const SeriesFilter& filter, TimeRange range, const TextSink& out) {
   ReadSnapshot snapshot(store);

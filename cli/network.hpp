@@ -1,0 +1,26 @@
+#pragma once
+// The network, which only healthctl-net has. healthctl links neither
+// cpp-httplib nor OpenSSL, whose start-up cost every run would pay (record
+// too); a command that needs the network hands its whole command line over
+// to healthctl-net, the same commands built with health::http, installed
+// beside it (next to healthctl, else in ../libexec/healthctl/).
+
+#include <health/http.hpp>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace healthctl {
+
+// Keeps the command line as main received it, to hand it over.
+void keep_command_line(int argc, char** argv);
+
+// health::http's, in healthctl-net. In healthctl each hands the command line
+// over to healthctl-net and does not return; it throws Error(runtime) when
+// healthctl-net is not installed.
+health::RemoteWriteSend open_remote_write(const health::Url& url, const health::http::ClientOptions& options);
+std::string fetch_url(const health::Url& url, const health::http::ClientOptions& options, std::size_t max_bytes,
+                      std::string_view accept);
+
+} // namespace healthctl

@@ -1,0 +1,48 @@
+#pragma once
+// A one-thread HTTP/1.1 server on 127.0.0.1 (an ephemeral port) for the
+// end-to-end tests of the commands that speak HTTP: it answers every request
+// with one status and body, which a test may change between requests, and
+// keeps the head (request line and headers) of each request it read.
+
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace test {
+
+class HttpServer {
+public:
+  HttpServer(int status, std::string body);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // http://127.0.0.1:PORT followed by `path`.
+  std::string url(const std::string& path) const;
+  void set_body(std::string body);
+  std::vector<std::string> heads() const;
+
+private:
+  void serve();
+  void answer(int client);
+
+  int m_status;
+  std::string m_body;
+  int m_socket = -1;
+  int m_port = 0;
+  std::atomic<bool> m_stop{false};
+  mutable std::mutex m_mutex;
+  std::vector<std::string> m_heads;
+  std::thread m_thread;
+};
+
+// A loopback port nothing listens on.
+int closed_port();
+
+// Whether healthctl-net, which the network commands hand over to, was built
+// beside the healthctl under test.
+bool has_net();
+
+} // namespace test
