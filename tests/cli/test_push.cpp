@@ -11,6 +11,10 @@
 
 #include <filesystem>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 using nlohmann::json;
 using test::check_error;
 using test::closed_port;
@@ -168,4 +172,25 @@ TEST_CASE("push: healthctl without healthctl-net beside it says so", "[cli][push
   std::filesystem::copy_file(HEALTHCTL_BIN, alone);
   check_error(box.run({alone.string(), "push", "--remote-write", "http://127.0.0.1:9/w"}), 1,
               "this command needs healthctl-net, beside healthctl or in ../libexec/healthctl/");
+}
+
+TEST_CASE("push: one push at a time from a database, the second exits 75", "[cli][push]") {
+  if (!has_net()) {
+    WARN("built without HTTP (no healthctl-net): skipped");
+    return;
+  }
+  test::Sandbox box;
+  seed(box);
+  const Receiver receiver(200, "");
+  const int fd = ::open((box.db() + "-push.lock").c_str(), O_RDWR | O_CREAT, 0600);
+  REQUIRE(fd >= 0);
+  REQUIRE(::flock(fd, LOCK_EX | LOCK_NB) == 0); // as a running push holds it
+  check_error(box.healthctl({"push", "--remote-write", write_url(receiver)}), 75,
+              "another push from " + box.db() + " is running");
+  CHECK(receiver.heads().empty());
+  CHECK(box.healthctl({"push", "--remote-write", write_url(receiver), "--dry-run"}).exit_code == 0); // takes no lock
+  ::close(fd);
+  const auto pushed = box.healthctl({"push", "--remote-write", write_url(receiver)});
+  CHECK(pushed.exit_code == 0);
+  CHECK(receiver.heads().size() == 1);
 }

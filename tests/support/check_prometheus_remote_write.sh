@@ -13,7 +13,7 @@
 set -euo pipefail
 
 healthctl=$(realpath "$1")
-for program in prometheus curl python3; do
+for program in prometheus curl python3 sqlite3; do
   if ! command -v "$program" >/dev/null; then
     echo "skipped: $program is not installed (scripts/install-deps --test installs it)"
     exit 77
@@ -75,7 +75,13 @@ PY
 start_prometheus
 h push --remote-write "$url" --batch 20 --retries 1 --timeout 2s >push1.out 2>push1.err &
 push_pid=$!
-sleep 1
+# Kill Prometheus once some requests were acknowledged (read from the file,
+# as the push writes it).
+for _ in $(seq 400); do
+  acknowledged=$(sqlite3 "$tmp/h.db" "SELECT coalesce(sum(samples), 0) FROM push_targets" 2>/dev/null || echo 0)
+  [[ ${acknowledged:-0} -ge 200 ]] && break
+  sleep 0.05
+done
 kill -9 "$prometheus_pid"
 wait "$prometheus_pid" 2>/dev/null || true
 prometheus_pid=

@@ -26,7 +26,9 @@ MaintainReport run_maintain(Store& store, const MaintainOptions& options);
 // their own, exactly as before: refused as out of order, they were held
 // already, and count as sent.
 //
-// Throws Error(busy) when the receiver stayed unreachable (what was
+// One push at a time from a database (an advisory lock on
+// `<database>-push.lock`; a dry run takes none). Throws Error(busy) when
+// another push holds it, or when the receiver stayed unreachable (what was
 // acknowledged stays so; the next push resumes), Error(runtime) on 401 or
 // 403, Error(bad_data) when two series would be one Prometheus series.
 PushReport push_remote_write(Store& store, const PushOptions& options, const RemoteWriteSend& send);

@@ -281,6 +281,8 @@ private:
 PushReport push_remote_write(Store& store, const PushOptions& options, const RemoteWriteSend& send) {
   const auto started = std::chrono::steady_clock::now();
   const Millis now = options.now != 0 ? options.now : now_ms();
+  std::optional<push_state::Exclusive> alone;
+  if (options.dry_run == DryRun::no) alone.emplace(store);
   auto target = push_state::load(store, options.target);
   if (!target.known) target.start = options.max_age > 0 ? now - options.max_age : std::numeric_limits<Millis>::min();
   const auto pending = pending_points(store, options, target, now);

@@ -2,8 +2,16 @@
 
 #include <health/push.hpp>
 
+#include <health/error.hpp>
+
 #include "lifecycle/push_state.hpp"
 #include "store/sqlite.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 namespace health::push_state {
 
@@ -27,6 +35,23 @@ void for_each_series(Store& store, const std::string& target, const std::map<std
 }
 
 } // namespace
+
+Exclusive::Exclusive(const Store& store) {
+  const auto path = store.path() + "-push.lock";
+  m_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (m_fd < 0)
+    throw Error(ErrorKind::runtime, "cannot open " + path + ": " + std::strerror(errno),
+                "push keeps a lock file beside the database: check the folder's permissions");
+  if (::flock(m_fd, LOCK_EX | LOCK_NB) == 0) return;
+  const int error = errno;
+  ::close(m_fd);
+  if (error == EWOULDBLOCK)
+    throw Error(ErrorKind::busy, "another push from " + store.path() + " is running",
+                "it sends what this one would; try again when it is done");
+  throw Error(ErrorKind::runtime, "cannot lock " + path + ": " + std::strerror(error), "");
+}
+
+Exclusive::~Exclusive() { ::close(m_fd); }
 
 Target load(Store& store, const std::string& target) {
   Target out;

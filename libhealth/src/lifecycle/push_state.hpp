@@ -29,6 +29,21 @@ struct Target {
 
 Target load(Store& store, const std::string& target);
 
+// One push at a time from a database: an advisory lock (flock) on
+// `<database>-push.lock`, made 0600 beside it, held while this lives and
+// released by the kernel if the process dies. Two pushes at once would send
+// the same points. Throws Error(busy) when another process holds it.
+class Exclusive {
+public:
+  explicit Exclusive(const Store& store);
+  ~Exclusive();
+  Exclusive(const Exclusive&) = delete;
+  Exclusive& operator=(const Exclusive&) = delete;
+
+private:
+  int m_fd = -1;
+};
+
 // Makes the target's row, its first push starting at `start`, if missing.
 void begin(Store& store, const std::string& target, Millis start);
 
