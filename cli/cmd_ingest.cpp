@@ -62,7 +62,7 @@ health::IngestFormat input_format(const Globals& globals, const IngestArgs& args
 }
 
 // The body of --url: a scrape, made before the database is opened.
-std::string scrape(const IngestArgs& args) {
+std::string scrape(const Globals& globals, const IngestArgs& args) {
   if (!args.files.empty())
     throw health::Error(health::ErrorKind::usage, "ingest takes --url or FILE arguments, not both",
                         "scrape the URL in one call and ingest the files in another");
@@ -72,7 +72,9 @@ std::string scrape(const IngestArgs& args) {
   if (client.timeout <= 0)
     throw health::Error(health::ErrorKind::usage, "--timeout must be longer than 0", "use --timeout 10s, say");
   client.user_agent = "healthctl/" HEALTHCTL_VERSION;
-  return fetch_url(url, client, k_max_scrape_bytes, "text/plain;version=0.0.4;q=0.9,*/*;q=0.1");
+  const bool openmetrics = input_format(globals, args) == health::IngestFormat::openmetrics;
+  return fetch_url(url, client, k_max_scrape_bytes,
+                   openmetrics ? "application/openmetrics-text;version=1.0.0" : "text/plain;version=0.0.4");
 }
 
 // The bytes of the input when every source is a regular file, else 0 (not known).
@@ -107,7 +109,7 @@ void run_ingest(const Globals& globals, IngestArgs args) {
   options.dry_run = args.dry_run ? health::DryRun::yes : health::DryRun::no;
   options.allow_future = args.allow_future ? health::AllowFuture::yes : health::AllowFuture::no;
 
-  std::istringstream scraped(args.url.empty() ? std::string() : scrape(args));
+  std::istringstream scraped(args.url.empty() ? std::string() : scrape(globals, args));
   if (args.files.empty() && args.url.empty()) args.files.push_back("-");
   std::vector<std::unique_ptr<std::ifstream>> files;
   std::vector<health::IngestSource> sources;

@@ -79,8 +79,12 @@ void run_push(const Globals& globals, const PushArgs& args) {
   if (!args.dry_run) send = open_remote_write(url, client);
   auto store = open_store(globals, args.dry_run ? health::OpenMode::read_only : health::OpenMode::read_write);
   const auto report = health::push_remote_write(store, options, send);
-  write_out(health::render_push(report, options.target, options.dry_run, format));
-  if (report.refused > 0) set_exit_status(65); // bad data: the receiver will not take it
+  if (!globals.quiet) write_out(health::render_push(report, options.target, options.dry_run, format));
+  if (report.refused > 0) {
+    if (globals.quiet)
+      warn(std::to_string(report.refused) + " samples were refused by the receiver: " + report.refused_reason);
+    set_exit_status(65); // bad data: the receiver will not take it
+  }
 }
 
 } // namespace

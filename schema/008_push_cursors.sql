@@ -18,5 +18,10 @@ CREATE TABLE push_cursors (
   series_id  INTEGER NOT NULL REFERENCES series (id),
   ts_ms      INTEGER, -- NULL until a first point is acknowledged
   pending_ts INTEGER, -- NULL unless a request is out with points up to it
+  -- The running totals last acknowledged (a counter's total, a summary's
+  -- _count and _sum): a push never sends less, which Prometheus would read
+  -- as a reset, when the sum it works out again differs in its last bits.
+  sent_total REAL,
+  sent_sum   REAL,
   PRIMARY KEY (target, series_id)
 ) WITHOUT ROWID;

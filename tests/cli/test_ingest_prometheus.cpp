@@ -245,3 +245,18 @@ TEST_CASE("ingest prometheus: a malformed line exits 65 naming file and line, no
   CHECK(test::slurp(box.db()) == before);
   CHECK(stored(box.db()) == state);
 }
+
+TEST_CASE("ingest: --url asks for the format it reads", "[cli][ingest]") {
+  if (!has_net()) {
+    WARN("built without HTTP (no healthctl-net): skipped");
+    return;
+  }
+  test::Sandbox box;
+  Exporter exporter(200, "# TYPE up gauge\nup 1\n# EOF\n");
+  REQUIRE(box.healthctl({"ingest", "--url", exporter.url("/metrics"), "--format", "openmetrics"}).exit_code == 0);
+  REQUIRE(box.healthctl({"ingest", "--url", exporter.url("/metrics"), "-q"}).exit_code == 0); // # EOF: a comment here
+  const auto heads = exporter.heads();
+  REQUIRE(heads.size() == 2);
+  CHECK_THAT(heads[0], Catch::Contains("Accept: application/openmetrics-text;version=1.0.0"));
+  CHECK_THAT(heads[1], Catch::Contains("Accept: text/plain;version=0.0.4"));
+}

@@ -194,3 +194,45 @@ TEST_CASE("push: one push at a time from a database, the second exits 75", "[cli
   CHECK(pushed.exit_code == 0);
   CHECK(receiver.heads().size() == 1);
 }
+
+TEST_CASE("push: healthctl itself links no HTTP or TLS library, healthctl-net does", "[cli][push]") {
+  if (!has_net()) {
+    WARN("built without HTTP (no healthctl-net): skipped");
+    return;
+  }
+  test::Sandbox box;
+  const auto plain = box.run({"ldd", HEALTHCTL_BIN});
+  REQUIRE(plain.exit_code == 0);
+  CHECK_THAT(plain.out, !Catch::Contains("libssl") && !Catch::Contains("libcpp-httplib"));
+  const auto net = (std::filesystem::path(HEALTHCTL_BIN).parent_path() / "healthctl-net").string();
+  const auto networked = box.run({"ldd", net});
+  REQUIRE(networked.exit_code == 0);
+  CHECK_THAT(networked.out, Catch::Contains("libssl") && Catch::Contains("libcpp-httplib"));
+}
+
+TEST_CASE("push: -q prints nothing, a URL that is no receiver keeps every point, empty labels are no labels",
+          "[cli][push]") {
+  if (!has_net()) {
+    WARN("built without HTTP (no healthctl-net): skipped");
+    return;
+  }
+  test::Sandbox box;
+  seed(box);
+  Receiver receiver(404, "404 page not found\n"); // a Prometheus without its receiver on
+  check_error(box.healthctl({"push", "--remote-write", write_url(receiver)}), 1,
+              "the receiver answered HTTP 404 404 page not found");
+  receiver.set_status(200);
+  const auto quiet = box.healthctl({"push", "--remote-write", write_url(receiver), "-q"});
+  CHECK(quiet.exit_code == 0);
+  CHECK(quiet.out.empty());
+  CHECK(quiet.err.empty());
+  const auto sent = box.healthctl({"sql", "SELECT samples FROM push_targets", "--format", "csv"});
+  CHECK(sent.out == "samples\n12\n"); // all of them: the 404 skipped none
+
+  // k="" and no k are one series to Prometheus: refused before anything is sent.
+  REQUIRE(box.healthctl({"record", "app", "depth", "1", "--type", "gauge", "-l", "k="}).exit_code == 0);
+  REQUIRE(box.healthctl({"record", "app", "depth", "2", "--type", "gauge"}).exit_code == 0);
+  check_error(box.healthctl({"push", "--remote-write", write_url(receiver)}), 65,
+              "would both be the Prometheus metric depth");
+  CHECK(receiver.heads().size() == 2); // the 404, then the push of the 12
+}

@@ -49,6 +49,8 @@ void HttpServer::set_body(std::string body) {
   m_body = std::move(body);
 }
 
+void HttpServer::set_status(int status) { m_status = status; }
+
 std::vector<std::string> HttpServer::heads() const {
   std::lock_guard lock(m_mutex);
   return m_heads;
@@ -88,7 +90,7 @@ void HttpServer::answer(int client) {
       m_heads.push_back(request.substr(0, head_end));
       body = m_body;
     }
-    const std::string response = "HTTP/1.1 " + std::to_string(m_status) +
+    const std::string response = "HTTP/1.1 " + std::to_string(m_status.load()) +
                                  " X\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: " +
                                  std::to_string(body.size()) + "\r\n\r\n" + body;
     if (::write(client, response.data(), response.size()) < 0) return;

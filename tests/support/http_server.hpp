@@ -22,13 +22,14 @@ public:
   // http://127.0.0.1:PORT followed by `path`.
   std::string url(const std::string& path) const;
   void set_body(std::string body);
+  void set_status(int status);
   std::vector<std::string> heads() const;
 
 private:
   void serve();
   void answer(int client);
 
-  int m_status;
+  std::atomic<int> m_status;
   std::string m_body;
   int m_socket = -1;
   int m_port = 0;

@@ -19,9 +19,11 @@ MaintainReport run_maintain(Store& store, const MaintainOptions& options);
 // past it and the note goes (each step its own transaction), so nothing
 // acknowledged is sent again and nothing unacknowledged is skipped. A
 // request that got no answer, a 429 or a 5xx is tried again after a backoff
-// (Retry-After when given), up to `retries` times. A request refused with
-// another 4xx is sent again series by series, and the series still refused
-// are skipped and counted. Points an earlier request may have delivered (its
+// (Retry-After when given), up to `retries` times. A request refused for
+// its samples (400, 422) is sent again series by series, and the series
+// still refused are skipped and counted; another answer (404, a redirect,
+// 413) stops the push with Error(runtime), cursors kept. Running totals
+// never go below what a series last sent. Points an earlier request may have delivered (its
 // answer lost, here or in an earlier push that died) are sent first, on
 // their own, exactly as before: refused as out of order, they were held
 // already, and count as sent.
@@ -29,8 +31,8 @@ MaintainReport run_maintain(Store& store, const MaintainOptions& options);
 // One push at a time from a database (an advisory lock on
 // `<database>-push.lock`; a dry run takes none). Throws Error(busy) when
 // another push holds it, or when the receiver stayed unreachable (what was
-// acknowledged stays so; the next push resumes), Error(runtime) on 401 or
-// 403, Error(bad_data) when two series would be one Prometheus series.
+// acknowledged stays so; the next push resumes), Error(runtime) on 401,
+// 403 or an answer that is not about samples, Error(bad_data) when two series would be one Prometheus series.
 PushReport push_remote_write(Store& store, const PushOptions& options, const RemoteWriteSend& send);
 
 } // namespace health

@@ -54,6 +54,8 @@ Url parse_url(const std::string& text) {
   std::transform(url.scheme.begin(), url.scheme.end(), url.scheme.begin(),
                  [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
   if (url.scheme != "http" && url.scheme != "https") throw bad_url(text, "the scheme is not http or https");
+  if (std::any_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) <= ' ' || c == 0x7f; }))
+    throw bad_url(text, "a space or control character (escape it as %20, say)");
   std::string_view rest = std::string_view(text).substr(colon + 3);
   rest = rest.substr(0, rest.find('#')); // a fragment stays with the client
   const auto slash = rest.find_first_of("/?");
@@ -81,6 +83,8 @@ Url parse_url(const std::string& text) {
   if (!valid_host(authority))
     throw bad_url(text, "the host is not a name, an IPv4 address or an IPv6 address in brackets");
   url.host = std::string(authority);
+  std::transform(url.host.begin(), url.host.end(), url.host.begin(), // one receiver, one cursor
+                 [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
   return url;
 }
 

@@ -38,7 +38,7 @@ struct Pending {
   std::vector<std::vector<PrometheusSeries>> parts;
   std::vector<Point> points;
   std::size_t in_doubt = 0; // points[0, in_doubt) were sent before, their answer lost
-  std::map<std::int64_t, Millis> skipped_until; // series id: its last point skipped as too old
+  push_state::LastPoints skipped_until; // each series' last point skipped as too old
   std::uint64_t too_old = 0;
 };
 
@@ -57,14 +57,19 @@ Pending pending_points(Store& store, const PushOptions& options, const push_stat
     const auto cursor = at != target.cursors.end() ? at->second : push_state::Cursor{};
     const Millis since = cursor.acknowledged ? *cursor.acknowledged + 1 : target.start;
     if (since > now) continue;
+    const bool running = s.type != MetricType::gauge;
     prometheus_history(store, scanner, s, {since, now + 1}, [&](Millis when, std::span<const double> values) {
       Point point{when, i, {}};
       std::copy(values.begin(), values.end(), point.values.begin());
+      // Never less than what was sent: the same total added up again may
+      // differ in its last bits, which Prometheus would read as a reset.
+      if (running && cursor.sent_total) point.values[0] = std::max(point.values[0], *cursor.sent_total);
+      if (running && values.size() > 1 && cursor.sent_sum) point.values[1] = std::max(point.values[1], *cursor.sent_sum);
       if (cursor.pending && when <= *cursor.pending) {
         doubtful.push_back(point); // sent before: again, whatever its age
       } else if (when < oldest) {
         out.too_old += values.size();
-        out.skipped_until[s.id] = when;
+        out.skipped_until[s.id] = {when, {}, {}};
       } else {
         out.points.push_back(point);
       }
@@ -98,9 +103,12 @@ std::string encode(const Pending& pending, std::size_t begin, std::size_t end,
   return encode_write_request(series);
 }
 
+// A refusal as old: Prometheus says "out of order sample" or "duplicate
+// sample for timestamp", Mimir "out-of-order".
 bool out_of_order(std::string_view message) {
-  return message.find("out of order") != std::string_view::npos ||
-         message.find("duplicate sample") != std::string_view::npos;
+  for (const std::string_view words : {"out of order", "out-of-order", "duplicate sample"})
+    if (message.find(words) != std::string_view::npos) return true;
+  return false;
 }
 
 // The receiver did not answer, or kept saying it is busy, past the retries.
@@ -128,13 +136,19 @@ public:
         throw Error(ErrorKind::runtime,
                     "the receiver refused the credentials: HTTP " + std::to_string(answer.status) + " " + answer.message,
                     "check --bearer-token-file or --basic-auth-file");
-      const bool transient = answer.status == 0 || answer.status == 429 || answer.status >= 500;
-      if (!transient) {
+      if (answer.status == 400 || answer.status == 422) { // about the samples themselves
         if (in_doubt && out_of_order(answer.message)) return Outcome::held;
         if (m_report.refused_reason.empty())
           m_report.refused_reason = "HTTP " + std::to_string(answer.status) + " " + answer.message;
         return Outcome::refused;
       }
+      const bool transient = answer.status == 0 || answer.status == 429 || answer.status >= 500;
+      if (!transient) // not an answer about samples: a wrong URL, a redirect, a size limit
+        throw Error(ErrorKind::runtime,
+                    "the receiver answered HTTP " + std::to_string(answer.status) + " " + answer.message,
+                    answer.status == 413 ? "send smaller requests with --batch"
+                                         : "check the URL: Prometheus takes remote write at /api/v1/write when "
+                                           "started with --web.enable-remote-write-receiver");
       in_doubt = in_doubt || (answer.status == 0 && answer.maybe_delivered);
       const std::string reason = answer.status == 0 ? answer.message
                                                     : "HTTP " + std::to_string(answer.status) + " " + answer.message;
@@ -195,12 +209,20 @@ std::uint64_t samples_in(const Pending& pending, const Span& span) {
   return out;
 }
 
-// The last point of each series in `span`, by series id.
-std::map<std::int64_t, Millis> last_points(const Pending& pending, const Span& span) {
-  std::map<std::int64_t, Millis> out;
-  for (std::size_t p = span.begin; p < span.end; ++p)
-    if (!span.only || pending.points[p].series == *span.only)
-      out[pending.series[pending.points[p].series].id] = pending.points[p].at;
+// The last point of each series in `span`, by series id, with its running
+// totals.
+push_state::LastPoints last_points(const Pending& pending, const Span& span) {
+  push_state::LastPoints out;
+  for (std::size_t p = span.begin; p < span.end; ++p) {
+    const auto& point = pending.points[p];
+    if (span.only && point.series != *span.only) continue;
+    const auto& s = pending.series[point.series];
+    auto& last = out[s.id];
+    last.at = point.at;
+    if (s.type == MetricType::gauge) continue;
+    last.total = point.values[0];
+    if (pending.parts[point.series].size() > 1) last.sum = point.values[1];
+  }
   return out;
 }
 
@@ -215,9 +237,10 @@ public:
         m_sent(pending.series.size(), false) {}
 
   void run() {
+    m_left = samples_in(m_pending, {0, m_pending.points.size(), std::nullopt});
     for (const auto& [begin, end] : batches_of(m_pending, std::max<std::size_t>(m_options.batch_samples, 1))) {
-      m_left = samples_in(m_pending, {begin, m_pending.points.size(), std::nullopt});
       send_batch({begin, end, std::nullopt}, begin < m_pending.in_doubt);
+      m_left -= samples_in(m_pending, {begin, end, std::nullopt});
     }
   }
 

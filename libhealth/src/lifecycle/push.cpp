@@ -17,15 +17,27 @@ namespace health::push_state {
 
 namespace {
 
-// Runs `sql` (?1 target, ?2 series id, ?3 time) for every series of `last`
-// in one transaction, then `then` (bound ?1 target) when given.
-void for_each_series(Store& store, const std::string& target, const std::map<std::int64_t, Millis>& last,
-                     std::string_view sql, std::string_view then = {}, std::int64_t then_value = 0) {
+enum class Totals { no, yes };
+
+// Runs `sql` (?1 target, ?2 series id, ?3 time, and with Totals::yes ?4
+// total, ?5 sum) for every series of `last` in one transaction, then `then`
+// (?1 target, ?2 now, ?3 `then_value`) when given.
+void for_each_series(Store& store, const std::string& target, const LastPoints& last, std::string_view sql,
+                     Totals totals, std::string_view then = {}, std::int64_t then_value = 0) {
   sqlite::Transaction transaction(store.handle(), sqlite::TransactionKind::immediate);
   sqlite::Statement each(store.handle(), sql);
-  for (const auto& [series, at] : last) {
+  const auto bind = [&each](int index, std::optional<double> value) {
+    if (value) each.bind(index, *value);
+    else each.bind_null(index);
+  };
+  for (const auto& [series, point] : last) {
     each.reset();
-    each.bind(1, target).bind(2, series).bind(3, at).run();
+    each.bind(1, target).bind(2, series).bind(3, point.at);
+    if (totals == Totals::yes) {
+      bind(4, point.total);
+      bind(5, point.sum);
+    }
+    each.run();
   }
   if (!then.empty()) {
     sqlite::Statement after(store.handle(), then);
@@ -60,10 +72,13 @@ Target load(Store& store, const std::string& target) {
     out.known = true;
     out.start = row.int64(0);
   }
-  sqlite::Statement cursors(store.handle(),
-                            "SELECT series_id, ts_ms, pending_ts FROM push_cursors WHERE target = ?1");
+  sqlite::Statement cursors(
+      store.handle(),
+      "SELECT series_id, ts_ms, pending_ts, sent_total, sent_sum FROM push_cursors WHERE target = ?1");
   cursors.bind(1, target);
-  while (cursors.step()) out.cursors[cursors.int64(0)] = {cursors.optional_int64(1), cursors.optional_int64(2)};
+  while (cursors.step())
+    out.cursors[cursors.int64(0)] = {cursors.optional_int64(1), cursors.optional_int64(2), cursors.optional_real(3),
+                                     cursors.optional_real(4)};
   return out;
 }
 
@@ -73,23 +88,26 @@ void begin(Store& store, const std::string& target, Millis start) {
   row.bind(1, target).bind(2, start).run();
 }
 
-void mark_pending(Store& store, const std::string& target, const std::map<std::int64_t, Millis>& last) {
+void mark_pending(Store& store, const std::string& target, const LastPoints& last) {
   for_each_series(store, target, last,
                   "INSERT INTO push_cursors (target, series_id, pending_ts) VALUES (?1, ?2, ?3) "
-                  "ON CONFLICT (target, series_id) DO UPDATE SET pending_ts = excluded.pending_ts");
+                  "ON CONFLICT (target, series_id) DO UPDATE SET pending_ts = excluded.pending_ts",
+                  Totals::no);
 }
 
-void clear_pending(Store& store, const std::string& target, const std::map<std::int64_t, Millis>& last) {
+void clear_pending(Store& store, const std::string& target, const LastPoints& last) {
   for_each_series(store, target, last,
-                  "UPDATE push_cursors SET pending_ts = NULL WHERE target = ?1 AND series_id = ?2 AND ?3 IS NOT NULL");
+                  "UPDATE push_cursors SET pending_ts = NULL WHERE target = ?1 AND series_id = ?2 AND ?3 IS NOT NULL",
+                  Totals::no);
 }
 
-void acknowledge(Store& store, const std::string& target, const std::map<std::int64_t, Millis>& last,
-                 std::uint64_t samples) {
+void acknowledge(Store& store, const std::string& target, const LastPoints& last, std::uint64_t samples) {
   for_each_series(store, target, last,
-                  "INSERT INTO push_cursors (target, series_id, ts_ms) VALUES (?1, ?2, ?3) "
+                  "INSERT INTO push_cursors (target, series_id, ts_ms, sent_total, sent_sum) VALUES (?1, ?2, ?3, ?4, ?5) "
                   "ON CONFLICT (target, series_id) DO UPDATE SET "
-                  "ts_ms = max(coalesce(ts_ms, excluded.ts_ms), excluded.ts_ms), pending_ts = NULL",
+                  "ts_ms = max(coalesce(ts_ms, excluded.ts_ms), excluded.ts_ms), pending_ts = NULL, "
+                  "sent_total = coalesce(excluded.sent_total, sent_total), sent_sum = coalesce(excluded.sent_sum, sent_sum)",
+                  Totals::yes,
                   samples == 0 ? std::string_view()
                                : "UPDATE push_targets SET last_push = ?2, samples = samples + ?3 WHERE target = ?1",
                   static_cast<std::int64_t>(samples));

@@ -17,7 +17,18 @@ namespace health::push_state {
 struct Cursor {
   std::optional<Millis> acknowledged;
   std::optional<Millis> pending;
+  std::optional<double> sent_total; // the running totals acknowledged with it
+  std::optional<double> sent_sum;
 };
+
+// A series' last point in a request: its time, and its running totals (a
+// counter's total, a summary's _count and _sum), none for a gauge.
+struct Last {
+  Millis at = 0;
+  std::optional<double> total;
+  std::optional<double> sum;
+};
+using LastPoints = std::map<std::int64_t, Last>; // by series id
 
 // Where a target's pushes stand: its first push's start and each series'
 // cursor.
@@ -49,15 +60,14 @@ void begin(Store& store, const std::string& target, Millis start);
 
 // Notes a request about to be sent: series id -> the time of its last point
 // in it.
-void mark_pending(Store& store, const std::string& target, const std::map<std::int64_t, Millis>& last);
+void mark_pending(Store& store, const std::string& target, const LastPoints& last);
 
 // The request marked was answered, and not taken: the marks go.
-void clear_pending(Store& store, const std::string& target, const std::map<std::int64_t, Millis>& last);
+void clear_pending(Store& store, const std::string& target, const LastPoints& last);
 
 // The request was taken (or will never be: refused, skipped as too old):
-// each series' cursor moves to its time and its mark goes, and `samples`
-// are added to the target's count, in one transaction.
-void acknowledge(Store& store, const std::string& target, const std::map<std::int64_t, Millis>& last,
-                 std::uint64_t samples);
+// each series' cursor moves to its time, with its totals, and its mark
+// goes, and `samples` are added to the target's count, in one transaction.
+void acknowledge(Store& store, const std::string& target, const LastPoints& last, std::uint64_t samples);
 
 } // namespace health::push_state

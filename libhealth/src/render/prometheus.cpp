@@ -108,10 +108,11 @@ std::string series_text(const SeriesInfo& s) {
 }
 
 // The labels of a series in the exposition: node, component, then the
-// series' own keys in the name grammar, in that order.
+// series' own keys in the name grammar, in that order; empty values left out.
 PrometheusLabels label_pairs(const SeriesInfo& s) {
   PrometheusLabels out{{"node", s.node}, {"component", s.component}};
   for (const auto& [key, value] : s.labels) {
+    if (value.empty()) continue; // Prometheus has no empty labels: k="" is no k at all
     auto name = label_name(key);
     for (const auto& [held, unused] : out)
       if (held == name)

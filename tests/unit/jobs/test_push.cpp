@@ -1077,3 +1077,52 @@ TEST_CASE("push: the report in text and json carries every figure", "[push]") {
   CHECK(dry_json["dry_run"] == true);
   CHECK_THROWS_AS(health::render_push(dry, k_target, health::DryRun::no, health::Format::csv), health::Error);
 }
+
+// ---- review: totals that never go back, answers that are not about samples
+
+TEST_CASE("push: a counter's total never goes below what it sent, however the sum adds up again", "[push]") {
+  Fixture f;
+  const SeriesDef busy{"app", "busy_seconds", MetricType::counter, "", {}};
+  Receiver receiver;
+  std::vector<Millis> waits;
+  auto options = options_with(waits);
+  // Fractional increments whose running sum, added up again from the total
+  // minus the later ones, differs in its last bits (17.400000000000006 then
+  // 17.400000000000002).
+  const std::vector<std::vector<double>> pushes{{0.8, 1.1, 2.1, 2.5, 2.0}, {0.1, 1.4, 2.8, 1.9, 2.7}, {0.0}};
+  Millis at = k_now - 40 * k_minute_ms;
+  for (const auto& increments : pushes) {
+    Samples samples;
+    for (const double increment : increments) samples.emplace_back(at += k_minute_ms, increment);
+    record(f.store, busy, samples);
+    options.now = at + 1;
+    CHECK(health::push_remote_write(f.store, options, receiver.send()).refused == 0);
+  }
+  REQUIRE(receiver.held.size() == 1);
+  const auto& sent = receiver.held.begin()->second;
+  REQUIRE(sent.size() == 11);
+  for (std::size_t i = 1; i < sent.size(); ++i) {
+    INFO("point " << i);
+    CHECK(sent[i].second >= sent[i - 1].second); // no reset for Prometheus to see
+  }
+  CHECK(sent.back().second == Approx(17.4));
+}
+
+TEST_CASE("push: an answer that is not about samples stops the push and keeps every point", "[push]") {
+  Fixture f;
+  record_ten(f.store);
+  Receiver receiver;
+  std::vector<Millis> waits;
+  auto options = options_with(waits);
+  for (const int status : {404, 308, 413}) {
+    INFO(status);
+    receiver.script = {answer(status, "nope")};
+    const auto error = push_error(f.store, options, receiver);
+    CHECK(error.kind() == health::ErrorKind::runtime);
+    CHECK_THAT(error.what(), Catch::StartsWith("the receiver answered HTTP " + std::to_string(status) + " nope"));
+    CHECK(pending_series(f.store) == 0);
+  }
+  const auto report = health::push_remote_write(f.store, options, receiver.send());
+  CHECK(report.samples == 10); // nothing was skipped
+  CHECK(receiver.held_samples() == 10);
+}
