@@ -29,6 +29,7 @@ std::unique_ptr<httplib::Client> client_for(const Url& url, const ClientOptions&
   client->set_read_timeout(seconds(options.timeout));
   client->set_write_timeout(seconds(options.timeout));
   client->set_keep_alive(true);
+  client->set_tcp_nodelay(true); // headers and body go in two writes: without it, Nagle waits for an ACK
   if (!options.bearer_token.empty()) client->set_bearer_token_auth(options.bearer_token);
   const bool basic = !options.user.empty() || !url.user.empty();
   if (basic) client->set_basic_auth(options.user.empty() ? url.user : options.user,
