@@ -16,7 +16,6 @@
 
 using test::check_error;
 using test::closed_port;
-using test::has_net;
 using Exporter = test::HttpServer;
 
 namespace {
@@ -159,10 +158,7 @@ TEST_CASE("ingest prometheus: .prom and .om files are known by their extension, 
 }
 
 TEST_CASE("ingest prometheus: a scrape of --url twice records the counter's increment", "[cli][ingest]") {
-  if (!has_net()) {
-    WARN("built without HTTP (no healthctl-net): skipped");
-    return;
-  }
+  if (test::without_net()) return;
   test::Sandbox box;
   Exporter exporter(200, "# HELP jobs_total Jobs.\n# TYPE jobs_total counter\njobs_total{queue=\"mail\"} 5\n"
                          "# TYPE queue_depth gauge\nqueue_depth 3\n");
@@ -194,10 +190,7 @@ TEST_CASE("ingest prometheus: a scrape of --url twice records the counter's incr
 }
 
 TEST_CASE("ingest prometheus: a scrape answered 404, 503 or not at all exits 1 or 75", "[cli][ingest]") {
-  if (!has_net()) {
-    WARN("built without HTTP (no healthctl-net): skipped");
-    return;
-  }
+  if (test::without_net()) return;
   test::Sandbox box;
   {
     const Exporter missing(404, "no such page\n");
@@ -247,10 +240,7 @@ TEST_CASE("ingest prometheus: a malformed line exits 65 naming file and line, no
 }
 
 TEST_CASE("ingest: --url asks for the format it reads", "[cli][ingest]") {
-  if (!has_net()) {
-    WARN("built without HTTP (no healthctl-net): skipped");
-    return;
-  }
+  if (test::without_net()) return;
   test::Sandbox box;
   Exporter exporter(200, "# TYPE up gauge\nup 1\n# EOF\n");
   REQUIRE(box.healthctl({"ingest", "--url", exporter.url("/metrics"), "--format", "openmetrics"}).exit_code == 0);

@@ -37,10 +37,7 @@ void seed(const test::Sandbox& box) {
 } // namespace
 
 TEST_CASE("push: a receiver gets snappy protobuf with the remote-write headers, once", "[cli][push]") {
-  if (!has_net()) {
-    WARN("built without HTTP (no healthctl-net): skipped");
-    return;
-  }
+  if (test::without_net()) return;
   test::Sandbox box;
   seed(box);
   const Receiver receiver(204, "");
@@ -65,10 +62,7 @@ TEST_CASE("push: a receiver gets snappy protobuf with the remote-write headers, 
 }
 
 TEST_CASE("push: basic auth from a file or the URL, never printed", "[cli][push]") {
-  if (!has_net()) {
-    WARN("built without HTTP (no healthctl-net): skipped");
-    return;
-  }
+  if (test::without_net()) return;
   test::Sandbox box;
   seed(box);
   const Receiver receiver(200, "");
@@ -88,10 +82,7 @@ TEST_CASE("push: basic auth from a file or the URL, never printed", "[cli][push]
 }
 
 TEST_CASE("push: a refused request exits 65 and is not sent again, refused credentials exit 1", "[cli][push]") {
-  if (!has_net()) {
-    WARN("built without HTTP (no healthctl-net): skipped");
-    return;
-  }
+  if (test::without_net()) return;
   test::Sandbox box;
   seed(box);
   {
@@ -111,10 +102,7 @@ TEST_CASE("push: a refused request exits 65 and is not sent again, refused crede
 }
 
 TEST_CASE("push: an unreachable receiver exits 75 and keeps everything for the next push", "[cli][push]") {
-  if (!has_net()) {
-    WARN("built without HTTP (no healthctl-net): skipped");
-    return;
-  }
+  if (test::without_net()) return;
   test::Sandbox box;
   seed(box);
   const auto url = "http://127.0.0.1:" + std::to_string(closed_port()) + "/api/v1/write";
@@ -175,10 +163,7 @@ TEST_CASE("push: healthctl without healthctl-net beside it says so", "[cli][push
 }
 
 TEST_CASE("push: one push at a time from a database, the second exits 75", "[cli][push]") {
-  if (!has_net()) {
-    WARN("built without HTTP (no healthctl-net): skipped");
-    return;
-  }
+  if (test::without_net()) return;
   test::Sandbox box;
   seed(box);
   const Receiver receiver(200, "");
@@ -196,10 +181,7 @@ TEST_CASE("push: one push at a time from a database, the second exits 75", "[cli
 }
 
 TEST_CASE("push: healthctl itself links no HTTP or TLS library, healthctl-net does", "[cli][push]") {
-  if (!has_net()) {
-    WARN("built without HTTP (no healthctl-net): skipped");
-    return;
-  }
+  if (test::without_net()) return;
   test::Sandbox box;
   const auto plain = box.run({"ldd", HEALTHCTL_BIN});
   REQUIRE(plain.exit_code == 0);
@@ -212,10 +194,7 @@ TEST_CASE("push: healthctl itself links no HTTP or TLS library, healthctl-net do
 
 TEST_CASE("push: -q prints nothing, a URL that is no receiver keeps every point, empty labels are no labels",
           "[cli][push]") {
-  if (!has_net()) {
-    WARN("built without HTTP (no healthctl-net): skipped");
-    return;
-  }
+  if (test::without_net()) return;
   test::Sandbox box;
   seed(box);
   Receiver receiver(404, "404 page not found\n"); // a Prometheus without its receiver on

@@ -108,4 +108,10 @@ bool has_net() {
   return std::filesystem::exists(std::filesystem::path(HEALTHCTL_BIN).parent_path() / "healthctl-net");
 }
 
+bool without_net() {
+  if (has_net()) return false;
+  WARN("built without HTTP (no healthctl-net): skipped");
+  return true;
+}
+
 } // namespace test

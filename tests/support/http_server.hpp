@@ -45,5 +45,8 @@ int closed_port();
 // Whether healthctl-net, which the network commands hand over to, was built
 // beside the healthctl under test.
 bool has_net();
+// True, with a warning in the test's report, when it was not: the test
+// then skips itself (if (without_net()) return;).
+bool without_net();
 
 } // namespace test

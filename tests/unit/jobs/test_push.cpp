@@ -743,11 +743,9 @@ TEST_CASE("push: a request whose answer was lost and is then refused as out of o
   check_each_once(receiver);
 }
 
-// Hidden ([.]): it fails, showing a bug. The request in doubt is assumed to
-// be the next push's first request, but that one also holds the points
-// recorded since when the lost one was a partial (the last) batch: the
-// receiver refuses it whole as out of order, it is counted held, the
-// cursors move past the new points, and they are never sent.
+// A lost answer to a partial (the last) batch, then new points: the next
+// push sends the points in doubt on their own, so that a refusal as out of
+// order (they were held) cannot take the new points with it.
 TEST_CASE("push: a lost last batch merged with new points in the next push loses none of them", "[push]") {
   Fixture f;
   record_ten(f.store);
@@ -769,11 +767,9 @@ TEST_CASE("push: a lost last batch merged with new points in the next push loses
   CHECK(receiver.held_samples() == 12);
 }
 
-// Hidden ([.]): fails, the same bug by another way. A batch refused and
-// sent again series by series is cut by a lost answer: the next push's
-// first request (the whole batch again) is refused as out of order for
-// the series delivered, counted held, and the series never delivered are
-// skipped.
+// A batch refused and sent again series by series is cut by a lost answer:
+// only the series whose answer was lost are in doubt in the next push, and
+// the series never delivered are still sent.
 TEST_CASE("push: a batch cut while sent series by series loses none of its series", "[push]") {
   Fixture f;
   const SeriesDef c{"app", "c", MetricType::gauge, "", {}};
@@ -792,8 +788,8 @@ TEST_CASE("push: a batch cut while sent series by series loses none of its serie
   CHECK(receiver.held_samples() == 11); // c's sample never arrives
 }
 
-// Hidden ([.]): fails. parse_url lets through hosts that are no host, and
-// puts the password it was given in its error message.
+// parse_url refuses hosts that are no host, and keeps the password it was
+// given out of its error message.
 TEST_CASE("push: a URL's password is kept out of its errors, and a bad host is refused", "[push]") {
   try {
     health::parse_url("http://user:secret@host:99999/");
