@@ -15,6 +15,7 @@
 #include <iostream>
 #include <sstream>
 #include <memory>
+#include <optional>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -62,19 +63,18 @@ health::IngestFormat input_format(const Globals& globals, const IngestArgs& args
 }
 
 // The body of --url: a scrape, made before the database is opened.
-std::string scrape(const Globals& globals, const IngestArgs& args) {
+std::string scrape(const IngestArgs& args, const health::Url& url, health::IngestFormat format) {
   if (!args.files.empty())
     throw health::Error(health::ErrorKind::usage, "ingest takes --url or FILE arguments, not both",
                         "scrape the URL in one call and ingest the files in another");
-  const auto url = health::parse_url(args.url);
   health::http::ClientOptions client;
   client.timeout = health::parse_duration(args.timeout);
   if (client.timeout <= 0)
     throw health::Error(health::ErrorKind::usage, "--timeout must be longer than 0", "use --timeout 10s, say");
   client.user_agent = "healthctl/" HEALTHCTL_VERSION;
-  const bool openmetrics = input_format(globals, args) == health::IngestFormat::openmetrics;
   return fetch_url(url, client, k_max_scrape_bytes,
-                   openmetrics ? "application/openmetrics-text;version=1.0.0" : "text/plain;version=0.0.4");
+                   format == health::IngestFormat::openmetrics ? "application/openmetrics-text;version=1.0.0"
+                                                               : "text/plain;version=0.0.4");
 }
 
 // The bytes of the input when every source is a regular file, else 0 (not known).
@@ -109,11 +109,12 @@ void run_ingest(const Globals& globals, IngestArgs args) {
   options.dry_run = args.dry_run ? health::DryRun::yes : health::DryRun::no;
   options.allow_future = args.allow_future ? health::AllowFuture::yes : health::AllowFuture::no;
 
-  std::istringstream scraped(args.url.empty() ? std::string() : scrape(globals, args));
-  if (args.files.empty() && args.url.empty()) args.files.push_back("-");
+  const auto url = args.url.empty() ? std::optional<health::Url>() : health::parse_url(args.url);
+  std::istringstream scraped(url ? scrape(args, *url, options.format) : std::string());
+  if (args.files.empty() && !url) args.files.push_back("-");
   std::vector<std::unique_ptr<std::ifstream>> files;
   std::vector<health::IngestSource> sources;
-  if (!args.url.empty()) sources.push_back({health::parse_url(args.url).text(), &scraped});
+  if (url) sources.push_back({url->text(), &scraped});
   for (const auto& file : args.files) {
     if (file == "-") {
       sources.push_back({"<stdin>", &std::cin});
