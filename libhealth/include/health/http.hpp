@@ -34,9 +34,7 @@ RemoteWriteSend remote_write_sender(const Url& url, const ClientOptions& options
 // `max_bytes`.
 std::string get(const Url& url, const ClientOptions& options, std::size_t max_bytes, std::string_view accept);
 
-// Snappy's block format of `data` (remote write's compression), and back.
+// Snappy's block format of `data`: remote write's compression.
 std::string snappy_compress(std::string_view data);
-// Throws Error(bad_data) for input that is not snappy's block format.
-std::string snappy_uncompress(std::string_view data);
 
 } // namespace health::http

@@ -114,11 +114,4 @@ std::string snappy_compress(std::string_view data) {
   return out;
 }
 
-std::string snappy_uncompress(std::string_view data) {
-  std::string out;
-  if (!snappy::Uncompress(data.data(), data.size(), &out))
-    throw Error(ErrorKind::bad_data, "the body is not snappy's block format", "send it compressed with snappy");
-  return out;
-}
-
 } // namespace health::http
