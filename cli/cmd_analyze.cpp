@@ -43,7 +43,7 @@ std::optional<std::size_t> max_bytes_of(const AnalyzeArgs& args) {
 health::AnalyzeOptions options_of(const AnalyzeArgs& args, health::Millis now) {
   health::AnalyzeOptions options;
   options.now = now;
-  options.window_ms = window_length(args.since, "--since", now, args.until);
+  options.window_ms = health::window_length(args.since, "--since", now, args.until, "--until");
   options.baseline_ms = health::parse_duration(args.baseline);
   options.components = split_commas(args.components);
   return options;
@@ -55,7 +55,7 @@ void run(const Globals& globals, const AnalyzeArgs& args, const std::string& vie
   if (view == "incident" && !args.until.empty())
     throw health::Error(health::ErrorKind::usage, "analyze incident takes no --until",
                         "it tells the issue's whole story; give --until to the other views");
-  const auto now = window_end(args.until, health::now_ms());
+  const auto now = health::window_end(args.until, health::now_ms(), "--until");
   auto store = open_store(globals, health::OpenMode::read_only);
   if (view == "incident") {
     const auto id = health::parse_whole_number(args.target);
@@ -71,11 +71,11 @@ void run(const Globals& globals, const AnalyzeArgs& args, const std::string& vie
     options.history = true;
     write_out(health::diagnose_document(health::analyze(store, options), args.target, format, max_bytes));
   } else if (view == "trends") {
-    options.window_ms = window_length(args.period, "--period", now, args.until);
+    options.window_ms = health::window_length(args.period, "--period", now, args.until, "--until");
     options.baseline_ms = 0;
     write_out(health::trends_document(health::analyze(store, options), format, max_bytes));
   } else if (view == "compare") {
-    options.window_ms = window_length(args.current, "--current", now, args.until);
+    options.window_ms = health::window_length(args.current, "--current", now, args.until, "--until");
     write_out(health::compare_document(health::analyze(store, options), format, max_bytes));
   } else if (view == "recommendations") {
     write_out(health::recommendations_document(health::analyze(store, options), format, max_bytes));

@@ -30,21 +30,6 @@ struct PushArgs {
   bool dry_run = false;
 };
 
-// The first line of a secret's file, without its line break.
-std::string secret_from(const std::string& path, const char* flag) {
-  std::ifstream in(path);
-  if (!in)
-    throw health::Error(health::ErrorKind::not_found, std::string(flag) + ": cannot read " + path,
-                        "give a file that holds the secret on its first line");
-  std::string line;
-  std::getline(in, line);
-  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-  if (line.empty())
-    throw health::Error(health::ErrorKind::bad_data, std::string(flag) + ": " + path + " is empty",
-                        "its first line is the secret");
-  return line;
-}
-
 health::http::ClientOptions client_options(const PushArgs& args) {
   health::http::ClientOptions options;
   options.timeout = health::parse_duration(args.timeout);

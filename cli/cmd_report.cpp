@@ -29,8 +29,8 @@ struct ReportArgs {
 void run_report(const Globals& globals, const ReportArgs& args) {
   const auto format = health::parse_format(choose_format(globals, k_formats));
   health::AnalyzeOptions options;
-  options.now = window_end(args.until, health::now_ms());
-  options.window_ms = window_length(args.since, "--since", options.now, args.until);
+  options.now = health::window_end(args.until, health::now_ms(), "--until");
+  options.window_ms = health::window_length(args.since, "--since", options.now, args.until, "--until");
   options.baseline_ms = health::parse_duration(args.baseline);
   options.components = split_commas(args.components);
   options.history = true;

@@ -15,7 +15,7 @@ constexpr Command k_commands[] = {
     {"summary", setup_summary},     {"sql", setup_sql},           {"threshold", setup_threshold},
     {"check", setup_check},         {"issue", setup_issue},       {"status", setup_status},
     {"cleanup", setup_cleanup},     {"backup", setup_backup},     {"maintain", setup_maintain},
-    {"analyze", setup_analyze},     {"report", setup_report},     {"push", setup_push},
+    {"analyze", setup_analyze},     {"report", setup_report},     {"push", setup_push},     {"serve", setup_serve},
     {"completion", setup_completion}, {"help", setup_help},
 };
 

@@ -264,7 +264,7 @@ void describe_globals(CLI::App* command, const Formats& formats, NodeUse node) {
   std::string text = "Global options (before or after the command):\n";
   add_row(text, "--db FILE", "Database file (env HEALTH_DB_PATH)");
   if (node != NodeUse::none) add_row(text, "--node NAME", node_description(node));
-  add_row(text, "--format FORMAT", format_description(formats));
+  if (!formats.names[0].empty()) add_row(text, "--format FORMAT", format_description(formats));
   add_row(text, "-q,--quiet", "Print nothing but data and errors");
   add_row(text, "-v,--verbose", "Explain more, errors included");
   text += "\nSee healthctl-" + top_command(command)->get_name() + "(1) for every flag, with examples.";

@@ -6,6 +6,7 @@
 // beside it (next to healthctl, else in ../libexec/healthctl/).
 
 #include <health/http.hpp>
+#include <health/server.hpp>
 
 #include <cstddef>
 #include <string>
@@ -22,5 +23,18 @@ void keep_command_line(int argc, char** argv);
 health::RemoteWriteSend open_remote_write(const health::Url& url, const health::http::ClientOptions& options);
 std::string fetch_url(const health::Url& url, const health::http::ClientOptions& options, std::size_t max_bytes,
                       std::string_view accept);
+
+// serve: the server, its log and its signals.
+struct ServeRun {
+  health::http::ServeOptions options;
+  health::http::LogFormat log_format = health::http::LogFormat::text;
+  bool access_log = true;
+  std::string log_file; // empty: stderr
+  health::Millis grace = 10 * health::k_second_ms;
+};
+
+// Serves until SIGTERM or SIGINT (SIGHUP reopens the log file), then stops
+// within the grace period.
+void serve_http(const ServeRun& run);
 
 } // namespace healthctl

@@ -7,6 +7,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <fstream>
+
 namespace healthctl {
 
 void add_range_options(CLI::App* command, RangeArgs& args) {
@@ -76,23 +78,6 @@ health::TimeRange parse_range(const RangeArgs& args, health::Millis now, bool al
   return range;
 }
 
-health::Millis window_end(const std::string& until, health::Millis now) {
-  if (until.empty()) return now;
-  const auto end = health::parse_time(until, now);
-  if (end > now)
-    throw health::Error(health::ErrorKind::usage, "--until '" + until + "' is in the future",
-                        "give a past time, or leave --until out to end the window now");
-  return end;
-}
-
-health::Millis window_length(const std::string& since, const char* flag, health::Millis end, const std::string& until) {
-  const auto start = health::parse_time(since, end);
-  if (start >= end)
-    throw health::Error(health::ErrorKind::usage, std::string(flag) + " '" + since + "' is not " +
-                                                      (until.empty() ? "in the past" : "before --until"));
-  return end - start;
-}
-
 health::SeriesFilter series_filter(const Globals& globals, const RangeArgs& args) {
   health::SeriesFilter filter;
   filter.components = split_commas(args.components);
@@ -115,6 +100,20 @@ std::vector<std::string> split_commas(const std::vector<std::string>& values) {
     }
   }
   return out;
+}
+
+std::string secret_from(const std::string& path, const char* flag) {
+  std::ifstream in(path);
+  if (!in)
+    throw health::Error(health::ErrorKind::not_found, std::string(flag) + ": cannot read " + path,
+                        "give a file that holds the secret on its first line");
+  std::string line;
+  std::getline(in, line);
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+  if (line.empty())
+    throw health::Error(health::ErrorKind::bad_data, std::string(flag) + ": " + path + " is empty",
+                        "its first line is the secret");
+  return line;
 }
 
 } // namespace healthctl

@@ -37,16 +37,6 @@ void add_filter_options(CLI::App* command, RangeArgs& args);
 // `allow_empty`).
 health::TimeRange parse_range(const RangeArgs& args, health::Millis now, bool allow_empty);
 
-// The end of the window of analyze and report: --until `until`, a time not
-// after `now`, or `now` when it is empty. Durations in --since count back
-// from it. Throws Error(usage) for a future time.
-health::Millis window_end(const std::string& until, health::Millis now);
-
-// The length of the window that starts at `since` (a time, or a duration
-// before `end`) and ends at `end`; `flag` names the option in errors, which
-// say "before --until" when `until` was given.
-health::Millis window_length(const std::string& since, const char* flag, health::Millis end, const std::string& until);
-
 // The series filter of the arguments; an explicit --node keeps that node's
 // series only (HEALTH_NODE_NAME does not filter).
 health::SeriesFilter series_filter(const Globals& globals, const RangeArgs& args);
@@ -62,5 +52,10 @@ std::vector<std::string> one_of_names(CLI::Option* option);
 
 // Splits comma lists given to a repeatable option: {"a,b", "c"} -> a, b, c.
 std::vector<std::string> split_commas(const std::vector<std::string>& values);
+
+// The first line of a secret's file (an API key, a token), without its line
+// break: Error(not_found) when unreadable, Error(bad_data) when empty;
+// `flag` names the option in errors.
+std::string secret_from(const std::string& path, const char* flag);
 
 } // namespace healthctl

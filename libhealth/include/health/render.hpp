@@ -68,6 +68,8 @@ std::string render_database(const Store& store, Format format);
 
 // What ingest read and wrote (text only).
 std::string render_ingest(const IngestReport& report, DryRun dry_run);
+// The same as a JSON object of its counts, for serve's POST ingest and record.
+std::string render_ingest_json(const IngestReport& report);
 
 // Components with their series and samples: table, json or csv. A
 // component's status is its entry in `statuses`, healthy without one.

@@ -4,7 +4,9 @@
 
 #include <health/time.hpp>
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 struct sqlite3;
@@ -60,6 +62,10 @@ public:
   std::string database_id() const;
   // How long a write waits for another process's lock.
   Millis busy_timeout() const noexcept;
+  // Interrupts whatever this Store runs once the steady clock passes
+  // `deadline`: the statement then throws Error(busy, "the query ran past
+  // its time limit"). nullopt lifts it. For a server bounding each request.
+  void set_deadline(std::optional<std::chrono::steady_clock::time_point> deadline);
   // The underlying connection, for libhealth's own modules.
   sqlite3* handle() const noexcept;
 

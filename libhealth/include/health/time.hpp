@@ -103,4 +103,16 @@ std::string format_time(Millis t, const Zone& zone);
 // 500 -> "500ms", 0 -> "0s". Negative durations get a leading '-'.
 std::string format_duration(Millis d);
 
+// The end of a window that reads back in time (analyze, report, serve's
+// views): `until`, a time not after `now`, or `now` when it is empty.
+// Throws Error(usage) naming `until_name` (--until, or a query parameter)
+// for a future time.
+Millis window_end(const std::string& until, Millis now, std::string_view until_name);
+
+// The length of the window that starts at `since` (a time, or a duration
+// before `end`) and ends at `end`; `since_name` names it in errors, which
+// say "before <until_name>" when `until` was given.
+Millis window_length(const std::string& since, std::string_view since_name, Millis end, const std::string& until,
+                     std::string_view until_name);
+
 } // namespace health

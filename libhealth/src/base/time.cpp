@@ -326,4 +326,22 @@ std::string format_duration(Millis d) {
   return out;
 }
 
+Millis window_end(const std::string& until, Millis now, std::string_view until_name) {
+  if (until.empty()) return now;
+  const auto end = parse_time(until, now);
+  if (end > now)
+    throw Error(ErrorKind::usage, std::string(until_name) + " '" + until + "' is in the future",
+                "give a past time, or leave " + std::string(until_name) + " out to end the window now");
+  return end;
+}
+
+Millis window_length(const std::string& since, std::string_view since_name, Millis end, const std::string& until,
+                     std::string_view until_name) {
+  const auto start = parse_time(since, end);
+  if (start >= end)
+    throw Error(ErrorKind::usage, std::string(since_name) + " '" + since + "' is not " +
+                                      (until.empty() ? std::string("in the past") : "before " + std::string(until_name)));
+  return end - start;
+}
+
 } // namespace health

@@ -39,4 +39,12 @@ std::string render_ingest(const IngestReport& report, DryRun dry_run) {
   return text + "\n";
 }
 
+std::string render_ingest_json(const IngestReport& report) {
+  const nlohmann::ordered_json out{{"lines", report.lines},           {"samples", report.samples},
+                                   {"duplicates", report.duplicates}, {"series", report.series},
+                                   {"new_series", report.new_series}, {"counters_started", report.counters_started},
+                                   {"not_numbers", report.not_numbers}};
+  return dump_json(out) + "\n";
+}
+
 } // namespace health

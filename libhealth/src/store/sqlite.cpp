@@ -17,6 +17,9 @@ void fail(sqlite3* db, int rc, std::string_view doing) {
     throw Error(ErrorKind::busy, "the database stayed locked past the busy timeout",
                 "another process holds the write lock; retry later or raise HEALTH_BUSY_TIMEOUT",
                 detail, rc);
+  case SQLITE_INTERRUPT:
+    throw Error(ErrorKind::busy, "the query ran past its time limit",
+                "narrow the time range or the series, or raise the limit", detail, rc);
   case SQLITE_NOTADB:
     throw Error(ErrorKind::bad_data, "the file is not an SQLite database",
                 "check --db or HEALTH_DB_PATH", detail, rc);

@@ -117,6 +117,7 @@ struct Store::Impl {
   bool read_only = false;
   int version = 0;
   Millis busy_timeout = 0;
+  std::optional<std::chrono::steady_clock::time_point> deadline;
 
   ~Impl() { sqlite3_close_v2(db); }
 };
@@ -133,6 +134,17 @@ bool Store::read_only() const noexcept { return m_impl->read_only; }
 std::string Store::database_id() const { return schema::database_id(m_impl->db); }
 Millis Store::busy_timeout() const noexcept { return m_impl->busy_timeout; }
 sqlite3* Store::handle() const noexcept { return m_impl->db; }
+
+void Store::set_deadline(std::optional<std::chrono::steady_clock::time_point> deadline) {
+  m_impl->deadline = deadline;
+  // SQLite calls the handler every 1,000 virtual machine steps: a few
+  // microseconds apart, so a deadline is kept within a millisecond.
+  const auto past = [](void* impl) -> int {
+    const auto& when = static_cast<Impl*>(impl)->deadline;
+    return when && std::chrono::steady_clock::now() >= *when ? 1 : 0;
+  };
+  sqlite3_progress_handler(m_impl->db, deadline ? 1000 : 0, deadline ? +past : nullptr, m_impl.get());
+}
 
 int latest_schema_version() { return schema::latest_version(); }
 

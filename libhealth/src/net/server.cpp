@@ -1,0 +1,362 @@
+// serve's listeners over cpp-httplib: a bounded pool of workers per
+// listener, the guards in front of the endpoints, the common headers and
+// the access log.
+
+#include <health/server.hpp>
+
+#include <health/error.hpp>
+#include <health/format.hpp>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <cmath>
+#include <condition_variable>
+#include <cstdio>
+#include <limits>
+#include <list>
+#include <mutex>
+#include <thread>
+
+namespace health::http {
+
+namespace {
+
+Millis steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// A connection that finds every worker busy and the queue full is answered
+// 503 at once on the accepting thread (this flag says so), not queued.
+thread_local bool t_overloaded = false;
+thread_local std::chrono::steady_clock::time_point t_started;
+
+// Workers for one listener: `threads` of them, and at most `max_waiting`
+// connections queued for them.
+class Pool final : public httplib::TaskQueue {
+public:
+  Pool(std::size_t threads, std::size_t max_waiting) : m_max_waiting(max_waiting) {
+    for (std::size_t i = 0; i < threads; ++i) m_threads.emplace_back([this] { work(); });
+  }
+  ~Pool() override { shutdown(); }
+
+  void enqueue(std::function<void()> job) override {
+    {
+      std::unique_lock lock(m_mutex);
+      if (m_jobs.size() < m_max_waiting) {
+        m_jobs.push_back(std::move(job));
+        m_ready.notify_one();
+        return;
+      }
+    }
+    t_overloaded = true;
+    job();
+    t_overloaded = false;
+  }
+
+  void shutdown() override {
+    {
+      const std::lock_guard lock(m_mutex);
+      m_stopping = true;
+    }
+    m_ready.notify_all();
+    for (auto& thread : m_threads)
+      if (thread.joinable()) thread.join();
+  }
+
+private:
+  void work() {
+    for (;;) {
+      std::function<void()> job;
+      {
+        std::unique_lock lock(m_mutex);
+        m_ready.wait(lock, [&] { return m_stopping || !m_jobs.empty(); });
+        if (m_jobs.empty()) return;
+        job = std::move(m_jobs.front());
+        m_jobs.pop_front();
+      }
+      job();
+    }
+  }
+
+  std::size_t m_max_waiting;
+  std::mutex m_mutex;
+  std::condition_variable m_ready;
+  std::list<std::function<void()>> m_jobs;
+  std::vector<std::thread> m_threads;
+  bool m_stopping = false;
+};
+
+struct Address {
+  std::string host;
+  int port = 0;
+};
+
+Address parse_address(const std::string& text) {
+  const auto colon = text.rfind(':');
+  const auto bad = [&] {
+    return Error(ErrorKind::usage, "invalid --listen '" + text + "'", "use ADDR:PORT, such as 127.0.0.1:8080 or [::1]:8080");
+  };
+  if (colon == std::string::npos || colon == 0) throw bad();
+  std::string host = text.substr(0, colon);
+  if (host.front() == '[') {
+    if (host.size() < 3 || host.back() != ']') throw bad();
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string::npos) {
+    throw bad();
+  }
+  const auto port = parse_whole_number(text.substr(colon + 1));
+  if (!port || *port < 0 || *port > 65535) throw bad();
+  return {host, static_cast<int>(*port)};
+}
+
+void add_common_headers(httplib::Response& res, const Response& out, Millis cache_ttl) {
+  res.set_header("X-Content-Type-Options", "nosniff");
+  res.set_header("X-Frame-Options", "DENY");
+  res.set_header("Content-Security-Policy", "default-src 'none'");
+  res.set_header("Referrer-Policy", "no-referrer");
+  res.set_header("Cache-Control", out.no_store || cache_ttl <= 0
+                                      ? std::string("no-store")
+                                      : "max-age=" + std::to_string(cache_ttl / k_second_ms));
+}
+
+std::string header_of(const std::map<std::string, std::string>& headers, const std::string& name) {
+  const auto it = headers.find(name);
+  return it == headers.end() ? std::string() : it->second;
+}
+
+// The key a request carries: X-API-Key, else Authorization: Bearer.
+std::string key_given(const std::map<std::string, std::string>& headers) {
+  auto key = header_of(headers, "x-api-key");
+  const auto authorization = header_of(headers, "authorization");
+  if (key.empty() && authorization.rfind("Bearer ", 0) == 0) key = authorization.substr(7);
+  return key;
+}
+
+} // namespace
+
+std::string log_line(const AccessLog& entry, LogFormat format) {
+  char duration[32];
+  std::snprintf(duration, sizeof duration, "%.1f", entry.duration_ms);
+  if (format == LogFormat::json) {
+    nlohmann::ordered_json line{{"ts", format_time(entry.ts)},         {"client", entry.client},
+                                {"method", entry.method},              {"path", entry.path},
+                                {"status", entry.status},              {"bytes", entry.bytes},
+                                {"duration_ms", std::round(entry.duration_ms * 10) / 10}};
+    if (!entry.cache.empty()) line["cache"] = entry.cache;
+    return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  return format_time(entry.ts) + " " + entry.client + " " + entry.method + " " + entry.path + " " +
+         std::to_string(entry.status) + " " + std::to_string(entry.bytes) + "B " + duration + "ms" +
+         (entry.cache.empty() ? "" : " " + entry.cache);
+}
+
+std::string log_event(Millis ts, const std::string& event, const std::string& detail, LogFormat format) {
+  if (format == LogFormat::json) {
+    const nlohmann::ordered_json line{{"ts", format_time(ts)}, {"event", event}, {"detail", detail}};
+    return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  return format_time(ts) + " " + event + (detail.empty() ? "" : " " + detail);
+}
+
+struct Server::Impl {
+  ServeOptions options;
+  LogFormat log_format;
+  bool access_log;
+  LogSink log;
+  RateLimiter limiter;
+  ResponseCache cache;
+  std::vector<std::unique_ptr<httplib::Server>> listeners;
+  std::vector<std::string> addresses;
+  std::vector<std::thread> threads;
+  std::mutex running_mutex;
+  std::condition_variable stopped;
+  std::size_t running = 0; // listeners still serving
+  std::mutex stores_mutex;
+  std::map<std::thread::id, std::unique_ptr<Stores>> stores;
+
+  Impl(ServeOptions serve, LogFormat format, bool access, LogSink sink)
+      : options(std::move(serve)), log_format(format), access_log(access), log(std::move(sink)),
+        limiter(options.rate_limit, options.rate_window), cache(options.cache_ttl) {}
+
+  Stores& stores_of_this_thread() {
+    const std::lock_guard lock(stores_mutex);
+    auto& mine = stores[std::this_thread::get_id()];
+    if (!mine) mine = std::make_unique<Stores>(options);
+    return *mine;
+  }
+
+  void listen_on(const std::string& text);
+  void serve(const httplib::Request& req, httplib::Response& res, Server& server);
+  void write_log(const httplib::Request& req, const httplib::Response& res);
+};
+
+void Server::Impl::listen_on(const std::string& text) {
+  const auto address = parse_address(text);
+  auto listener = std::make_unique<httplib::Server>();
+  listener->new_task_queue = [this] {
+    return new Pool(options.threads, options.max_connections > options.threads ? options.max_connections - options.threads : 0);
+  };
+  const auto seconds = std::chrono::milliseconds(options.timeout);
+  listener->set_read_timeout(seconds);
+  listener->set_write_timeout(seconds);
+  listener->set_keep_alive_timeout(5);
+  listener->set_keep_alive_max_count(1000);
+  listener->set_tcp_nodelay(true);
+  listener->set_payload_max_length(options.max_body);
+  const int port = address.port == 0 ? listener->bind_to_any_port(address.host)
+                                     : (listener->bind_to_port(address.host, address.port) ? address.port : -1);
+  if (port < 0)
+    throw Error(ErrorKind::runtime, "cannot listen on " + text,
+                "the port is in use, or the address is not one of this machine's");
+  const bool v6 = address.host.find(':') != std::string::npos;
+  addresses.push_back((v6 ? "[" + address.host + "]" : address.host) + ":" + std::to_string(port));
+  listeners.push_back(std::move(listener));
+}
+
+void Server::Impl::write_log(const httplib::Request& req, const httplib::Response& res) {
+  if (!access_log && res.status < 500) return;
+  AccessLog entry;
+  entry.ts = now_ms();
+  entry.client = req.remote_addr;
+  entry.method = req.method;
+  entry.path = req.path;
+  entry.status = res.status;
+  entry.bytes = res.body.size();
+  entry.duration_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_started).count();
+  entry.cache = res.get_header_value("X-Cache");
+  log(log_line(entry, log_format));
+}
+
+void Server::Impl::serve(const httplib::Request& req, httplib::Response& res, Server& server) {
+  Request request{req.method, req.path, {req.params.begin(), req.params.end()}, req.body,
+                  req.get_header_value("Content-Type")};
+  std::map<std::string, std::string> headers;
+  for (const char* name : {"x-api-key", "authorization"})
+    if (req.has_header(name)) headers[name] = req.get_header_value(name);
+  const Response out = t_overloaded ? error_response(503, "the server is busy", "retry shortly")
+                                    : server.handle(request, headers, req.remote_addr);
+  res.status = out.status;
+  for (const auto& [name, value] : out.headers) res.set_header(name, value);
+  add_common_headers(res, out, options.cache_ttl);
+  res.set_content(out.body, out.content_type);
+  if (t_overloaded) res.set_header("Connection", "close");
+}
+
+Server::Server(ServeOptions options, LogFormat log_format, bool access_log, LogSink log)
+    : m_impl(std::make_unique<Impl>(std::move(options), log_format, access_log, std::move(log))) {
+  auto& impl = *m_impl;
+  if (impl.options.listen.empty()) throw Error(ErrorKind::usage, "nothing to listen on", "give --listen ADDR:PORT");
+  for (const auto& name : impl.options.public_endpoints)
+    if (std::find(endpoint_names().begin(), endpoint_names().end(), name) == endpoint_names().end())
+      throw Error(ErrorKind::usage, "invalid --public '" + name + "'", "use none, or some of " + [] {
+        std::string all;
+        for (const auto& known : endpoint_names()) all += (all.empty() ? "" : ",") + known;
+        return all;
+      }());
+  Store::open({impl.options.database, OpenMode::read_only, impl.options.busy_timeout}); // says what is wrong now
+  for (const auto& address : impl.options.listen) impl.listen_on(address);
+  for (auto& listener : impl.listeners) {
+    const auto handler = [this](const httplib::Request& req, httplib::Response& res) { m_impl->serve(req, res, *this); };
+    for (const char* any : {".*"}) {
+      listener->Get(any, handler);
+      listener->Post(any, handler);
+      listener->Put(any, handler);
+      listener->Patch(any, handler);
+      listener->Delete(any, handler);
+      listener->Options(any, handler);
+    }
+    listener->set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+      t_started = std::chrono::steady_clock::now();
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
+    // cpp-httplib's own refusals (413, 400 for a malformed request): JSON too.
+    listener->set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
+      if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+      const auto out = error_response(res.status, res.status == 413 ? "the request body is too large"
+                                                                   : "the request was refused",
+                                      res.status == 413 ? "send at most --max-body bytes" : "");
+      add_common_headers(res, out, 0);
+      res.set_content(out.body, out.content_type);
+      return httplib::Server::HandlerResponse::Handled;
+    }));
+    listener->set_logger([this](const httplib::Request& req, const httplib::Response& res) { m_impl->write_log(req, res); });
+  }
+}
+
+Server::~Server() {
+  if (!m_impl->threads.empty()) stop(std::numeric_limits<Millis>::max() / 2);
+}
+
+std::vector<std::string> Server::addresses() const { return m_impl->addresses; }
+
+void Server::start() {
+  auto& impl = *m_impl;
+  for (std::size_t i = 0; i < impl.listeners.size(); ++i) {
+    impl.log(log_event(now_ms(), "listening on", impl.addresses[i], impl.log_format));
+    {
+      const std::lock_guard lock(impl.running_mutex);
+      ++impl.running;
+    }
+    impl.threads.emplace_back([&impl, listener = impl.listeners[i].get()] {
+      listener->listen_after_bind();
+      const std::lock_guard lock(impl.running_mutex);
+      --impl.running;
+      impl.stopped.notify_all();
+    });
+  }
+}
+
+bool Server::stop(Millis grace) {
+  auto& impl = *m_impl;
+  for (auto& listener : impl.listeners) listener->stop();
+  // A listener returns once its workers finished every connection.
+  std::unique_lock lock(impl.running_mutex);
+  const bool clean = impl.stopped.wait_for(lock, std::chrono::milliseconds(grace),
+                                           [&] { return impl.running == 0; });
+  lock.unlock();
+  if (!clean) {
+    impl.log(log_event(now_ms(), "stopping", "requests still running after the grace period", impl.log_format));
+    return false;
+  }
+  for (auto& thread : impl.threads) thread.join();
+  impl.threads.clear();
+  return true;
+}
+
+Response Server::handle(const Request& request, const std::map<std::string, std::string>& headers,
+                        const std::string& client) {
+  auto& impl = *m_impl;
+  const auto route = route_of(request.path);
+  const auto key = key_given(headers);
+  const bool keyed = !impl.options.api_key.empty() && !key.empty() && same_key(key, impl.options.api_key);
+  // Guesses at the key count against their address, like any request.
+  if (const auto wait = impl.limiter.admit(keyed ? std::string("key") : "ip " + client, steady_ms())) {
+    auto out = error_response(429, "too many requests",
+                              "at most " + std::to_string(impl.options.rate_limit) + " a minute from one client");
+    out.headers.emplace_back("Retry-After", std::to_string((*wait + k_second_ms - 1) / k_second_ms));
+    return out;
+  }
+  if (!impl.options.api_key.empty() && !keyed && impl.options.public_endpoints.count(route.endpoint) == 0) {
+    auto out = error_response(401, key.empty() ? "this endpoint needs the API key" : "the API key is wrong",
+                              "send it as X-API-Key or Authorization: Bearer");
+    out.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return out;
+  }
+  const auto work = [&] { return respond(request, route, impl.stores_of_this_thread(), impl.options, now_ms()); };
+  const bool write = request.method != "GET" && request.method != "HEAD";
+  if (write || impl.options.cache_ttl <= 0 || route.endpoint.empty()) {
+    auto out = work();
+    if (write && out.status == 200) impl.cache.clear();
+    return out;
+  }
+  auto [out, shared] = impl.cache.get(cache_key(request, route), steady_ms(), work);
+  out.headers.emplace_back("X-Cache", shared ? "hit" : "miss");
+  if (request.method == "HEAD") out.body.clear(); // (cpp-httplib sends no body for HEAD either)
+  return out;
+}
+
+} // namespace health::http
