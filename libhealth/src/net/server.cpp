@@ -34,7 +34,7 @@ thread_local bool t_overloaded = false;
 thread_local std::chrono::steady_clock::time_point t_started;
 
 // Workers for one listener: `threads` of them, and at most `max_waiting`
-// connections queued for them.
+// connections queued for them beyond the idle ones.
 class Pool final : public httplib::TaskQueue {
 public:
   Pool(std::size_t threads, std::size_t max_waiting) : m_max_waiting(max_waiting) {
@@ -45,7 +45,7 @@ public:
   void enqueue(std::function<void()> job) override {
     {
       std::unique_lock lock(m_mutex);
-      if (m_jobs.size() < m_max_waiting) {
+      if (m_jobs.size() + m_busy < m_threads.size() + m_max_waiting) {
         m_jobs.push_back(std::move(job));
         m_ready.notify_one();
         return;
@@ -76,12 +76,16 @@ private:
         if (m_jobs.empty()) return;
         job = std::move(m_jobs.front());
         m_jobs.pop_front();
+        ++m_busy;
       }
       job();
+      const std::lock_guard lock(m_mutex);
+      --m_busy;
     }
   }
 
   std::size_t m_max_waiting;
+  std::size_t m_busy = 0; // workers running a job
   std::mutex m_mutex;
   std::condition_variable m_ready;
   std::list<std::function<void()>> m_jobs;
@@ -133,6 +137,49 @@ std::string key_given(const std::map<std::string, std::string>& headers) {
   const auto authorization = header_of(headers, "authorization");
   if (key.empty() && authorization.rfind("Bearer ", 0) == 0) key = authorization.substr(7);
   return key;
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// %XX and '+' decoded; a malformed escape stays as it is.
+std::string decode(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '+') {
+      out += ' ';
+    } else if (text[i] == '%' && i + 2 < text.size() && hex_digit(text[i + 1]) >= 0 && hex_digit(text[i + 2]) >= 0) {
+      out += static_cast<char>(hex_digit(text[i + 1]) * 16 + hex_digit(text[i + 2]));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+// The parameters of the request target's query string only: cpp-httplib
+// also reads a form-encoded body into its params, which curl's --data sends
+// by default, and a body is a body.
+std::multimap<std::string, std::string> query_of(const std::string& target) {
+  std::multimap<std::string, std::string> out;
+  const auto question = target.find('?');
+  if (question == std::string::npos) return out;
+  std::string_view rest(target);
+  rest.remove_prefix(question + 1);
+  rest = rest.substr(0, rest.find('#'));
+  while (!rest.empty()) {
+    const auto pair = rest.substr(0, rest.find('&'));
+    rest.remove_prefix(std::min(rest.size(), pair.size() + 1));
+    if (pair.empty()) continue;
+    const auto equals = pair.find('=');
+    out.emplace(decode(pair.substr(0, equals)), equals == std::string_view::npos ? "" : decode(pair.substr(equals + 1)));
+  }
+  return out;
 }
 
 } // namespace
@@ -232,8 +279,7 @@ void Server::Impl::write_log(const httplib::Request& req, const httplib::Respons
 }
 
 void Server::Impl::serve(const httplib::Request& req, httplib::Response& res, Server& server) {
-  Request request{req.method, req.path, {req.params.begin(), req.params.end()}, req.body,
-                  req.get_header_value("Content-Type")};
+  Request request{req.method, req.path, query_of(req.target), req.body, req.get_header_value("Content-Type")};
   std::map<std::string, std::string> headers;
   for (const char* name : {"x-api-key", "authorization"})
     if (req.has_header(name)) headers[name] = req.get_header_value(name);
@@ -250,6 +296,8 @@ Server::Server(ServeOptions options, LogFormat log_format, bool access_log, LogS
     : m_impl(std::make_unique<Impl>(std::move(options), log_format, access_log, std::move(log))) {
   auto& impl = *m_impl;
   if (impl.options.listen.empty()) throw Error(ErrorKind::usage, "nothing to listen on", "give --listen ADDR:PORT");
+  if (impl.options.allow_write && impl.options.default_node.empty())
+    throw Error(ErrorKind::usage, "writes need a default node", "set ServeOptions::default_node");
   for (const auto& name : impl.options.public_endpoints)
     if (std::find(endpoint_names().begin(), endpoint_names().end(), name) == endpoint_names().end())
       throw Error(ErrorKind::usage, "invalid --public '" + name + "'", "use none, or some of " + [] {
