@@ -47,10 +47,11 @@ if ! command -v systemd-analyze >/dev/null; then
   exit 0
 fi
 mkdir -p "$work/units" "$work/man/man1"
-cp "$source"/scripts/systemd/healthctl-maintain.* "$work/units/"
-sed -i "s#/usr/local/bin/healthctl#$healthctl#" "$work/units/healthctl-maintain.service"
+cp "$source"/scripts/systemd/healthctl-{maintain,serve}.* "$work/units/"
+sed -i "s#/usr/local/bin/healthctl#$healthctl#" "$work/units/healthctl-maintain.service" \
+  "$work/units/healthctl-serve.service"
 cp "$source"/man/*.1 "$work/man/man1/" # Documentation=man:... must resolve
-if ! report=$(MANPATH=$work/man systemd-analyze verify "$work"/units/healthctl-maintain.{timer,service} 2>&1) ||
+if ! report=$(MANPATH=$work/man systemd-analyze verify "$work"/units/healthctl-{maintain.timer,maintain.service,serve.service} 2>&1) ||
    [[ -n "$report" ]]; then
   echo "systemd-analyze verify: $report"; exit 1
 fi
