@@ -72,7 +72,7 @@ health::http::ServeOptions serve_options(const Globals& globals, const ServeArgs
 void run_serve(const Globals& globals, const ServeArgs& args) {
   if (!globals.format.empty())
     throw health::Error(health::ErrorKind::usage, "serve takes no --format",
-                        "a request chooses its answer's format (format=...); --log-format chooses the log's");
+                        "each request chooses its answer's format with ?format=, and --log-format the log's");
   ServeRun run;
   run.options = serve_options(globals, args);
   run.log_format = args.log_format == "json" ? health::http::LogFormat::json : health::http::LogFormat::text;
@@ -89,7 +89,7 @@ void setup_serve(CLI::App& app, const Globals& globals) {
   auto* command = app.add_subcommand(
       "serve", "Answer HTTP: status for load balancers, /metrics for Prometheus, analysis for Claude");
   command->add_option("--listen", args->listen, "ADDR:PORT to listen on, repeatable (default 127.0.0.1:8080)")
-      ->type_name("ADDR:PORT");
+      ->type_name("ADDRESS");
   command->add_option("--api-key-file", args->api_key_file,
                       "The API key, on the file's first line (else HEALTH_API_KEY)")
       ->type_name("FILE");
@@ -117,7 +117,8 @@ void setup_serve(CLI::App& app, const Globals& globals) {
   command->add_option("--grace", args->grace, "Time in-flight requests get at SIGTERM (default 10s)")
       ->type_name("DUR");
   command->add_option("--log-format", args->log_format, "Log lines as text or json (default text)")
-      ->check(one_of({"text", "json"}));
+      ->check(one_of({"text", "json"}))
+      ->type_name("FORMAT");
   command->add_option("--log-file", args->log_file, "Log to FILE, reopened on SIGHUP (default stderr)")
       ->type_name("FILE");
   describe_globals(command, k_formats, NodeUse::records_as);

@@ -144,7 +144,7 @@ h maintain
 # --- help and errors ---------------------------------------------------------
 h --help
 for command in init record ingest components metrics export summary sql threshold check \
-               issue status cleanup backup maintain analyze report push completion; do
+               issue status cleanup backup maintain analyze report push serve completion; do
   h "$command" --help
 done
 h recrod x y
@@ -158,6 +158,8 @@ h analyze incident 999
 h report --format table
 h report --since now
 h push --remote-write ftp://127.0.0.1/api/v1/write
+h serve --format json
+h serve --degraded-status 404
 printf 'up{job="x" 1\n' >"$work/bad.prom"
 h --db "$work/scraped.db" ingest "$work/bad.prom"
 h threshold set database query_ms --warn '@@'
