@@ -308,19 +308,21 @@ Server::Server(ServeOptions options, LogFormat log_format, bool access_log, LogS
   Store::open({impl.options.database, OpenMode::read_only, impl.options.busy_timeout}); // says what is wrong now
   for (const auto& address : impl.options.listen) impl.listen_on(address);
   for (auto& listener : impl.listeners) {
+    // A request without a body is answered before cpp-httplib's routing (a
+    // regex match per handler); one with a body is routed, so that its body
+    // is read first. Every method and path gets healthctl's answers.
     const auto handler = [this](const httplib::Request& req, httplib::Response& res) { m_impl->serve(req, res, *this); };
-    for (const char* any : {".*"}) {
-      listener->Get(any, handler);
-      listener->Post(any, handler);
-      listener->Put(any, handler);
-      listener->Patch(any, handler);
-      listener->Delete(any, handler);
-      listener->Options(any, handler);
-    }
-    listener->set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+    listener->set_pre_routing_handler([handler](const httplib::Request& req, httplib::Response& res) {
       t_started = std::chrono::steady_clock::now();
-      return httplib::Server::HandlerResponse::Unhandled;
+      if (req.method == "POST" || req.method == "PUT" || req.method == "PATCH" || req.method == "DELETE")
+        return httplib::Server::HandlerResponse::Unhandled;
+      handler(req, res);
+      return httplib::Server::HandlerResponse::Handled;
     });
+    listener->Post(".*", handler);
+    listener->Put(".*", handler);
+    listener->Patch(".*", handler);
+    listener->Delete(".*", handler);
     // cpp-httplib's own refusals (413, 400 for a malformed request): JSON too.
     listener->set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
       if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
