@@ -212,7 +212,9 @@ std::optional<std::size_t> max_bytes_of(const Params& params) {
 // The analyze views, as `healthctl analyze` gives them.
 Response claude(const Request& request, const Route& route, Stores& stores, Millis clock) {
   const std::string view = route.view.substr(route.view.find('/') + 1); // claude/VIEW
-  std::vector<std::string> allowed{"since", "until", "baseline", "components", "max_bytes", "format"};
+  // incident-report tells the whole story: no window of its own.
+  std::vector<std::string> allowed{"max_bytes", "format"};
+  if (view != "incident-report") allowed.insert(allowed.end(), {"since", "until", "baseline", "components"});
   if (view == "trends") allowed.push_back("period");
   if (view == "compare") allowed.push_back("current");
   const Params params(request, allowed);

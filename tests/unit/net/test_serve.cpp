@@ -213,6 +213,7 @@ TEST_CASE("serve: every claude view is the analyze document of the same question
   CHECK(small.body.size() <= 3000);
   CHECK(f.get("/health/claude/incident-report/99").status == 404);
   CHECK(f.get("/health/claude/incident-report/x").status == 400);
+  CHECK(error_of(f.get("/health/claude/incident-report/1?since=1h")) == "unknown parameter 'since'");
   CHECK(f.get("/health/claude/analyze?until=2999-01-01").status == 400);
   CHECK(error_of(f.get("/health/claude/analyze?until=2999-01-01")) == "until '2999-01-01' is in the future");
   CHECK(f.get("/health/claude/trends?current=1h").status == 400); // compare's, not trends'
