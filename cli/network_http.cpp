@@ -87,17 +87,17 @@ void serve_http(const ServeRun& run) {
     try {
       log.reopen();
     } catch (const health::Error& error) {
-      log.write(health::http::log_event(health::now_ms(), "error", error.what(), run.log_format));
+      log.write(health::http::log_event(health::now_ms(), "error", "error", error.what(), run.log_format));
     }
   }
-  log.write(health::http::log_event(health::now_ms(), "stopping", signal == SIGINT ? "on SIGINT" : "on SIGTERM",
+  log.write(health::http::log_event(health::now_ms(), "stopping", "signal", signal == SIGINT ? "SIGINT" : "SIGTERM",
                                     run.log_format));
   if (!server.stop(run.grace)) {
     // Requests still running use the server: end without destroying it.
     std::fflush(nullptr);
     std::_Exit(0);
   }
-  log.write(health::http::log_event(health::now_ms(), "stopped", "", run.log_format));
+  log.write(health::http::log_event(health::now_ms(), "stopped", "", "", run.log_format));
 }
 
 } // namespace healthctl

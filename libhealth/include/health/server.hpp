@@ -162,7 +162,10 @@ struct AccessLog {
 
 // A log line, without its newline.
 std::string log_line(const AccessLog& entry, LogFormat format);
-std::string log_event(Millis ts, const std::string& event, const std::string& detail, LogFormat format);
+// A lifecycle line: {"ts","event",KEY:VALUE} in JSON ("listening" with its
+// "address", "stopping" with its "signal"), "TS listening on ADDR" in text.
+std::string log_event(Millis ts, const std::string& event, const std::string& key, const std::string& value,
+                      LogFormat format);
 
 using LogSink = std::function<void(const std::string& line)>;
 

@@ -439,7 +439,8 @@ Store& Stores::open(std::optional<Store>& store, FileId& opened_on, OpenMode mod
   const auto file = file_of(m_options.database);
   if (!store || file != opened_on) {
     store.reset();
-    store = Store::open({m_options.database, mode, m_options.busy_timeout});
+    // A request waits for a lock no longer than its own time limit.
+    store = Store::open({m_options.database, mode, std::min(m_options.busy_timeout, m_options.query_timeout)});
     opened_on = file;
   }
   store->set_deadline(m_deadline);

@@ -200,12 +200,15 @@ std::string log_line(const AccessLog& entry, LogFormat format) {
          (entry.cache.empty() ? "" : " " + entry.cache);
 }
 
-std::string log_event(Millis ts, const std::string& event, const std::string& detail, LogFormat format) {
+std::string log_event(Millis ts, const std::string& event, const std::string& key, const std::string& value,
+                      LogFormat format) {
   if (format == LogFormat::json) {
-    const nlohmann::ordered_json line{{"ts", format_time(ts)}, {"event", event}, {"detail", detail}};
+    nlohmann::ordered_json line{{"ts", format_time(ts)}, {"event", event}};
+    if (!key.empty()) line[key] = value;
     return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
-  return format_time(ts) + " " + event + (detail.empty() ? "" : " " + detail);
+  const bool on = key == "address" || key == "signal";
+  return format_time(ts) + " " + event + (value.empty() ? "" : (on ? " on " : ": ") + value);
 }
 
 struct Server::Impl {
@@ -249,10 +252,18 @@ void Server::Impl::listen_on(const std::string& text) {
   const auto seconds = std::chrono::milliseconds(options.timeout);
   listener->set_read_timeout(seconds);
   listener->set_write_timeout(seconds);
-  listener->set_keep_alive_timeout(5);
+  // cpp-httplib 0.11 waits out an idle kept-alive connection before it can
+  // stop: a second keeps SIGTERM prompt.
+  listener->set_keep_alive_timeout(1);
   listener->set_keep_alive_max_count(1000);
   listener->set_tcp_nodelay(true);
   listener->set_payload_max_length(options.max_body);
+  // SO_REUSEADDR only: cpp-httplib's default adds SO_REUSEPORT, which lets a
+  // second server share the port instead of being told it is taken.
+  listener->set_socket_options([](socket_t socket) {
+    const int yes = 1;
+    ::setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   const int port = address.port == 0 ? listener->bind_to_any_port(address.host)
                                      : (listener->bind_to_port(address.host, address.port) ? address.port : -1);
   if (port < 0)
@@ -314,7 +325,10 @@ Server::Server(ServeOptions options, LogFormat log_format, bool access_log, LogS
     const auto handler = [this](const httplib::Request& req, httplib::Response& res) { m_impl->serve(req, res, *this); };
     listener->set_pre_routing_handler([handler](const httplib::Request& req, httplib::Response& res) {
       t_started = std::chrono::steady_clock::now();
-      if (req.method == "POST" || req.method == "PUT" || req.method == "PATCH" || req.method == "DELETE")
+      // (A request with neither Content-Length nor Transfer-Encoding has no
+      // body, RFC 9112 6.3; cpp-httplib 0.11 would read one until the client
+      // closes.)
+      if (req.has_header("Content-Length") || req.has_header("Transfer-Encoding"))
         return httplib::Server::HandlerResponse::Unhandled;
       handler(req, res);
       return httplib::Server::HandlerResponse::Handled;
@@ -326,9 +340,10 @@ Server::Server(ServeOptions options, LogFormat log_format, bool access_log, LogS
     // cpp-httplib's own refusals (413, 400 for a malformed request): JSON too.
     listener->set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
       if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-      const auto out = error_response(res.status, res.status == 413 ? "the request body is too large"
-                                                                   : "the request was refused",
-                                      res.status == 413 ? "send at most --max-body bytes" : "");
+      const bool large = res.status == 413;
+      const auto out = error_response(res.status, large ? "the request body is too large" : "the request was refused",
+                                      large ? "send at most --max-body bytes"
+                                            : "send an HTTP/1.1 request, its request line and each header at most 8 KiB");
       add_common_headers(res, out, 0);
       res.set_content(out.body, out.content_type);
       return httplib::Server::HandlerResponse::Handled;
@@ -346,7 +361,7 @@ std::vector<std::string> Server::addresses() const { return m_impl->addresses; }
 void Server::start() {
   auto& impl = *m_impl;
   for (std::size_t i = 0; i < impl.listeners.size(); ++i) {
-    impl.log(log_event(now_ms(), "listening on", impl.addresses[i], impl.log_format));
+    impl.log(log_event(now_ms(), "listening", "address", impl.addresses[i], impl.log_format));
     {
       const std::lock_guard lock(impl.running_mutex);
       ++impl.running;
@@ -369,7 +384,7 @@ bool Server::stop(Millis grace) {
                                            [&] { return impl.running == 0; });
   lock.unlock();
   if (!clean) {
-    impl.log(log_event(now_ms(), "stopping", "requests still running after the grace period", impl.log_format));
+    impl.log(log_event(now_ms(), "cut", "reason", "requests still running after the grace period", impl.log_format));
     return false;
   }
   for (auto& thread : impl.threads) thread.join();
@@ -405,7 +420,6 @@ Response Server::handle(const Request& request, const std::map<std::string, std:
   }
   auto [out, shared] = impl.cache.get(cache_key(request, route), steady_ms(), work);
   out.headers.emplace_back("X-Cache", shared ? "hit" : "miss");
-  if (request.method == "HEAD") out.body.clear(); // (cpp-httplib sends no body for HEAD either)
   return out;
 }
 

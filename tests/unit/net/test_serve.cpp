@@ -416,8 +416,11 @@ TEST_CASE("serve: the server asks for the key except on public endpoints, limits
   const auto after = server.handle(metrics, {{"x-api-key", "s3cret"}}, "10.0.0.4");
   CHECK(after.headers.back() == std::pair<std::string, std::string>{"X-Cache", "miss"});
   CHECK(json::parse(after.body).size() == 2);
+  // HEAD is GET's answer (cpp-httplib leaves its body out), from the same cache.
   const Request head{"HEAD", "/health/metrics", {}, {}, {}};
-  CHECK(server.handle(head, {{"x-api-key", "s3cret"}}, "10.0.0.4").body.empty());
+  const auto head_answer = server.handle(head, {{"x-api-key", "s3cret"}}, "10.0.0.4");
+  CHECK(head_answer.body == after.body);
+  CHECK(head_answer.headers.back() == std::pair<std::string, std::string>{"X-Cache", "hit"});
 
   // The key's budget of 5 is spent; wrong keys count against their address.
   const auto limited = server.handle(metrics, {{"x-api-key", "s3cret"}}, "10.0.0.4");
@@ -470,6 +473,14 @@ TEST_CASE("serve: access log lines in text and JSON", "[serve]") {
              {"path", "/health/status"}, {"status", 200}, {"bytes", 87}, {"duration_ms", 0.4}, {"cache", "miss"}});
   entry.path = "/health/\xff";
   CHECK_NOTHROW(json::parse(health::http::log_line(entry, health::http::LogFormat::json)));
+  using health::http::log_event;
+  CHECK(log_event(entry.ts, "listening", "address", "127.0.0.1:8080", health::http::LogFormat::text) ==
+        "2025-11-24T16:00:00.123Z listening on 127.0.0.1:8080");
+  CHECK(json::parse(log_event(entry.ts, "listening", "address", "[::1]:80", health::http::LogFormat::json)) ==
+        json{{"ts", "2025-11-24T16:00:00.123Z"}, {"event", "listening"}, {"address", "[::1]:80"}});
+  CHECK(log_event(entry.ts, "stopping", "signal", "SIGTERM", health::http::LogFormat::text) ==
+        "2025-11-24T16:00:00.123Z stopping on SIGTERM");
+  CHECK(log_event(entry.ts, "stopped", "", "", health::http::LogFormat::text) == "2025-11-24T16:00:00.123Z stopped");
 }
 
 namespace {
