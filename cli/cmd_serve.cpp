@@ -52,6 +52,10 @@ health::http::ServeOptions serve_options(const Globals& globals, const ServeArgs
   if (!args.api_key_file.empty()) {
     options.api_key = secret_from(args.api_key_file, "--api-key-file");
   } else if (const char* key = std::getenv("HEALTH_API_KEY"); key != nullptr) {
+    // Set but empty is a mistake, not "no key": it would open every endpoint.
+    if (*key == '\0')
+      throw health::Error(health::ErrorKind::usage, "HEALTH_API_KEY is set but empty",
+                          "give the key, or unset HEALTH_API_KEY to serve without one");
     options.api_key = key;
   }
   options.public_endpoints.clear();

@@ -30,6 +30,7 @@ public:
 
   void reopen() {
     if (m_path.empty()) {
+      const std::lock_guard lock(m_mutex);
       m_file = stderr;
       return;
     }

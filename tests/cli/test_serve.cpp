@@ -481,7 +481,9 @@ TEST_CASE("serve: eight concurrent identical requests run the work once and shar
   seeded(box);
   // A cache of 1 ms keeps no answer for a later request: only requests in
   // flight together can share one.
-  ServeProcess serve(box, {"--cache-ttl", "1ms", "--rate-limit", "0"});
+  // Twice the workers there are requests, so none of the eight waits for a
+  // worker (a waiting one would arrive after the work is done).
+  ServeProcess serve(box, {"--cache-ttl", "1ms", "--rate-limit", "0", "--threads", "16"});
   std::vector<HttpAnswer> answers(8);
   std::vector<std::string> failures(8);
   {
@@ -969,4 +971,68 @@ TEST_CASE("serve: --log-file gets the log, and SIGHUP opens it again after it wa
   CHECK(test::lines_with(test::slurp(file), "GET /health/status").empty());
   REQUIRE(serve.stop().value_or(-1) == 0);
   CHECK(test::lines_with(test::slurp(file), "stopped").size() == 1);
+}
+
+TEST_CASE("serve: no body is read before the request passed its checks, and only a plain one with a length",
+          "[cli][serve]") {
+  if (test::without_net()) return;
+  test::Sandbox box;
+  seeded(box);
+  box.env["HEALTH_API_KEY"] = "s3cret";
+  ServeProcess serve(box, {"--allow-write"});
+  // Without the key: 401 at once, though the body announced never comes.
+  {
+    test::HttpConnection connection(serve.port());
+    connection.send("POST /health/ingest HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n");
+    check_error_answer(connection.read_answer(), 401, "needs the API key");
+  }
+  // A chunked body has no length to check first: 411; a compressed one could
+  // unpack without bound, and a form is no body of samples: 415.
+  {
+    test::HttpConnection connection(serve.port());
+    connection.send("POST /health/ingest HTTP/1.1\r\nHost: x\r\nX-API-Key: s3cret\r\nTransfer-Encoding: chunked\r\n\r\n");
+    check_error_answer(connection.read_answer(), 411, "Content-Length");
+  }
+  check_error_answer(
+      http_request(serve.port(), "POST", "/health/ingest", {{"X-API-Key", "s3cret"}, {"Content-Encoding", "gzip"}}, "x"),
+      415, "compressed");
+  check_error_answer(http_request(serve.port(), "POST", "/health/ingest",
+                                  {{"X-API-Key", "s3cret"}, {"Content-Type", "multipart/form-data; boundary=b"}}, "x"),
+                     415, "forms");
+  // curl's default Content-Type for --data is a form's: the body is still
+  // the body, whatever its size.
+  std::string lines;
+  for (int i = 0; i < 200; ++i)
+    lines += R"({"ts":"-)" + std::to_string(i + 1) + R"(s","component":"app","name":"jobs","type":"counter","value":1})" "\n";
+  REQUIRE(lines.size() > 8192);
+  const auto ingested = http_request(serve.port(), "POST", "/health/ingest",
+                                     {{"X-API-Key", "s3cret"}, {"Content-Type", "application/x-www-form-urlencoded"}}, lines);
+  INFO(ingested.body);
+  CHECK(ingested.status == 200);
+  // A GET with a Content-Length of 0 is a GET.
+  CHECK(http_request(serve.port(), "GET", "/health/status", {{"Content-Length", "0"}}).status == 200);
+}
+
+TEST_CASE("serve: bytes that are not UTF-8 in a path or parameter get a JSON error, not a failure", "[cli][serve]") {
+  if (test::without_net()) return;
+  test::Sandbox box;
+  seeded(box);
+  ServeProcess serve(box, {"--log-format", "json"});
+  check_error_answer(http_get(serve.port(), "/health/%FF/status"), 404, "no component");
+  check_error_answer(http_get(serve.port(), "/health/status?%FF=1"), 400, "unknown parameter");
+  // The log keeps the path as sent: a line break in it cannot forge a line.
+  check_error_answer(http_get(serve.port(), "/x%0A2026-01-01T00:00:00.000Z%20forged"), 404, "no endpoint");
+  std::this_thread::sleep_for(100ms);
+  CHECK(test::lines_with(serve.log(), "forged").size() == 1);
+  CHECK_THAT(serve.log(), Catch::Contains(R"("path":"/x%0A2026-01-01T00:00:00.000Z%20forged")"));
+}
+
+TEST_CASE("serve: an empty HEALTH_API_KEY is refused rather than taken for no key", "[cli][serve]") {
+  if (test::without_net()) return;
+  test::Sandbox box;
+  seeded(box);
+  box.env["HEALTH_API_KEY"] = "";
+  const auto run = box.healthctl({"serve", "--listen", "127.0.0.1:0"});
+  CHECK(run.exit_code == 2);
+  CHECK_THAT(run.err, Catch::Contains("HEALTH_API_KEY is set but empty"));
 }

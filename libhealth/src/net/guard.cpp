@@ -4,6 +4,7 @@
 #include <health/server.hpp>
 
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <mutex>
 #include <unordered_map>
@@ -24,6 +25,10 @@ bool same_key(std::string_view given, std::string_view key) {
 }
 
 // ---- RateLimiter: a log of each client's request times in the window ----
+
+namespace {
+constexpr std::size_t k_max_clients = 100'000;
+}
 
 struct RateLimiter::State {
   std::size_t limit;
@@ -47,6 +52,8 @@ std::optional<Millis> RateLimiter::admit(const std::string& client, Millis now) 
     std::erase_if(state.clients, [&](const auto& entry) { return entry.second.back() <= now - state.window; });
     state.last_sweep = now;
   }
+  // A bound on the clients remembered: past it, new ones wait for room.
+  if (state.clients.size() >= k_max_clients && state.clients.count(client) == 0) return state.window;
   auto& times = state.clients[client];
   while (!times.empty() && times.front() <= now - state.window) times.pop_front();
   if (times.size() >= state.limit) return times.front() + state.window - now;
@@ -64,6 +71,7 @@ struct ResponseCache::State {
     std::size_t waiting = 0;
   };
   Millis ttl;
+  std::uint64_t generation = 0; // clear() counts up: work begun before it is not kept
   std::mutex mutex;
   std::condition_variable done;
   std::unordered_map<std::string, std::shared_ptr<Entry>> entries;
@@ -91,6 +99,7 @@ std::pair<Response, bool> ResponseCache::get(const std::string& key, Millis now,
   }
   const auto entry = std::make_shared<State::Entry>();
   slot = entry;
+  const auto generation = state.generation;
   lock.unlock();
   Response response;
   try {
@@ -107,7 +116,7 @@ std::pair<Response, bool> ResponseCache::get(const std::string& key, Millis now,
   entry->response = response;
   entry->expires = now + state.ttl;
   entry->ready = true;
-  if (response.error || state.ttl <= 0) {
+  if (response.error || state.ttl <= 0 || generation != state.generation) {
     const auto it = state.entries.find(key);
     if (it != state.entries.end() && it->second == entry) state.entries.erase(it);
   }
@@ -117,15 +126,24 @@ std::pair<Response, bool> ResponseCache::get(const std::string& key, Millis now,
 
 void ResponseCache::clear() {
   const std::lock_guard lock(m_state->mutex);
+  ++m_state->generation;
   std::erase_if(m_state->entries, [](const auto& entry) { return entry.second->ready; });
 }
 
 std::string cache_key(const Request& request, const Route& route) {
   // Query parameters in name order, and values in the order given for each
   // name (a repeated name's order can matter: the last value wins).
-  std::string key = (request.method == "HEAD" ? "GET" : request.method) + " " + route.endpoint + " " + route.view +
-                    "\n" + route.target;
-  for (const auto& [name, value] : request.query) key += "\n" + name + "=" + value;
+  // Each part behind its length, so no value can pass for two parts.
+  std::string key;
+  const auto add = [&](const std::string& part) { key += std::to_string(part.size()) + ":" + part; };
+  add(request.method == "HEAD" ? "GET" : request.method);
+  add(route.endpoint);
+  add(route.view);
+  add(route.target);
+  for (const auto& [name, value] : request.query) {
+    add(name);
+    add(value);
+  }
   return key;
 }
 

@@ -124,7 +124,7 @@ Response status(const Request& request, const Route& route, Stores& stores, cons
                                        {"checked_at", format_time(report.checked_at)},
                                        {"active_issue_count", report.active_issue_count},
                                        {"critical_issue_count", report.critical_issue_count}};
-    out = answer(brief.dump() + "\n");
+    out = answer(brief.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   } else {
     out = answer(render_status(report, Format::json));
   }
@@ -398,7 +398,8 @@ Response error_response(int status, const std::string& error, const std::string&
   Response out;
   out.status = status;
   out.content_type = "application/json; charset=utf-8";
-  out.body = body.dump() + "\n";
+  // (a path or parameter quoted in the error may hold any bytes)
+  out.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   out.no_store = true;
   out.error = true;
   if (status == 503) out.headers.emplace_back("Retry-After", "1");
@@ -416,6 +417,8 @@ Response respond(const Request& request, const Route& route, Stores& stores, con
     out = dispatch(request, route, stores, options, now);
   } catch (const Error& error) {
     out = error_response(http_status(error, route), error.what(), error.hint());
+  } catch (const std::exception&) {
+    out = error_response(500, "the request failed", "see the server's log");
   }
   stores.bound(std::nullopt);
   return out;

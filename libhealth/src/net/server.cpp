@@ -14,6 +14,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <cstdio>
+#include <algorithm>
 #include <limits>
 #include <list>
 #include <mutex>
@@ -34,23 +35,31 @@ thread_local bool t_overloaded = false;
 thread_local std::chrono::steady_clock::time_point t_started;
 
 // Workers for one listener: `threads` of them, and at most `max_waiting`
-// connections queued for them beyond the idle ones.
+// connections queued for them beyond the idle ones. A connection beyond
+// that goes to a thread of its own that answers 503 (this flag tells the
+// handler so), never to the accepting thread, which a slow client would
+// hold; only when that thread's queue is full too is it answered inline.
 class Pool final : public httplib::TaskQueue {
 public:
   Pool(std::size_t threads, std::size_t max_waiting) : m_max_waiting(max_waiting) {
-    for (std::size_t i = 0; i < threads; ++i) m_threads.emplace_back([this] { work(); });
+    for (std::size_t i = 0; i < threads; ++i) m_threads.emplace_back([this] { work(false); });
+    m_threads.emplace_back([this] { work(true); });
   }
   ~Pool() override { shutdown(); }
 
   void enqueue(std::function<void()> job) override {
-    {
-      std::unique_lock lock(m_mutex);
-      if (m_jobs.size() + m_busy < m_threads.size() + m_max_waiting) {
-        m_jobs.push_back(std::move(job));
-        m_ready.notify_one();
-        return;
-      }
+    std::unique_lock lock(m_mutex);
+    if (m_jobs.size() + m_busy < m_threads.size() - 1 + m_max_waiting) {
+      m_jobs.push_back(std::move(job));
+      m_ready.notify_all();
+      return;
     }
+    if (m_refused.size() < k_max_refused) {
+      m_refused.push_back(std::move(job));
+      m_ready.notify_all();
+      return;
+    }
+    lock.unlock();
     t_overloaded = true;
     job();
     t_overloaded = false;
@@ -67,18 +76,23 @@ public:
   }
 
 private:
-  void work() {
+  static constexpr std::size_t k_max_refused = 64;
+
+  void work(bool refuser) {
+    t_overloaded = refuser;
+    auto& jobs = refuser ? m_refused : m_jobs;
     for (;;) {
       std::function<void()> job;
       {
         std::unique_lock lock(m_mutex);
-        m_ready.wait(lock, [&] { return m_stopping || !m_jobs.empty(); });
-        if (m_jobs.empty()) return;
-        job = std::move(m_jobs.front());
-        m_jobs.pop_front();
-        ++m_busy;
+        m_ready.wait(lock, [&] { return m_stopping || !jobs.empty(); });
+        if (jobs.empty()) return;
+        job = std::move(jobs.front());
+        jobs.pop_front();
+        if (!refuser) ++m_busy;
       }
       job();
+      if (refuser) continue;
       const std::lock_guard lock(m_mutex);
       --m_busy;
     }
@@ -89,7 +103,8 @@ private:
   std::mutex m_mutex;
   std::condition_variable m_ready;
   std::list<std::function<void()>> m_jobs;
-  std::vector<std::thread> m_threads;
+  std::list<std::function<void()>> m_refused;
+  std::vector<std::thread> m_threads; // the workers, then the refuser
   bool m_stopping = false;
 };
 
@@ -239,7 +254,12 @@ struct Server::Impl {
   }
 
   void listen_on(const std::string& text);
-  void serve(const httplib::Request& req, httplib::Response& res, Server& server);
+  void route_requests(httplib::Server& listener);
+  // A refusal before the work: rate limit, then the key.
+  std::optional<Response> guard(const Route& route, const std::map<std::string, std::string>& headers,
+                                const std::string& client);
+  // The work, through the cache for reads.
+  Response answer(const Request& request, const Route& route);
   void write_log(const httplib::Request& req, const httplib::Response& res);
 };
 
@@ -275,32 +295,118 @@ void Server::Impl::listen_on(const std::string& text) {
 }
 
 void Server::Impl::write_log(const httplib::Request& req, const httplib::Response& res) {
+  const auto started = t_started;
+  t_started = {};
   if (!access_log && res.status < 500) return;
   AccessLog entry;
   entry.ts = now_ms();
   entry.client = req.remote_addr;
   entry.method = req.method;
-  entry.path = req.path;
+  // The path as sent, still escaped, so no line or field of the log can be forged.
+  entry.path = req.target.substr(0, req.target.find('?'));
   entry.status = res.status;
   entry.bytes = res.body.size();
-  entry.duration_ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_started).count();
+  // (0 for what cpp-httplib refused before the handlers saw it)
+  if (started != std::chrono::steady_clock::time_point{})
+    entry.duration_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   entry.cache = res.get_header_value("X-Cache");
   log(log_line(entry, log_format));
 }
 
-void Server::Impl::serve(const httplib::Request& req, httplib::Response& res, Server& server) {
-  Request request{req.method, req.path, query_of(req.target), req.body, req.get_header_value("Content-Type")};
+namespace {
+
+Request request_of(const httplib::Request& req) {
+  return {req.method, req.path, query_of(req.target), {}, req.get_header_value("Content-Type")};
+}
+
+std::map<std::string, std::string> credentials_of(const httplib::Request& req) {
   std::map<std::string, std::string> headers;
   for (const char* name : {"x-api-key", "authorization"})
     if (req.has_header(name)) headers[name] = req.get_header_value(name);
-  const Response out = t_overloaded ? error_response(503, "the server is busy", "retry shortly")
-                                    : server.handle(request, headers, req.remote_addr);
+  return headers;
+}
+
+void send(httplib::Response& res, const Response& out, Millis cache_ttl) {
   res.status = out.status;
   for (const auto& [name, value] : out.headers) res.set_header(name, value);
-  add_common_headers(res, out, options.cache_ttl);
+  add_common_headers(res, out, cache_ttl);
   res.set_content(out.body, out.content_type);
-  if (t_overloaded) res.set_header("Connection", "close");
+}
+
+// Why a body cannot be read, before any byte of it is: only a length given
+// up front (a chunked body has none to check), plain (a compressed one could
+// unpack without bound), and not a form.
+std::optional<Response> unreadable_body(const httplib::Request& req) {
+  if (req.has_header("Transfer-Encoding"))
+    return error_response(411, "a body needs a Content-Length", "send the body whole, with its length");
+  const auto encoding = req.get_header_value("Content-Encoding");
+  if (!encoding.empty() && encoding != "identity")
+    return error_response(415, "compressed bodies are not accepted", "send the body uncompressed");
+  if (req.is_multipart_form_data())
+    return error_response(415, "forms are not accepted", "send NDJSON, CSV or TSV as the body itself");
+  return std::nullopt;
+}
+
+} // namespace
+
+// Every request is answered in the pre-routing handler, before cpp-httplib
+// reads a body or matches a route, except a POST to ingest or record that
+// passed every check: only that one's body is read, bounded by --max-body,
+// by the content reader below.
+void Server::Impl::route_requests(httplib::Server& listener) {
+  listener.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    t_started = std::chrono::steady_clock::now();
+    if (t_overloaded) {
+      send(res, error_response(503, "the server is busy", "retry shortly"), 0);
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    auto request = request_of(req);
+    const auto route = route_of(request.path);
+    auto refusal = guard(route, credentials_of(req), req.remote_addr);
+    // (A request with neither Content-Length nor Transfer-Encoding has no
+    // body, RFC 9112 6.3.)
+    const bool body = req.has_header("Content-Length") || req.has_header("Transfer-Encoding");
+    const bool reads_body = !refusal && body && request.method == "POST" && options.allow_write &&
+                            (route.endpoint == "ingest" || route.endpoint == "record");
+    if (reads_body) refusal = unreadable_body(req);
+    if (reads_body && !refusal) return httplib::Server::HandlerResponse::Unhandled;
+    send(res, refusal ? *refusal : answer(request, route), options.cache_ttl);
+    return httplib::Server::HandlerResponse::Handled;
+  });
+  listener.Post(".*", [this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
+    auto request = request_of(req);
+    bool too_large = false;
+    const bool read = reader([&](const char* data, std::size_t length) {
+      too_large = request.body.size() + length > options.max_body;
+      if (!too_large) request.body.append(data, length);
+      return !too_large;
+    });
+    // (cpp-httplib refuses a Content-Length over --max-body itself: 413 set)
+    too_large = too_large || res.status == 413;
+    if (!read || too_large) {
+      send(res,
+           too_large ? error_response(413, "the request body is too large", "send at most --max-body bytes")
+                     : error_response(400, "the request body could not be read", "send it whole, with its length"),
+           0);
+      return;
+    }
+    send(res, answer(request, route_of(request.path)), options.cache_ttl);
+  });
+  // cpp-httplib's own refusals (413, 400 for a malformed request): JSON too.
+  listener.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
+    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    const bool large = res.status == 413;
+    send(res,
+         error_response(res.status, large ? "the request body is too large" : "the request was refused",
+                        large ? "send at most --max-body bytes"
+                              : "send an HTTP/1.1 request, its request line and each header at most 8 KiB"),
+         0);
+    return httplib::Server::HandlerResponse::Handled;
+  }));
+  listener.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+    send(res, error_response(500, "the request failed", "see the server's log"), 0);
+  });
+  listener.set_logger([this](const httplib::Request& req, const httplib::Response& res) { write_log(req, res); });
 }
 
 Server::Server(ServeOptions options, LogFormat log_format, bool access_log, LogSink log)
@@ -318,42 +424,12 @@ Server::Server(ServeOptions options, LogFormat log_format, bool access_log, LogS
       }());
   Store::open({impl.options.database, OpenMode::read_only, impl.options.busy_timeout}); // says what is wrong now
   for (const auto& address : impl.options.listen) impl.listen_on(address);
-  for (auto& listener : impl.listeners) {
-    // A request without a body is answered before cpp-httplib's routing (a
-    // regex match per handler); one with a body is routed, so that its body
-    // is read first. Every method and path gets healthctl's answers.
-    const auto handler = [this](const httplib::Request& req, httplib::Response& res) { m_impl->serve(req, res, *this); };
-    listener->set_pre_routing_handler([handler](const httplib::Request& req, httplib::Response& res) {
-      t_started = std::chrono::steady_clock::now();
-      // (A request with neither Content-Length nor Transfer-Encoding has no
-      // body, RFC 9112 6.3; cpp-httplib 0.11 would read one until the client
-      // closes.)
-      if (req.has_header("Content-Length") || req.has_header("Transfer-Encoding"))
-        return httplib::Server::HandlerResponse::Unhandled;
-      handler(req, res);
-      return httplib::Server::HandlerResponse::Handled;
-    });
-    listener->Post(".*", handler);
-    listener->Put(".*", handler);
-    listener->Patch(".*", handler);
-    listener->Delete(".*", handler);
-    // cpp-httplib's own refusals (413, 400 for a malformed request): JSON too.
-    listener->set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
-      if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-      const bool large = res.status == 413;
-      const auto out = error_response(res.status, large ? "the request body is too large" : "the request was refused",
-                                      large ? "send at most --max-body bytes"
-                                            : "send an HTTP/1.1 request, its request line and each header at most 8 KiB");
-      add_common_headers(res, out, 0);
-      res.set_content(out.body, out.content_type);
-      return httplib::Server::HandlerResponse::Handled;
-    }));
-    listener->set_logger([this](const httplib::Request& req, const httplib::Response& res) { m_impl->write_log(req, res); });
-  }
+  for (auto& listener : impl.listeners) impl.route_requests(*listener);
 }
 
 Server::~Server() {
-  if (!m_impl->threads.empty()) stop(std::numeric_limits<Millis>::max() / 2);
+  for (auto& listener : m_impl->listeners) listener->stop();
+  for (auto& thread : m_impl->threads) thread.join();
 }
 
 std::vector<std::string> Server::addresses() const { return m_impl->addresses; }
@@ -366,12 +442,15 @@ void Server::start() {
       const std::lock_guard lock(impl.running_mutex);
       ++impl.running;
     }
-    impl.threads.emplace_back([&impl, listener = impl.listeners[i].get()] {
+    auto* listener = impl.listeners[i].get();
+    impl.threads.emplace_back([&impl, listener] {
       listener->listen_after_bind();
       const std::lock_guard lock(impl.running_mutex);
       --impl.running;
       impl.stopped.notify_all();
     });
+    // Until it runs, stop() would not reach it (a SIGTERM right at start).
+    while (!listener->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
 }
 
@@ -380,7 +459,7 @@ bool Server::stop(Millis grace) {
   for (auto& listener : impl.listeners) listener->stop();
   // A listener returns once its workers finished every connection.
   std::unique_lock lock(impl.running_mutex);
-  const bool clean = impl.stopped.wait_for(lock, std::chrono::milliseconds(grace),
+  const bool clean = impl.stopped.wait_for(lock, std::chrono::milliseconds(std::clamp<Millis>(grace, 0, k_day_ms)),
                                            [&] { return impl.running == 0; });
   lock.unlock();
   if (!clean) {
@@ -392,35 +471,44 @@ bool Server::stop(Millis grace) {
   return true;
 }
 
-Response Server::handle(const Request& request, const std::map<std::string, std::string>& headers,
-                        const std::string& client) {
-  auto& impl = *m_impl;
-  const auto route = route_of(request.path);
+std::optional<Response> Server::Impl::guard(const Route& route, const std::map<std::string, std::string>& headers,
+                                            const std::string& client) {
   const auto key = key_given(headers);
-  const bool keyed = !impl.options.api_key.empty() && !key.empty() && same_key(key, impl.options.api_key);
+  const bool keyed = !options.api_key.empty() && !key.empty() && same_key(key, options.api_key);
   // Guesses at the key count against their address, like any request.
-  if (const auto wait = impl.limiter.admit(keyed ? std::string("key") : "ip " + client, steady_ms())) {
+  if (const auto wait = limiter.admit(keyed ? std::string("key") : "ip " + client, steady_ms())) {
     auto out = error_response(429, "too many requests",
-                              "at most " + std::to_string(impl.options.rate_limit) + " a minute from one client");
+                              "at most " + std::to_string(options.rate_limit) + " a minute from one client");
     out.headers.emplace_back("Retry-After", std::to_string((*wait + k_second_ms - 1) / k_second_ms));
     return out;
   }
-  if (!impl.options.api_key.empty() && !keyed && impl.options.public_endpoints.count(route.endpoint) == 0) {
+  if (!options.api_key.empty() && !keyed && options.public_endpoints.count(route.endpoint) == 0) {
     auto out = error_response(401, key.empty() ? "this endpoint needs the API key" : "the API key is wrong",
                               "send it as X-API-Key or Authorization: Bearer");
     out.headers.emplace_back("WWW-Authenticate", "Bearer");
     return out;
   }
-  const auto work = [&] { return respond(request, route, impl.stores_of_this_thread(), impl.options, now_ms()); };
+  return std::nullopt;
+}
+
+Response Server::Impl::answer(const Request& request, const Route& route) {
+  const auto work = [&] { return respond(request, route, stores_of_this_thread(), options, now_ms()); };
   const bool write = request.method != "GET" && request.method != "HEAD";
-  if (write || impl.options.cache_ttl <= 0 || route.endpoint.empty()) {
+  if (write || options.cache_ttl <= 0 || route.endpoint.empty()) {
     auto out = work();
-    if (write && out.status == 200) impl.cache.clear();
+    if (write && out.status == 200) cache.clear();
     return out;
   }
-  auto [out, shared] = impl.cache.get(cache_key(request, route), steady_ms(), work);
+  auto [out, shared] = cache.get(cache_key(request, route), steady_ms(), work);
   out.headers.emplace_back("X-Cache", shared ? "hit" : "miss");
   return out;
+}
+
+Response Server::handle(const Request& request, const std::map<std::string, std::string>& headers,
+                        const std::string& client) {
+  const auto route = route_of(request.path);
+  if (auto refusal = m_impl->guard(route, headers, client)) return *refusal;
+  return m_impl->answer(request, route);
 }
 
 } // namespace health::http

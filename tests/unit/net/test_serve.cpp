@@ -537,3 +537,53 @@ TEST_CASE("serve: a connection beyond the workers and the queue is answered 503 
   CHECK_THAT(served.answer(), Catch::StartsWith("HTTP/1.1 200 "));
   CHECK(server.stop(5000));
 }
+
+TEST_CASE("serve: an answer begun before a write is not kept after it", "[serve]") {
+  health::http::ResponseCache cache(5000);
+  // The write clears the cache while the read is being made.
+  const auto racing = [&] {
+    cache.clear();
+    Response out;
+    out.body = "before the write";
+    return out;
+  };
+  CHECK(cache.get("k", 0, racing).first.body == "before the write");
+  const auto fresh = cache.get("k", 1, [] {
+    Response out;
+    out.body = "after";
+    return out;
+  });
+  CHECK((fresh.first.body == "after" && !fresh.second));
+}
+
+TEST_CASE("serve: no parameter value can pass for two parameters in the cache key", "[serve]") {
+  using health::http::cache_key;
+  using health::http::route_of;
+  const Request two{"GET", "/health/export", {{"components", "a"}, {"metrics", "b"}}, {}, {}};
+  const Request one{"GET", "/health/export", {{"components", "a\n7:metrics1:b"}}, {}, {}};
+  const Request other{"GET", "/health/export", {{"components", "a\nmetrics=b"}}, {}, {}};
+  CHECK(cache_key(two, route_of(two.path)) != cache_key(one, route_of(one.path)));
+  CHECK(cache_key(two, route_of(two.path)) != cache_key(other, route_of(other.path)));
+}
+
+TEST_CASE("serve: the rate limit remembers a bounded number of clients", "[serve]") {
+  health::http::RateLimiter limiter(10, 1000);
+  bool all = true;
+  for (int i = 0; i < 100'000; ++i) all = all && !limiter.admit("ip " + std::to_string(i), 0);
+  REQUIRE(all);
+  CHECK(limiter.admit("ip new", 1) == 1000); // no room: told to wait a window
+  CHECK_FALSE(limiter.admit("ip 7", 1));      // the known ones go on
+  CHECK_FALSE(limiter.admit("ip new", 1000)); // a window later the quiet ones are forgotten
+}
+
+TEST_CASE("serve: a server destroyed while it serves stops and joins first", "[serve][threads]") {
+  ServeFixture f;
+  {
+    health::http::Server server(f.options, health::http::LogFormat::text, false, [](const std::string&) {});
+    server.start();
+    const Connection open(server.addresses()[0]);
+    open.send("GET /health/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    CHECK_THAT(open.answer(), Catch::StartsWith("HTTP/1.1 200 "));
+  } // no stop(): the destructor's
+  SUCCEED("destroyed without terminate");
+}
