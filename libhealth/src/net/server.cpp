@@ -280,12 +280,18 @@ void Server::Impl::listen_on(const std::string& text) {
   listener->set_payload_max_length(options.max_body);
   // SO_REUSEADDR only: cpp-httplib's default adds SO_REUSEPORT, which lets a
   // second server share the port instead of being told it is taken.
-  listener->set_socket_options([](socket_t socket) {
+  auto socket = std::make_shared<socket_t>(-1);
+  listener->set_socket_options([socket](socket_t made) {
     const int yes = 1;
-    ::setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    ::setsockopt(made, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    *socket = made;
   });
   const int port = address.port == 0 ? listener->bind_to_any_port(address.host)
                                      : (listener->bind_to_port(address.host, address.port) ? address.port : -1);
+  // cpp-httplib 0.11 listens with a backlog of 5: a burst of more new
+  // connections than that loses SYNs, and their clients wait a second to
+  // try again. Listening again on the bound socket raises it.
+  if (port >= 0 && *socket >= 0) ::listen(*socket, SOMAXCONN);
   if (port < 0)
     throw Error(ErrorKind::runtime, "cannot listen on " + text,
                 "the port is in use, or the address is not one of this machine's");
