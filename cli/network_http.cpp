@@ -10,7 +10,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <future>
 #include <mutex>
+#include <thread>
 #include <pthread.h>
 
 namespace healthctl {
@@ -68,9 +70,51 @@ std::string fetch_url(const health::Url& url, const health::http::ClientOptions&
   return health::http::get(url, options, max_bytes, accept);
 }
 
+namespace {
+
+void reopen(Log& log, health::http::LogFormat format) {
+  try {
+    log.reopen();
+  } catch (const health::Error& error) {
+    log.write(health::http::log_event(health::now_ms(), "error", "error", error.what(), format));
+  }
+}
+
+const char* signal_name(int signal) { return signal == SIGINT ? "SIGINT" : "SIGTERM"; }
+
+// Ends the process at once, without destroying the server whose threads
+// still run requests.
+[[noreturn]] void cut(Log& log, const std::string& why, health::http::LogFormat format) {
+  log.write(health::http::log_event(health::now_ms(), "cut", "reason", why, format));
+  std::fflush(nullptr);
+  std::_Exit(0);
+}
+
+// Stops the server within the grace period, on a thread of its own, while
+// this one still takes signals: SIGHUP reopens the log, a second SIGTERM or
+// SIGINT ends the wait at once.
+void stop_within_grace(health::http::Server& server, const sigset_t& signals, Log& log, const ServeRun& run) {
+  std::promise<bool> stopped;
+  auto clean = stopped.get_future();
+  std::thread stopper([&] { stopped.set_value(server.stop(run.grace)); });
+  const timespec tick{0, 50'000'000};
+  while (clean.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+    const int signal = sigtimedwait(&signals, nullptr, &tick);
+    if (signal == SIGHUP) reopen(log, run.log_format);
+    if (signal == SIGTERM || signal == SIGINT) {
+      stopper.detach();
+      cut(log, std::string("a second ") + signal_name(signal), run.log_format);
+    }
+  }
+  stopper.join();
+  if (!clean.get()) cut(log, "requests still running after the grace period", run.log_format);
+}
+
+} // namespace
+
 void serve_http(const ServeRun& run) {
   // Blocked before any thread starts, so every worker inherits the mask and
-  // only sigwait below takes them.
+  // only this thread takes them.
   sigset_t signals;
   sigemptyset(&signals);
   for (const int signal : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, signal);
@@ -85,19 +129,10 @@ void serve_http(const ServeRun& run) {
   for (;;) {
     if (sigwait(&signals, &signal) != 0) continue;
     if (signal != SIGHUP) break;
-    try {
-      log.reopen();
-    } catch (const health::Error& error) {
-      log.write(health::http::log_event(health::now_ms(), "error", "error", error.what(), run.log_format));
-    }
+    reopen(log, run.log_format);
   }
-  log.write(health::http::log_event(health::now_ms(), "stopping", "signal", signal == SIGINT ? "SIGINT" : "SIGTERM",
-                                    run.log_format));
-  if (!server.stop(run.grace)) {
-    // Requests still running use the server: end without destroying it.
-    std::fflush(nullptr);
-    std::_Exit(0);
-  }
+  log.write(health::http::log_event(health::now_ms(), "stopping", "signal", signal_name(signal), run.log_format));
+  stop_within_grace(server, signals, log, run);
   log.write(health::http::log_event(health::now_ms(), "stopped", "", "", run.log_format));
 }
 

@@ -1036,3 +1036,26 @@ TEST_CASE("serve: an empty HEALTH_API_KEY is refused rather than taken for no ke
   CHECK(run.exit_code == 2);
   CHECK_THAT(run.err, Catch::Contains("HEALTH_API_KEY is set but empty"));
 }
+
+TEST_CASE("serve: a second SIGTERM during the grace period ends the wait at once", "[cli][serve]") {
+  if (test::without_net()) return;
+  test::Sandbox box;
+  seeded(box);
+  ServeProcess serve(box, {"--grace", "30s"});
+  // In flight: a request still being sent, which would hold the stop for
+  // the whole grace period.
+  HttpConnection partial(serve.port());
+  partial.send("GET /health/metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+  std::this_thread::sleep_for(200ms);
+  serve.signal(SIGTERM);
+  REQUIRE(serve.wait_for_log("stopping on SIGTERM"));
+  CHECK_FALSE(serve.wait(300ms).has_value()); // waiting for that request
+  const auto second = Clock::now();
+  serve.signal(SIGTERM);
+  const auto code = serve.wait(5s);
+  REQUIRE(code.has_value());
+  CHECK(*code == 0);
+  CHECK(Clock::now() - second < 3s);
+  INFO(serve.log());
+  CHECK(test::lines_with(serve.log(), "cut: a second SIGTERM").size() == 1);
+}

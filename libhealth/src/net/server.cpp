@@ -468,10 +468,7 @@ bool Server::stop(Millis grace) {
   const bool clean = impl.stopped.wait_for(lock, std::chrono::milliseconds(std::clamp<Millis>(grace, 0, k_day_ms)),
                                            [&] { return impl.running == 0; });
   lock.unlock();
-  if (!clean) {
-    impl.log(log_event(now_ms(), "cut", "reason", "requests still running after the grace period", impl.log_format));
-    return false;
-  }
+  if (!clean) return false;
   for (auto& thread : impl.threads) thread.join();
   impl.threads.clear();
   return true;
