@@ -21,15 +21,6 @@ struct CheckArgs {
   std::string notify_timeout = "10s";
 };
 
-// The hook runs as check's json reports them.
-std::vector<health::HookRun> hook_runs(const std::vector<health::Delivery>& deliveries) {
-  std::vector<health::HookRun> out;
-  for (const auto& delivery : deliveries)
-    out.push_back({delivery.change.issue.id, delivery.change.event->id,
-                   std::string(health::to_string(delivery.outcome.kind)), delivery.outcome.detail});
-  return out;
-}
-
 void run_check(const Globals& globals, const CheckArgs& args) {
   const auto format = health::parse_format(choose_format(globals, k_formats));
   const std::string notify = notify_command(args.notify);
@@ -37,23 +28,31 @@ void run_check(const Globals& globals, const CheckArgs& args) {
   auto store = open_store(globals, health::OpenMode::create);
   const health::Millis now = health::now_ms();
   const auto result = health::run_check(store, now, "check");
-  std::vector<health::Delivery> deliveries;
-  if (!notify.empty()) {
-    deliveries = health::deliver_events(store, notify, result.changes, timeout, now);
-    for (const auto& delivery : deliveries)
-      if (delivery.outcome.kind != health::HookOutcome::Kind::delivered)
-        warn("notify hook for issue " + std::to_string(delivery.change.issue.id) + " (" +
-             delivery.change.event->kind + ") " +
-             (delivery.outcome.kind == health::HookOutcome::Kind::timeout ? "hung" : "failed") + ": " +
-             delivery.outcome.detail + " (recorded; the next check tries again)");
-  }
+  const auto hooks = notify.empty() ? std::vector<health::HookRun>{}
+                                    : deliver_to_hook(store, notify, result.changes, timeout, now, "check");
   const auto report = health::health_report(store, {}, now);
   if (format == health::Format::json || !globals.quiet)
-    write_out(health::render_check(result, report.status, hook_runs(deliveries), format));
+    write_out(health::render_check(result, report.status, hooks, format));
   set_exit_status(health::plugin_exit_code(report.status));
 }
 
 } // namespace
+
+std::vector<health::HookRun> deliver_to_hook(health::Store& store, const std::string& command,
+                                             const std::vector<health::IssueChange>& changes,
+                                             health::Millis timeout, health::Millis now, std::string_view who) {
+  std::vector<health::HookRun> out;
+  for (const auto& delivery : health::deliver_events(store, command, changes, timeout, now)) {
+    const auto& event = *delivery.change.event;
+    if (delivery.outcome.kind != health::HookOutcome::Kind::delivered)
+      warn("notify hook for issue " + std::to_string(delivery.change.issue.id) + " (" + event.kind + ") " +
+           (delivery.outcome.kind == health::HookOutcome::Kind::timeout ? "hung" : "failed") + ": " +
+           delivery.outcome.detail + " (recorded; the next " + std::string(who) + " tries again)");
+    out.push_back({delivery.change.issue.id, event.id, std::string(health::to_string(delivery.outcome.kind)),
+                   delivery.outcome.detail});
+  }
+  return out;
+}
 
 void setup_check(CLI::App& app, const Globals& globals) {
   auto args = std::make_shared<CheckArgs>();

@@ -7,10 +7,8 @@
 #include <health/render.hpp>
 #include <health/thresholds.hpp>
 
-#include <fstream>
-#include <iostream>
-#include <iterator>
-#include <sys/stat.h>
+#include <cstdio>
+
 
 namespace healthctl {
 
@@ -67,39 +65,11 @@ void run_remove(const Globals& globals, const ThresholdArgs& args) {
   health::remove_threshold(store, key_of(args));
 }
 
-// A threshold file is a few KB; this bounds what an endless input
-// (/dev/zero, a wrong pipe) can make us hold.
-constexpr std::size_t k_max_threshold_file = 16 << 20;
-
-// All of `in`, or Error(bad_data) past k_max_threshold_file.
-std::string read_threshold_file(std::istream& in, const std::string& source) {
-  std::string text;
-  char buffer[65536];
-  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-    text.append(buffer, static_cast<std::size_t>(in.gcount()));
-    if (text.size() > k_max_threshold_file)
-      throw health::Error(health::ErrorKind::bad_data, source + " is over 16 MB, no threshold file is",
-                          "give the JSON file 'healthctl threshold export' writes");
-  }
-  return text;
-}
-
 void run_import(const Globals& globals, const ThresholdArgs& args) {
   choose_format(globals, k_import_formats);
-  std::string text;
-  std::string source = args.file;
-  if (args.file == "-") {
-    source = "stdin";
-    text = read_threshold_file(std::cin, source);
-  } else {
-    struct stat info {};
-    if (::stat(args.file.c_str(), &info) == 0 && S_ISDIR(info.st_mode))
-      throw health::Error(health::ErrorKind::not_found, "'" + args.file + "' is a folder", "give a JSON file");
-    std::ifstream in(args.file, std::ios::binary);
-    if (!in)
-      throw health::Error(health::ErrorKind::not_found, "cannot read '" + args.file + "'", "check the path");
-    text = read_threshold_file(in, source);
-  }
+  std::string source;
+  const std::string text = read_document(args.file, source, "threshold file",
+                                         "give the JSON file 'healthctl threshold export' writes");
   // Every entry is checked before anything is written.
   const auto thresholds = health::parse_thresholds_json(text, source);
   auto store = open_store(globals, health::OpenMode::create);

@@ -12,6 +12,11 @@
 #include <span>
 #include <string_view>
 
+namespace health {
+struct HookRun;
+struct IssueChange;
+} // namespace health
+
 namespace healthctl {
 
 // Declares healthctl itself on `app`: its name, the help layout, --version
@@ -35,10 +40,18 @@ void setup_backup(CLI::App& app, const Globals& globals);
 void setup_maintain(CLI::App& app, const Globals& globals);
 void setup_analyze(CLI::App& app, const Globals& globals);
 void setup_report(CLI::App& app, const Globals& globals);
+void setup_probe(CLI::App& app, const Globals& globals);
 void setup_push(CLI::App& app, const Globals& globals);
 void setup_serve(CLI::App& app, const Globals& globals);
 void setup_help(CLI::App& app, const Globals& globals);
 void setup_completion(CLI::App& app, const Globals& globals);
+
+// Runs the notify hook `command` for the earlier undelivered events and
+// then `changes`, warning on stderr about each failed one (`who` names the
+// command that tries again: "check"); returns every run for json output.
+std::vector<health::HookRun> deliver_to_hook(health::Store& store, const std::string& command,
+                                             const std::vector<health::IssueChange>& changes,
+                                             health::Millis timeout, health::Millis now, std::string_view who);
 
 // A subcommand: its name and the function that declares it.
 struct Command {

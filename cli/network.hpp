@@ -6,6 +6,7 @@
 // beside it (next to healthctl, else in ../libexec/healthctl/).
 
 #include <health/http.hpp>
+#include <health/probe_run.hpp>
 #include <health/server.hpp>
 
 #include <cstddef>
@@ -23,6 +24,11 @@ void keep_command_line(int argc, char** argv);
 health::RemoteWriteSend open_remote_write(const health::Url& url, const health::http::ClientOptions& options);
 std::string fetch_url(const health::Url& url, const health::http::ClientOptions& options, std::size_t max_bytes,
                       std::string_view accept);
+
+// The check of http probes: health::http::check_http in healthctl-net. In
+// healthctl it hands the command line over and does not return, so call it
+// before anything runs.
+health::ProbeCheck http_probe_check();
 
 // serve: the server, its log and its signals.
 struct ServeRun {

@@ -52,6 +52,8 @@ std::string fetch_url(const health::Url&, const health::http::ClientOptions&, st
   hand_over();
 }
 
+health::ProbeCheck http_probe_check() { hand_over(); }
+
 void serve_http(const ServeRun&) { hand_over(); }
 
 } // namespace healthctl

@@ -70,6 +70,8 @@ std::string fetch_url(const health::Url& url, const health::http::ClientOptions&
   return health::http::get(url, options, max_bytes, accept);
 }
 
+health::ProbeCheck http_probe_check() { return health::http::check_http; }
+
 namespace {
 
 void reopen(Log& log, health::http::LogFormat format) {

@@ -8,6 +8,8 @@
 #include <CLI/CLI.hpp>
 
 #include <fstream>
+#include <iostream>
+#include <sys/stat.h>
 
 namespace healthctl {
 
@@ -114,6 +116,41 @@ std::string secret_from(const std::string& path, const char* flag) {
     throw health::Error(health::ErrorKind::bad_data, std::string(flag) + ": " + path + " is empty",
                         "its first line is the secret");
   return line;
+}
+
+namespace {
+
+// A file to import is a few KB; this bounds what an endless input
+// (/dev/zero, a wrong pipe) can make us hold.
+constexpr std::size_t k_max_document = 16 << 20;
+
+std::string read_bounded(std::istream& in, const std::string& source, std::string_view what, const std::string& hint) {
+  std::string text;
+  char buffer[65536];
+  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+    text.append(buffer, static_cast<std::size_t>(in.gcount()));
+    if (text.size() > k_max_document)
+      throw health::Error(health::ErrorKind::bad_data, source + " is over 16 MB, no " + std::string(what) + " is",
+                          hint);
+  }
+  return text;
+}
+
+} // namespace
+
+std::string read_document(const std::string& path, std::string& source, std::string_view what,
+                          const std::string& hint) {
+  if (path == "-") {
+    source = "stdin";
+    return read_bounded(std::cin, source, what, hint);
+  }
+  source = path;
+  struct stat info {};
+  if (::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode))
+    throw health::Error(health::ErrorKind::not_found, "'" + path + "' is a folder", "give a JSON file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw health::Error(health::ErrorKind::not_found, "cannot read '" + path + "'", "check the path");
+  return read_bounded(in, source, what, hint);
 }
 
 } // namespace healthctl

@@ -53,6 +53,14 @@ std::vector<std::string> one_of_names(CLI::Option* option);
 // Splits comma lists given to a repeatable option: {"a,b", "c"} -> a, b, c.
 std::vector<std::string> split_commas(const std::vector<std::string>& values);
 
+// A document to import (a threshold or probe file) from `path`, or stdin
+// for "-", at most 16 MB (so an endless input cannot fill memory); `source`
+// is set to the name errors use ("stdin" or the path). Error(not_found)
+// when unreadable or a folder, Error(bad_data) past 16 MB; `what` and
+// `hint` word that error ("threshold file", "give the JSON file ...").
+std::string read_document(const std::string& path, std::string& source, std::string_view what,
+                          const std::string& hint);
+
 // The first line of a secret's file (an API key, a token), without its line
 // break: Error(not_found) when unreadable, Error(bad_data) when empty;
 // `flag` names the option in errors.

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 
 namespace test {
@@ -51,6 +52,8 @@ void HttpServer::set_body(std::string body) {
 
 void HttpServer::set_status(int status) { m_status = status; }
 
+void HttpServer::set_delay(int milliseconds) { m_delay = milliseconds; }
+
 std::vector<std::string> HttpServer::heads() const {
   std::lock_guard lock(m_mutex);
   return m_heads;
@@ -90,6 +93,10 @@ void HttpServer::answer(int client) {
       m_heads.push_back(request.substr(0, head_end));
       body = m_body;
     }
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(m_delay.load());
+    while (!m_stop && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (m_stop) return;
     const std::string response = "HTTP/1.1 " + std::to_string(m_status.load()) +
                                  " X\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: " +
                                  std::to_string(body.size()) + "\r\n\r\n" + body;

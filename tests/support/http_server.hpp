@@ -23,6 +23,9 @@ public:
   std::string url(const std::string& path) const;
   void set_body(std::string body);
   void set_status(int status);
+  // Waits this long before each answer (a slow server; a long wait is one
+  // that hangs): the destructor still stops it at once.
+  void set_delay(int milliseconds);
   std::vector<std::string> heads() const;
 
 private:
@@ -30,6 +33,7 @@ private:
   void answer(int client);
 
   std::atomic<int> m_status;
+  std::atomic<int> m_delay{0};
   std::string m_body;
   int m_socket = -1;
   int m_port = 0;

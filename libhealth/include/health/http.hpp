@@ -5,6 +5,7 @@
 // libhealth, and every healthctl command that does not use the network,
 // stays free of OpenSSL's start-up cost.
 
+#include <health/probes.hpp>
 #include <health/push.hpp>
 #include <health/url.hpp>
 #include <health/time.hpp>
@@ -33,6 +34,12 @@ RemoteWriteSend remote_write_sender(const Url& url, const ClientOptions& options
 // Error(runtime) for another status that is not 2xx and for a body over
 // `max_bytes`.
 std::string get(const Url& url, const ClientOptions& options, std::size_t max_bytes, std::string_view accept);
+
+// An http probe's one attempt: a GET of its URL within `timeout`
+// (connecting, and between bytes; a body still arriving at the deadline is
+// cut off), redirects not followed, its status, body substring (over the
+// first MiB) and regex (over the first 64 KiB) checked. Never throws but std::bad_alloc.
+ProbeOutcome check_http(const ProbeSpec& spec, Millis timeout);
 
 // Snappy's block format of `data`: remote write's compression.
 std::string snappy_compress(std::string_view data);

@@ -12,6 +12,7 @@
 #include <health/export.hpp>
 #include <health/ingest.hpp>
 #include <health/maintain.hpp>
+#include <health/probes.hpp>
 #include <health/push.hpp>
 #include <health/issues.hpp>
 #include <health/query.hpp>
@@ -118,6 +119,20 @@ private:
 // format {"thresholds":[{"component","metric","labels","warn","crit","agg",
 // "window","for","enabled","description"}]}.
 std::string render_thresholds(const std::vector<Threshold>& thresholds, Format format);
+
+// ---- probes
+
+// Probes: table (with what their last run left) or json {"probes":[...]},
+// each spec as render_probes_json writes it plus its "state".
+std::string render_probes(const std::vector<Probe>& probes, Format format);
+// One probe: text (its spec and state, a line each) or json.
+std::string render_probe(const Probe& probe, Format format);
+// `probe export`: {"probes":[{"name","kind","target",...}]}, every field
+// that applies to each probe's kind, what `probe import` reads.
+std::string render_probes_json(const std::vector<Probe>& probes);
+// What a probe run did: text (a line per probe, then a line per issue
+// event) or json {"ran_at","probes":[...],"changes":[...]}.
+std::string render_probe_run(const ProbeRunReport& report, Format format);
 
 // One notify hook run of a check, as its json reports it.
 struct HookRun {

@@ -3,6 +3,7 @@
 // their own questions (see the samples_view and series_view views).
 
 #include <health/store.hpp>
+#include <health/time.hpp>
 
 #include <cstdint>
 #include <functional>
@@ -44,5 +45,15 @@ struct SqlParameter {
 void run_sql(Store& store, const std::string& sql, const std::vector<SqlParameter>& parameters,
              const std::function<void(const std::vector<std::string>&)>& on_columns,
              const std::function<void(const std::vector<SqlValue>&)>& on_row);
+
+// The one number a query gives, for a data-quality probe: opens `file`
+// (any SQLite database) read-only, runs `sql` under run_sql's read-only
+// policy, waiting for locks and running for at most `timeout`, and returns
+// the first column of its only row as a number. Throws Error(not_found) when
+// the file is missing, Error(usage) when the query does not compile or is
+// refused, Error(busy) past `timeout`, Error(bad_data) when it gives no row,
+// more than one row or a value that is not a number, Error(runtime) when the
+// file cannot be read.
+double query_number(const std::string& file, const std::string& sql, Millis timeout);
 
 } // namespace health

@@ -299,6 +299,15 @@ IssueChange resolve(sqlite3* db, Issue issue, const std::string& note, const std
   return {issue, event};
 }
 
+std::optional<Issue> find_latest(sqlite3* db, const IssueKey& key) {
+  if (auto open = find_open(db, key)) return open;
+  return find_recently_resolved(db, key, std::numeric_limits<Millis>::min());
+}
+
+IssueEvent note(sqlite3* db, const Issue& issue, const std::string& note, const std::string& actor, Millis at) {
+  return add_event(db, issue, "note", actor, note, std::nullopt, at);
+}
+
 } // namespace issues_db
 
 IssueChange report_issue(Store& store, const IssueReport& report) {

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -340,6 +341,70 @@ void run_sql(Store& store, const std::string& sql, const std::vector<SqlParamete
     for (int i = 0; i < columns; ++i) row[static_cast<std::size_t>(i)] = cell(raw, i);
     on_row(row);
   }
+}
+
+} // namespace health
+
+namespace health {
+
+namespace {
+
+// A database opened read-only for one query, with a deadline on its steps.
+class QueryFile {
+public:
+  QueryFile(const std::string& file, Millis timeout)
+      : m_deadline(std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout)) {
+    const int rc = sqlite3_open_v2(file.c_str(), &m_db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) {
+      const std::string message = m_db != nullptr ? sqlite3_errmsg(m_db) : "out of memory";
+      sqlite3_close(m_db);
+      throw Error(rc == SQLITE_CANTOPEN ? ErrorKind::not_found : ErrorKind::runtime,
+                  "cannot open " + file + ": " + message, "give the path of an SQLite database");
+    }
+    sqlite3_busy_timeout(m_db, static_cast<int>(std::clamp<Millis>(timeout, 1, INT32_MAX)));
+    const auto past = [](void* deadline) -> int {
+      return std::chrono::steady_clock::now() >= *static_cast<std::chrono::steady_clock::time_point*>(deadline);
+    };
+    sqlite3_progress_handler(m_db, 1000, past, &m_deadline);
+  }
+  ~QueryFile() { sqlite3_close(m_db); }
+  QueryFile(const QueryFile&) = delete;
+  QueryFile& operator=(const QueryFile&) = delete;
+  sqlite3* handle() const { return m_db; }
+
+private:
+  std::chrono::steady_clock::time_point m_deadline;
+  sqlite3* m_db = nullptr;
+};
+
+} // namespace
+
+double query_number(const std::string& file, const std::string& sql, Millis timeout) {
+  if (blank(sql)) throw Error(ErrorKind::usage, "the query is empty", "give one SQL statement");
+  QueryFile query_file(file, timeout);
+  sqlite3* db = query_file.handle();
+  Lockdown lockdown(db);
+  const StatementPtr statement = prepare_query(db, sql, lockdown);
+  sqlite3_stmt* raw = statement.get();
+  int step = sqlite3_step(raw);
+  const auto fail_step = [&] {
+    lockdown.throw_if_refused();
+    if (step == SQLITE_INTERRUPT)
+      throw Error(ErrorKind::busy, "the query ran past its time limit of " + format_duration(timeout));
+    sqlite::fail(db, step, "running the query");
+  };
+  if (step == SQLITE_DONE) throw Error(ErrorKind::bad_data, "the query gave no row", "it must give one number");
+  if (step != SQLITE_ROW) fail_step();
+  const int type = sqlite3_column_type(raw, 0);
+  if (type != SQLITE_INTEGER && type != SQLITE_FLOAT)
+    throw Error(ErrorKind::bad_data, type == SQLITE_NULL ? "the query gave NULL" : "the query gave no number",
+                "it must give one number");
+  const double value = sqlite3_column_double(raw, 0);
+  step = sqlite3_step(raw);
+  if (step == SQLITE_ROW)
+    throw Error(ErrorKind::bad_data, "the query gave more than one row", "it must give one number");
+  if (step != SQLITE_DONE) fail_step();
+  return value;
 }
 
 } // namespace health
