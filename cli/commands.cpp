@@ -16,6 +16,7 @@ constexpr Command k_commands[] = {
     {"check", setup_check},         {"issue", setup_issue},       {"status", setup_status},
     {"cleanup", setup_cleanup},     {"backup", setup_backup},     {"maintain", setup_maintain},
     {"analyze", setup_analyze},     {"report", setup_report},     {"push", setup_push},     {"serve", setup_serve},
+    {"collect", setup_collect},
     {"completion", setup_completion}, {"help", setup_help},
 };
 

@@ -37,6 +37,7 @@ void setup_analyze(CLI::App& app, const Globals& globals);
 void setup_report(CLI::App& app, const Globals& globals);
 void setup_push(CLI::App& app, const Globals& globals);
 void setup_serve(CLI::App& app, const Globals& globals);
+void setup_collect(CLI::App& app, const Globals& globals);
 void setup_help(CLI::App& app, const Globals& globals);
 void setup_completion(CLI::App& app, const Globals& globals);
 
