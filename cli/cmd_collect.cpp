@@ -71,8 +71,12 @@ void run_collect(const Globals& globals, const CollectArgs& args) {
   health::validate_name("component", options.component);
   auto store = open_store(globals, health::OpenMode::create);
   const auto start = std::chrono::steady_clock::now();
+  const auto every = std::chrono::milliseconds(schedule.every);
   for (std::uint64_t done = 0; schedule.count == 0 || done < schedule.count; ++done) {
-    if (done > 0) std::this_thread::sleep_until(start + std::chrono::milliseconds(schedule.every) * done);
+    // The next beat of start + k * every: beats missed while a collection
+    // waited for the database are skipped, not caught up in a burst.
+    if (done > 0)
+      std::this_thread::sleep_until(start + every * ((std::chrono::steady_clock::now() - start) / every + 1));
     try {
       say(globals, health::collect_host(store, options));
     } catch (const health::Error& error) {
@@ -88,7 +92,8 @@ void run_collect(const Globals& globals, const CollectArgs& args) {
 
 void setup_collect(CLI::App& app, const Globals& globals) {
   auto args = std::make_shared<CollectArgs>();
-  auto* command = app.add_subcommand("collect", "Record the host's own metrics from /proc: CPU, memory, disks, network");
+  auto* command =
+      app.add_subcommand("collect", "Record the host's own metrics from /proc: CPU, memory, disks, network");
   command->add_option("-c,--component", args->component, "Component of the host's series (default system)");
   command->add_option("--every", args->every, "Collect again every DURATION (at least 1s) until stopped")
       ->type_name("DURATION");

@@ -152,7 +152,8 @@ void read_processes(Collector& c, const CollectOptions& options) {
 
 // The database's own size and its WAL's, under component healthctl.
 void read_database(Readings& readings, const Store& store, const std::string& node) {
-  for (const auto& [name, file] : {std::pair{"database_bytes", store.path()}, {"database_wal_bytes", store.path() + "-wal"}}) {
+  for (const auto& [name, file] :
+       {std::pair{"database_bytes", store.path()}, {"database_wal_bytes", store.path() + "-wal"}}) {
     std::error_code error;
     const auto size = std::filesystem::file_size(file, error);
     Reading reading;
