@@ -17,6 +17,7 @@ constexpr Command k_commands[] = {
     {"cleanup", setup_cleanup},     {"backup", setup_backup},     {"maintain", setup_maintain},
     {"analyze", setup_analyze},     {"report", setup_report},     {"push", setup_push},     {"serve", setup_serve},
     {"probe", setup_probe},
+    {"collect", setup_collect},
     {"completion", setup_completion}, {"help", setup_help},
 };
 

@@ -43,6 +43,7 @@ void setup_report(CLI::App& app, const Globals& globals);
 void setup_probe(CLI::App& app, const Globals& globals);
 void setup_push(CLI::App& app, const Globals& globals);
 void setup_serve(CLI::App& app, const Globals& globals);
+void setup_collect(CLI::App& app, const Globals& globals);
 void setup_help(CLI::App& app, const Globals& globals);
 void setup_completion(CLI::App& app, const Globals& globals);
 

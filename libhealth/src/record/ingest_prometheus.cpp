@@ -9,6 +9,7 @@
 #include <health/recorder.hpp>
 
 #include "record/exposition.hpp"
+#include "record/running_totals.hpp"
 #include "store/sqlite.hpp"
 
 #include <cmath>
@@ -59,18 +60,14 @@ Treatment treatment(const Point& point, std::string& name) {
   }
 }
 
-// What a counter's series remembers: the last total the source gave and when.
-struct Scraped {
-  double total = 0;
-  Millis at = 0;
-  bool changed = false;
-};
-
 class ExpositionWriter {
 public:
   ExpositionWriter(Store* store, const IngestOptions& options, Millis now)
       : m_store(store), m_options(options), m_now(now) {
-    if (store != nullptr) m_recorder = std::make_unique<Recorder>(*store);
+    if (store != nullptr) {
+      m_recorder = std::make_unique<Recorder>(*store);
+      m_totals = std::make_unique<RunningTotals>(*store, *m_recorder);
+    }
   }
 
   void add(const Point& point, std::string_view source) {
@@ -102,13 +99,7 @@ public:
     m_report.lines = lines;
     m_report.series = m_series.size();
     if (!writing()) return m_report;
-    sqlite::Statement save(m_store->handle(), "UPDATE series SET scraped_total = ?2, scraped_at = ?3, "
-                                              "total_sum = total_sum + ?4 WHERE id = ?1");
-    for (const auto& [id, scraped] : m_scraped) {
-      if (!scraped.changed) continue;
-      save.reset();
-      save.bind(1, id).bind(2, scraped.total).bind(3, scraped.at).bind(4, m_started_totals[id]).run();
-    }
+    m_totals->save();
     m_recorder->write_counts();
     m_report.new_series = m_recorder->created_series();
     m_report.batches = 1;
@@ -163,38 +154,20 @@ private:
     return spec;
   }
 
-  // A running total: the increment since the last one this series was
-  // given, or (a total that went down) the new total, as after a reset. The
-  // first total a series is given is its start: no increment, but the
-  // series' own running total takes it, as the source reported it.
+  // A running total: see RunningTotals::add.
   void add_total(std::int64_t id, Millis at, double total) {
-    auto [state, first] = m_scraped.try_emplace(id);
-    if (first) {
-      sqlite::Statement load(m_store->handle(), "SELECT scraped_total, scraped_at FROM series WHERE id = ?1");
-      if (load.bind(1, id).step() && !load.is_null(1)) state->second = {load.real(0), load.int64(1), false};
-      else {
-        state->second = {total, at, true};
-        m_started_totals[id] = total;
-        ++m_report.counters_started;
-        return;
-      }
+    switch (m_totals->add(id, at, total).outcome) {
+    case TotalTaken::Outcome::started: ++m_report.counters_started; break;
+    case TotalTaken::Outcome::recorded: ++m_report.samples; break;
+    case TotalTaken::Outcome::stale: ++m_report.duplicates; break; // this total, or an older one, was taken already
     }
-    auto& scraped = state->second;
-    if (at <= scraped.at) {
-      ++m_report.duplicates; // this total, or an older one, was taken already
-      return;
-    }
-    m_recorder->insert(id, {at, total >= scraped.total ? total - scraped.total : total, {}});
-    ++m_report.samples;
-    scraped = {total, at, true};
   }
 
   Store* m_store;
   const IngestOptions& m_options;
   Millis m_now;
   std::unique_ptr<Recorder> m_recorder;
-  std::map<std::int64_t, Scraped> m_scraped;
-  std::map<std::int64_t, double> m_started_totals;
+  std::unique_ptr<RunningTotals> m_totals;
   std::set<std::string> m_series;
   std::set<std::string> m_checked_totals; // dry run: series given a total in the input
   IngestReport m_report;
