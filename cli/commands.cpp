@@ -14,7 +14,7 @@ constexpr Command k_commands[] = {
     {"components", setup_components}, {"metrics", setup_metrics}, {"export", setup_export},
     {"summary", setup_summary},     {"sql", setup_sql},           {"threshold", setup_threshold},
     {"check", setup_check},         {"issue", setup_issue},       {"status", setup_status},
-    {"cleanup", setup_cleanup},     {"backup", setup_backup},     {"maintain", setup_maintain},
+    {"cleanup", setup_cleanup},     {"backup", setup_backup},     {"maintain", setup_maintain}, {"run", setup_run},
     {"analyze", setup_analyze},     {"report", setup_report},     {"push", setup_push},     {"serve", setup_serve},
     {"completion", setup_completion}, {"help", setup_help},
 };
