@@ -151,14 +151,8 @@ void run_job(const Globals& globals, const RunArgs& args) {
   duration_flag(args.notify_timeout, "--notify-timeout");
   std::optional<health::JobLock> lock;
   if (args.no_overlap) {
-    // Beside the database, whose folder opening the store would create.
-    const std::string path = database_path(globals) + "-run-" + args.name + ".lock";
-    try {
-      open_store(globals, health::OpenMode::create);
-    } catch (const health::Error&) {
-      // Reported once the command has run, when its outcome cannot be recorded.
-    }
-    lock = health::JobLock::try_take(path);
+    // Beside the database; the database is not opened before the command runs.
+    lock = health::JobLock::try_take(database_path(globals) + "-run-" + args.name + ".lock");
     if (!lock) return skip(globals, options);
   }
   forward_signals();

@@ -138,6 +138,7 @@ TEST_CASE("run: the output's tail is the exit_code sample's context, trimmed to 
   const std::string script = "i=0; while [ $i -lt 1500 ]; do printf '\\303\\251\"'; i=$((i+1)); done; echo END";
   const auto result = box.healthctl(run_args({"chatty"}, {"sh", "-c", script}));
   REQUIRE(result.exit_code == 0);
+  CHECK(result.out.size() == 1500 * 3 + 4); // all of it passed through
   const auto recorded = samples(box);
   const auto exit_code = recorded.find("exit_code");
   REQUIRE(exit_code != recorded.end());
@@ -227,6 +228,34 @@ TEST_CASE("run: --fail-after opens an issue after N failures in a row and a succ
   REQUIRE(all.size() == 1);
   CHECK(all[0]["status"] == "resolved");
   CHECK(box.healthctl({"status"}).exit_code == 0);
+}
+
+TEST_CASE("run: --critical-after escalates the issue and each event goes to the notify hook", "[cli][run]") {
+  test::Sandbox box;
+  const std::string hook = "cat >> events.ndjson; echo >> events.ndjson";
+  const auto with = [&](const char* command) {
+    return run_args({"sync", "--critical-after", "2", "--notify", hook}, {command});
+  };
+  REQUIRE(box.healthctl(with("false")).exit_code == 1);
+  REQUIRE(box.healthctl(with("false")).exit_code == 1);
+  auto open = issues(box, "active");
+  REQUIRE(open.size() == 1);
+  CHECK(open[0]["severity"] == "critical");
+  REQUIRE(box.healthctl(with("true")).exit_code == 0);
+  std::vector<std::string> kinds;
+  std::istringstream events(box.read_file((box.dir() / "events.ndjson").string()));
+  for (std::string line; std::getline(events, line);)
+    if (!line.empty()) kinds.push_back(json::parse(line)["event"]["kind"]);
+  CHECK(kinds == std::vector<std::string>{"opened", "escalated", "resolved"});
+}
+
+TEST_CASE("run: --no-overlap makes the database's folder when it is missing", "[cli][run]") {
+  test::Sandbox box;
+  box.env["HEALTH_DB_PATH"] = (box.dir() / "new" / "health.db").string();
+  CHECK(box.healthctl(run_args({"first", "--no-overlap"}, {"true"})).exit_code == 0);
+  CHECK(std::filesystem::exists(box.dir() / "new" / "health.db-run-first.lock"));
+  CHECK((std::filesystem::status(box.dir() / "new").permissions() & std::filesystem::perms::group_all) ==
+        std::filesystem::perms::none);
 }
 
 TEST_CASE("run: --stale-after has check open an issue for a job that has not succeeded, and a success resolves it",

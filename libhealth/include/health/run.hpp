@@ -100,7 +100,7 @@ void record_skip(Store& store, const JobSpec& job, Millis at);
 SeriesSpec job_series(const JobSpec& job, std::string name, MetricType type, std::string unit = {});
 
 // One run of a job at a time: an advisory lock (flock) on `path`, created
-// 0600 if missing, held while this lives (close-on-exec: the command does
+// 0600 if missing (its folder 0700, as the database's), held while this lives (close-on-exec: the command does
 // not inherit it) and released by the kernel if the process dies.
 class JobLock {
 public:

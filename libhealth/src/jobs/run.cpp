@@ -15,12 +15,14 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <thread>
 #include <utility>
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace health {
@@ -307,6 +309,11 @@ void record_skip(Store& store, const JobSpec& job, Millis at) {
 }
 
 std::optional<JobLock> JobLock::try_take(const std::string& path) {
+  // The database's folder may not exist yet: made as the Store makes it.
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  std::error_code ec;
+  if (!parent.empty() && !std::filesystem::exists(parent, ec) && std::filesystem::create_directories(parent, ec))
+    ::chmod(parent.c_str(), 0700);
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0)
     throw Error(ErrorKind::runtime, "cannot open the lock file " + path + ": " + std::strerror(errno),
