@@ -15,9 +15,8 @@ constexpr Command k_commands[] = {
     {"summary", setup_summary},     {"sql", setup_sql},           {"threshold", setup_threshold},
     {"check", setup_check},         {"issue", setup_issue},       {"status", setup_status},
     {"cleanup", setup_cleanup},     {"backup", setup_backup},     {"maintain", setup_maintain},
+    {"run", setup_run},             {"probe", setup_probe},       {"collect", setup_collect},
     {"analyze", setup_analyze},     {"report", setup_report},     {"push", setup_push},     {"serve", setup_serve},
-    {"probe", setup_probe},
-    {"collect", setup_collect},
     {"completion", setup_completion}, {"help", setup_help},
 };
 

@@ -38,6 +38,7 @@ void setup_status(CLI::App& app, const Globals& globals);
 void setup_cleanup(CLI::App& app, const Globals& globals);
 void setup_backup(CLI::App& app, const Globals& globals);
 void setup_maintain(CLI::App& app, const Globals& globals);
+void setup_run(CLI::App& app, const Globals& globals);
 void setup_analyze(CLI::App& app, const Globals& globals);
 void setup_report(CLI::App& app, const Globals& globals);
 void setup_probe(CLI::App& app, const Globals& globals);

@@ -327,6 +327,23 @@ std::string closest_name(std::string_view typed, const std::vector<std::string>&
   return best;
 }
 
+namespace {
+
+std::vector<std::string> g_arguments; // as main parses them
+
+} // namespace
+
+void keep_arguments(const std::vector<char*>& args) { g_arguments.assign(args.begin(), args.end()); }
+
+std::optional<std::vector<std::string>> words_after_separator() {
+  std::vector<char*> args;
+  for (auto& word : g_arguments) args.push_back(word.data());
+  for (std::size_t i = command_index(args) + 1; i < g_arguments.size(); ++i)
+    if (g_arguments[i] == "--")
+      return std::vector<std::string>(g_arguments.begin() + static_cast<std::ptrdiff_t>(i) + 1, g_arguments.end());
+  return std::nullopt;
+}
+
 std::size_t command_index(const std::vector<char*>& args) {
   for (std::size_t i = 1; i < args.size(); ++i) {
     const std::string_view arg(args[i]);

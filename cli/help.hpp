@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,13 @@ std::string closest_name(std::string_view typed, const std::vector<std::string>&
 // The index in `args` of the command's name: the first word that is not an
 // option or the value of a global option (args.size() when there is none).
 std::size_t command_index(const std::vector<char*>& args);
+
+// Keeps the command line as main parses it (after rewrite_help), for a
+// command that must see what CLI11 does not tell: where `--` stood.
+void keep_arguments(const std::vector<char*>& args);
+// The words after the first `--` that follows the command's name, or
+// nullopt when there is no `--`.
+std::optional<std::vector<std::string>> words_after_separator();
 
 // Rewrites `help [COMMAND...]` as `[COMMAND...] --help`; false when the
 // command is not `help`.

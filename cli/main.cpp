@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
   healthctl::keep_command_line(argc, argv);
   std::vector<char*> args(argv, argv + argc);
   const bool help_command = healthctl::rewrite_help(args);
+  healthctl::keep_arguments(args);
   healthctl::Globals globals;
   CLI::App app;
   healthctl::setup_root(app, globals);

@@ -144,7 +144,7 @@ h maintain
 # --- help and errors ---------------------------------------------------------
 h --help
 for command in init record ingest components metrics export summary sql threshold check \
-               issue status cleanup backup maintain analyze report push serve completion; do
+               issue status cleanup backup maintain run analyze report push serve completion; do
   h "$command" --help
 done
 h recrod x y

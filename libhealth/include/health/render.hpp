@@ -143,7 +143,7 @@ struct HookRun {
 };
 
 // What check did: text (a line per issue event, see render_check_change)
-// or json {"checked_at","status","changes","evaluations","notifications"}.
+// or json {"checked_at","status","changes","evaluations","jobs","notifications"}.
 std::string render_check(const CheckResult& result, HealthStatus status, const std::vector<HookRun>& hooks,
                          Format format);
 // One line saying what an issue event of check was: `opened issue 3:

@@ -60,9 +60,23 @@ struct Evaluation {
   bool pending = false;        // breached, but not yet for `for`
 };
 
+// A job of `healthctl run` that check watches (run --stale-after): stale
+// when it has not succeeded for `stale_after` (counted from its first run
+// while it never has).
+struct JobCheck {
+  std::string node;
+  std::string name;
+  IssueKey key; // its staleness issue: (component, last_success, labels)
+  Millis stale_after = 0;
+  std::optional<Millis> last_success;
+  bool stale = false;
+  std::string reason; // "job backup has not succeeded for 1d2h (stale after 26h)"
+};
+
 struct CheckResult {
   Millis checked_at = 0;
   std::vector<Evaluation> evaluations;
+  std::vector<JobCheck> jobs;       // the watched jobs, by name and node
   std::vector<IssueChange> changes; // only those with an event, in order
 };
 
@@ -71,7 +85,10 @@ struct CheckResult {
 // it has held for `for`; while it lasts the issue is updated (no event),
 // escalated or de-escalated (an event each); back in range resolves it.
 // No data: count and sum (and rate) are 0; the other aggregates leave the
-// threshold in state no_data and its issue as it is.
+// threshold in state no_data and its issue as it is. In the same
+// transaction every job with a grace period (run --stale-after) is judged:
+// a stale one opens or updates a warning issue (source run, metric
+// last_success), one that has succeeded since resolves it.
 CheckResult run_check(Store& store, Millis now, const std::string& actor);
 
 } // namespace health

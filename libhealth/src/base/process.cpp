@@ -6,7 +6,10 @@
 #include <climits>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -35,6 +38,14 @@ public:
   ~Fd() { reset(); }
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
+  Fd(Fd&& other) noexcept : m_fd(std::exchange(other.m_fd, -1)) {}
+  Fd& operator=(Fd&& other) noexcept {
+    if (this != &other) {
+      reset();
+      m_fd = std::exchange(other.m_fd, -1);
+    }
+    return *this;
+  }
 
   int get() const { return m_fd; }
   bool is_open() const { return m_fd >= 0; }
@@ -73,11 +84,34 @@ int open_pidfd(pid_t pid) {
 #endif
 }
 
-// Starts /bin/sh -c `spec.command` in a process group of its own, with
-// `stdin_fd` as its stdin. Returns 0 and sets `pid`, or an errno value.
-// posix_spawn does its work in the child (and without fork's copy of our
-// memory), so nothing changes in this process.
-int spawn_shell(const ProcessSpec& spec, int stdin_fd, pid_t& pid) {
+// The child's ends of its pipes; -1 where it takes ours.
+struct ChildEnds {
+  int stdin_fd = -1;
+  int stdout_fd = -1;
+  int stderr_fd = -1;
+};
+
+// The file actions that give the child `ends` as its stdin, stdout and
+// stderr (ours are close-on-exec, so only these three are passed).
+int add_redirections(posix_spawn_file_actions_t& actions, const ProcessSpec& spec, const ChildEnds& ends) {
+  int error = 0;
+  if (ends.stdin_fd >= 0) error = ::posix_spawn_file_actions_adddup2(&actions, ends.stdin_fd, STDIN_FILENO);
+  if (error == 0 && spec.child_stdout == ChildStdout::to_stderr)
+    error = ::posix_spawn_file_actions_adddup2(&actions, STDERR_FILENO, STDOUT_FILENO);
+  if (error == 0 && ends.stdout_fd >= 0)
+    error = ::posix_spawn_file_actions_adddup2(&actions, ends.stdout_fd, STDOUT_FILENO);
+  if (error == 0 && ends.stderr_fd >= 0)
+    error = ::posix_spawn_file_actions_adddup2(&actions, ends.stderr_fd, STDERR_FILENO);
+  return error;
+}
+
+// Starts `spec.argv` directly (looked up in PATH), or else /bin/sh -c
+// `spec.command`, in a process group of its own, with `ends` as its standard
+// descriptors. Returns 0 and sets `pid`, or an errno value: glibc's
+// posix_spawn reports a failed exec (ENOENT, EACCES, ...) here. posix_spawn
+// does its work in the child (and without fork's copy of our memory), so
+// nothing changes in this process.
+int spawn_child(const ProcessSpec& spec, const ChildEnds& ends, pid_t& pid) {
   posix_spawn_file_actions_t actions;
   if (const int error = ::posix_spawn_file_actions_init(&actions); error != 0) return error;
   posix_spawnattr_t attributes;
@@ -91,9 +125,7 @@ int spawn_shell(const ProcessSpec& spec, int stdin_fd, pid_t& pid) {
   sigemptyset(&sigpipe);
   sigaddset(&sigpipe, SIGPIPE);
 
-  int error = ::posix_spawn_file_actions_adddup2(&actions, stdin_fd, STDIN_FILENO);
-  if (error == 0 && spec.child_stdout == ChildStdout::to_stderr)
-    error = ::posix_spawn_file_actions_adddup2(&actions, STDERR_FILENO, STDOUT_FILENO);
+  int error = add_redirections(actions, spec, ends);
   if (error == 0) error = ::posix_spawnattr_setpgroup(&attributes, 0);
   // The command starts with no signal blocked, whatever this thread blocks
   // (SIGTERM at the deadline must reach it), and SIGPIPE at its default even
@@ -103,7 +135,12 @@ int spawn_shell(const ProcessSpec& spec, int stdin_fd, pid_t& pid) {
   if (error == 0)
     error = ::posix_spawnattr_setflags(
         &attributes, static_cast<short>(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF));
-  if (error == 0) {
+  if (error == 0 && !spec.argv.empty()) {
+    std::vector<char*> argv;
+    for (const auto& arg : spec.argv) argv.push_back(const_cast<char*>(arg.c_str()));
+    argv.push_back(nullptr);
+    error = ::posix_spawnp(&pid, argv[0], &actions, &attributes, argv.data(), environ);
+  } else if (error == 0) {
     char shell[] = "sh";
     char dash_c[] = "-c";
     char* argv[] = {shell, dash_c, const_cast<char*>(spec.command.c_str()), nullptr};
@@ -197,64 +234,228 @@ void reap(pid_t pid, int& status) {
   }
 }
 
-} // namespace
+// Where the child's output goes once read: to our descriptor `target`
+// (pass_through) or nowhere (capture), and what of it is kept.
+class OutputKeeper {
+public:
+  OutputKeeper(ChildStdout mode, std::size_t limit) : m_mode(mode), m_limit(limit) {}
 
-ProcessOutcome run_process(const ProcessSpec& spec) {
-  const auto start = Clock::now();
-  const auto deadline = start + clamped(spec.timeout, start);
-  ProcessOutcome outcome;
-  const auto finish = [&](ProcessOutcome::Kind kind, int error = 0) {
-    outcome.kind = kind;
-    if (error != 0) outcome.error = std::strerror(error);
-    outcome.elapsed = millis_since(start);
-    return outcome;
-  };
+  // Takes `size` bytes the child wrote to the pipe passed through to our
+  // `target` descriptor.
+  void take(int target, const char* data, std::size_t size) {
+    if (m_mode == ChildStdout::capture) {
+      m_kept.append(data, std::min(size, m_limit - std::min(m_limit, m_kept.size())));
+      return;
+    }
+    pass_on(target, data, size);
+    m_kept.append(data, size);
+    // Trimmed in steps, so each byte is moved a bounded number of times.
+    if (m_kept.size() > 2 * m_limit + 65536) m_kept.erase(0, m_kept.size() - m_limit);
+  }
 
-  // A pipe for stdin, as a shell gives (a hook may open /dev/stdin); our
-  // end never blocks, so the deadline holds while it is fed.
+  // What is kept: the first or last `limit` bytes.
+  std::string finish() {
+    if (m_kept.size() > m_limit) m_kept.erase(0, m_kept.size() - m_limit);
+    return std::move(m_kept);
+  }
+
+private:
+  // Writes all of it to `target`; a closed or failing descriptor loses it.
+  static void pass_on(int target, const char* data, std::size_t size);
+
+  ChildStdout m_mode;
+  std::size_t m_limit;
+  std::string m_kept;
+};
+
+// One pipe the child writes to: our non-blocking reading end and where
+// what comes through goes.
+struct OutputPipe {
+  Fd fd;
+  int target = -1; // our descriptor it passes through to
+
+  // Reads what is there now, up to `rounds` reads; closes the pipe at its end.
+  void read_some(OutputKeeper& keeper, int rounds) {
+    char buffer[65536];
+    for (int i = 0; i < rounds && fd.is_open(); ++i) {
+      const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+      if (n > 0) {
+        keeper.take(target, buffer, static_cast<std::size_t>(n));
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+      fd.reset(); // end of file, or an error: nothing more to read
+    }
+  }
+};
+
+// Makes a pipe whose ends are both close-on-exec and whose `ours` end
+// (0: the reading end, 1: the writing end) does not block. Returns 0 or an
+// errno value.
+int make_pipe(Fd& ours, Fd& theirs, int our_end) {
   int ends[2];
-  if (::pipe2(ends, O_CLOEXEC) != 0) return finish(ProcessOutcome::Kind::not_started, errno);
-  Fd theirs(ends[0]);
-  Fd ours(ends[1]);
-  if (::fcntl(ours.get(), F_SETFL, O_NONBLOCK) != 0) return finish(ProcessOutcome::Kind::not_started, errno);
-  pid_t pid = 0;
-  if (const int error = spawn_shell(spec, theirs.get(), pid); error != 0)
-    return finish(ProcessOutcome::Kind::not_started, error);
-  theirs.reset();
-  const Fd pidfd(open_pidfd(pid));
+  if (::pipe2(ends, O_CLOEXEC) != 0) return errno;
+  ours = Fd(ends[our_end]);
+  theirs = Fd(ends[1 - our_end]);
+  if (::fcntl(ours.get(), F_SETFL, O_NONBLOCK) != 0) return errno;
+  return 0;
+}
 
-  std::size_t sent = 0;
-  if (spec.input.empty()) ours.reset();
+// The child's process and its pipes while it runs.
+class Child {
+public:
+  explicit Child(const ProcessSpec& spec)
+      : m_spec(spec), m_start(Clock::now()), m_deadline(m_start + clamped(spec.timeout, m_start)),
+        m_keeper(spec.child_stdout, spec.output_limit) {}
+
+  ProcessOutcome run();
+
+private:
+  ProcessOutcome finish(ProcessOutcome::Kind kind, int error = 0) {
+    m_outcome.kind = kind;
+    if (error != 0) {
+      m_outcome.error = std::strerror(error);
+      m_outcome.error_number = error;
+    }
+    m_outcome.output = m_keeper.finish();
+    m_outcome.elapsed = millis_since(m_start);
+    return std::move(m_outcome);
+  }
+  int start();
+  void signal_group(int number) {
+    ::kill(-m_pid, number);
+    ::kill(m_pid, number); // the child itself, even if it left its group
+  }
+  void forward_signal(Clock::time_point now);
+  void wait_a_little(Clock::time_point now);
+  void drain() {
+    for (auto& pipe : m_outputs) pipe.read_some(m_keeper, 64);
+  }
+  ProcessOutcome time_out();
+
+  const ProcessSpec& m_spec;
+  Clock::time_point m_start;
+  Clock::time_point m_deadline;
+  OutputKeeper m_keeper;
+  ProcessOutcome m_outcome;
+  pid_t m_pid = 0;
+  Fd m_pidfd;
+  Fd m_input; // our end of the child's stdin
+  std::size_t m_sent = 0;
+  OutputPipe m_outputs[2];
+  std::optional<Clock::time_point> m_kill_at; // after a forwarded signal
+};
+
+// Makes the pipes and starts the child. Returns 0 or an errno value.
+int Child::start() {
+  Fd stdin_theirs;
+  Fd out_theirs;
+  Fd err_theirs;
+  ChildEnds ends;
+  if (m_spec.child_stdin == ChildStdin::input) {
+    // A pipe for stdin, as a shell gives (a hook may open /dev/stdin); our
+    // end never blocks, so the deadline holds while it is fed.
+    if (const int error = make_pipe(m_input, stdin_theirs, 1); error != 0) return error;
+    ends.stdin_fd = stdin_theirs.get();
+  }
+  if (m_spec.child_stdout == ChildStdout::pass_through || m_spec.child_stdout == ChildStdout::capture) {
+    if (const int error = make_pipe(m_outputs[0].fd, out_theirs, 0); error != 0) return error;
+    m_outputs[0].target = STDOUT_FILENO;
+    ends.stdout_fd = out_theirs.get();
+  }
+  if (m_spec.child_stdout == ChildStdout::pass_through) {
+    if (const int error = make_pipe(m_outputs[1].fd, err_theirs, 0); error != 0) return error;
+    m_outputs[1].target = STDERR_FILENO;
+    ends.stderr_fd = err_theirs.get();
+  }
+  if (const int error = spawn_child(m_spec, ends, m_pid); error != 0) return error;
+  m_pidfd = Fd(open_pidfd(m_pid));
+  if (m_spec.input.empty()) m_input.reset();
+  return 0;
+}
+
+// Sends the signal the caller asked to forward, once, and SIGKILL when the
+// child outlives its grace.
+void Child::forward_signal(Clock::time_point now) {
+  if (m_spec.forward_signal == nullptr) return;
+  if (m_outcome.forwarded_signal == 0) {
+    const int number = m_spec.forward_signal->load();
+    if (number <= 0) return;
+    m_outcome.forwarded_signal = number;
+    signal_group(number);
+    m_kill_at = now + clamped(m_spec.kill_grace, now);
+  } else if (m_kill_at && now >= *m_kill_at) {
+    signal_group(SIGKILL);
+    m_kill_at.reset();
+  }
+}
+
+// Sleeps until the pipe takes more input, output arrives, the child ends,
+// the deadline, or (when signals are forwarded) a short tick; handles what
+// woke it. A descriptor of -1 is ignored by poll.
+void Child::wait_a_little(Clock::time_point now) {
+  int timeout = poll_timeout(m_pidfd, m_deadline - now);
+  if (m_spec.forward_signal != nullptr) timeout = std::min(timeout, 20);
+  pollfd events[4] = {{m_input.get(), POLLOUT, 0},
+                      {m_pidfd.get(), POLLIN, 0},
+                      {m_outputs[0].fd.get(), POLLIN, 0},
+                      {m_outputs[1].fd.get(), POLLIN, 0}};
+  if (::poll(events, 4, timeout) <= 0) return;
+  if (events[0].revents != 0) feed(m_input, m_spec.input, m_sent);
+  for (int i = 0; i < 2; ++i)
+    if (events[2 + i].revents != 0) m_outputs[i].read_some(m_keeper, 4);
+}
+
+// At the deadline: SIGTERM to the group, SIGKILL after the grace, reaped.
+ProcessOutcome Child::time_out() {
+  m_input.reset();
+  signal_group(SIGTERM);
+  const auto grace_start = Clock::now();
+  await_end(m_pid, m_pidfd, grace_start + clamped(m_spec.kill_grace, grace_start));
+  signal_group(SIGKILL); // also whatever the child started and left in its group
+  int status = 0;
+  reap(m_pid, status);
+  drain();
+  return finish(ProcessOutcome::Kind::timed_out);
+}
+
+ProcessOutcome Child::run() {
+  if (const int error = start(); error != 0) return finish(ProcessOutcome::Kind::not_started, error);
   int status = 0;
   for (;;) {
-    const pid_t reaped = ::waitpid(pid, &status, WNOHANG);
-    if (reaped == pid) break;
+    const pid_t reaped = ::waitpid(m_pid, &status, WNOHANG);
+    if (reaped == m_pid) break;
     if (reaped < 0 && errno != EINTR) return finish(ProcessOutcome::Kind::lost, errno);
     const auto now = Clock::now();
-    if (now >= deadline) {
-      ours.reset();
-      ::kill(-pid, SIGTERM);
-      ::kill(pid, SIGTERM); // the child itself, even if it left its group
-      const auto grace_start = Clock::now();
-      await_end(pid, pidfd, grace_start + clamped(spec.kill_grace, grace_start));
-      ::kill(-pid, SIGKILL); // also whatever the child started and left in its group
-      ::kill(pid, SIGKILL);
-      reap(pid, status);
-      return finish(ProcessOutcome::Kind::timed_out);
-    }
-    // Sleep until the pipe takes more input, the child ends, or the
-    // deadline; a descriptor of -1 is ignored by poll.
-    pollfd events[2] = {{ours.get(), POLLOUT, 0}, {pidfd.get(), POLLIN, 0}};
-    if (::poll(events, 2, poll_timeout(pidfd, deadline - now)) > 0 && events[0].revents != 0)
-      feed(ours, spec.input, sent);
+    if (now >= m_deadline) return time_out();
+    forward_signal(now);
+    wait_a_little(now);
   }
-
+  // Reaped: what is in the pipes now is all we wait for; a background
+  // process of its that holds them open does not hold us.
+  drain();
   if (WIFEXITED(status)) {
-    outcome.exit_status = WEXITSTATUS(status);
+    m_outcome.exit_status = WEXITSTATUS(status);
     return finish(ProcessOutcome::Kind::exited);
   }
-  outcome.signal_number = WTERMSIG(status);
+  m_outcome.signal_number = WTERMSIG(status);
   return finish(ProcessOutcome::Kind::signaled);
 }
+
+void OutputKeeper::pass_on(int target, const char* data, std::size_t size) {
+  const SigpipeBlock quiet;
+  while (size > 0) {
+    const ssize_t n = ::write(target, data, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    data += n;
+    size -= static_cast<std::size_t>(n);
+  }
+}
+
+} // namespace
+
+ProcessOutcome run_process(const ProcessSpec& spec) { return Child(spec).run(); }
 
 } // namespace health

@@ -7,6 +7,7 @@
 
 #include "base/enum_names.hpp"
 #include "issues/issues_db.hpp"
+#include "issues/job_state.hpp"
 #include "store/sqlite.hpp"
 
 #include <nlohmann/json.hpp>
@@ -290,6 +291,7 @@ CheckResult run_check(Store& store, Millis now, const std::string& actor) {
     evaluation.threshold = std::move(threshold);
     result.evaluations.push_back(std::move(evaluation));
   }
+  job_state::check_stale(db, now, actor, result);
   transaction.commit();
   return result;
 }

@@ -60,6 +60,16 @@ Json check_document(const CheckResult& result, HealthStatus status, const std::v
     item["reason"] = evaluation.reason;
     evaluations.push_back(std::move(item));
   }
+  Json jobs = Json::array();
+  for (const auto& job : result.jobs)
+    jobs.push_back(Json{{"job", job.name},
+                        {"node", job.node},
+                        {"component", job.key.component},
+                        {"labels", labels_json(job.key.labels)},
+                        {"stale_after", format_duration(job.stale_after)},
+                        {"last_success", job.last_success ? Json(format_time(*job.last_success)) : Json(nullptr)},
+                        {"state", job.stale ? "stale" : "ok"},
+                        {"reason", job.reason}});
   Json notifications = Json::array();
   for (const auto& hook : hooks)
     notifications.push_back(Json{
@@ -68,6 +78,7 @@ Json check_document(const CheckResult& result, HealthStatus status, const std::v
               {"status", to_string(status)},
               {"changes", std::move(changes)},
               {"evaluations", std::move(evaluations)},
+              {"jobs", std::move(jobs)},
               {"notifications", std::move(notifications)}};
 }
 

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -22,6 +23,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 using health::ProcessOutcome;
 using health::ProcessSpec;
@@ -289,4 +291,150 @@ TEST_CASE("process: four threads running processes at once each get their own ou
     CHECK(slurp(dir.file("copy" + std::to_string(i))) == binary_input((256 << 10) + static_cast<std::size_t>(i)));
   }
   CHECK(outcomes[3].kind == Kind::timed_out);
+}
+
+namespace {
+
+// While it lives, our descriptors 1 and 2 go to files in `dir`, so that
+// passed-through output can be read back (and stays out of the test log).
+class Redirected {
+public:
+  explicit Redirected(const test::TempDir& dir)
+      : m_out(dir.file("passed.out")), m_err(dir.file("passed.err")) {
+    std::fflush(stdout);
+    std::fflush(stderr);
+    m_saved_out = ::dup(STDOUT_FILENO);
+    m_saved_err = ::dup(STDERR_FILENO);
+    const int out = ::open(m_out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    const int err = ::open(m_err.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    ::dup2(out, STDOUT_FILENO);
+    ::dup2(err, STDERR_FILENO);
+    ::close(out);
+    ::close(err);
+  }
+  ~Redirected() { restore(); }
+  Redirected(const Redirected&) = delete;
+  Redirected& operator=(const Redirected&) = delete;
+
+  void restore() {
+    if (m_saved_out < 0) return;
+    ::dup2(m_saved_out, STDOUT_FILENO);
+    ::dup2(m_saved_err, STDERR_FILENO);
+    ::close(m_saved_out);
+    ::close(m_saved_err);
+    m_saved_out = m_saved_err = -1;
+  }
+  std::string out() const { return slurp(m_out); }
+  std::string err() const { return slurp(m_err); }
+
+private:
+  std::string m_out;
+  std::string m_err;
+  int m_saved_out = -1;
+  int m_saved_err = -1;
+};
+
+ProcessSpec argv_spec(std::vector<std::string> argv, health::ChildStdout output, std::size_t limit = 4096) {
+  ProcessSpec spec;
+  spec.argv = std::move(argv);
+  spec.child_stdout = output;
+  spec.output_limit = limit;
+  return spec;
+}
+
+} // namespace
+
+TEST_CASE("process: argv runs without a shell, and a program not found or not executable is not started",
+          "[process]") {
+  const test::TempDir dir;
+  // No shell: the $ and ; reach the program as they are.
+  const auto echoed = run_within(argv_spec({"printf", "%s|", "$HOME;", "two words"}, health::ChildStdout::capture));
+  REQUIRE(echoed);
+  CHECK(echoed->kind == Kind::exited);
+  CHECK(echoed->exit_status == 0);
+  CHECK(echoed->output == "$HOME;|two words|");
+
+  const auto missing = run_within(argv_spec({"healthctl-test-no-such-program"}, health::ChildStdout::capture));
+  REQUIRE(missing);
+  CHECK(missing->kind == Kind::not_started);
+  CHECK(missing->error_number == ENOENT);
+  CHECK(!missing->error.empty());
+
+  const std::string plain = dir.file("plain");
+  std::ofstream(plain) << "#!/bin/sh\nexit 0\n";
+  const auto refused = run_within(argv_spec({plain}, health::ChildStdout::capture));
+  REQUIRE(refused);
+  CHECK(refused->kind == Kind::not_started);
+  CHECK(refused->error_number == EACCES);
+}
+
+TEST_CASE("process: pass_through passes stdout and stderr on and keeps their tail in arrival order", "[process]") {
+  const test::TempDir dir;
+  std::optional<ProcessOutcome> outcome;
+  std::optional<ProcessOutcome> long_one;
+  Redirected redirected(dir);
+  outcome = run_within(argv_spec({"sh", "-c", "echo one; sleep 0.05; echo two >&2; sleep 0.05; echo three; exit 3"},
+                                 health::ChildStdout::pass_through));
+  // 200 KB through a small tail: the last 10 bytes stay.
+  long_one = run_within(argv_spec({"sh", "-c", "head -c 200000 /dev/zero | tr '\\0' x; printf 0123456789"},
+                                  health::ChildStdout::pass_through, 10));
+  redirected.restore();
+  REQUIRE(outcome);
+  CHECK(outcome->kind == Kind::exited);
+  CHECK(outcome->exit_status == 3);
+  CHECK(outcome->output == "one\ntwo\nthree\n");
+  CHECK(redirected.err() == "two\n");
+  REQUIRE(long_one);
+  CHECK(long_one->output == "0123456789");
+  CHECK(redirected.out() == "one\nthree\n" + std::string(200000, 'x') + "0123456789");
+}
+
+TEST_CASE("process: capture keeps the first bytes of stdout and reads the rest to the end", "[process]") {
+  // Were the rest not read, the child would block on a full pipe and time out.
+  auto spec = argv_spec({"sh", "-c", "printf 'OK - fine|'; head -c 1000000 /dev/zero; exit 2"},
+                        health::ChildStdout::capture, 10);
+  spec.timeout = 10'000;
+  const auto outcome = run_within(spec);
+  REQUIRE(outcome);
+  CHECK(outcome->kind == Kind::exited);
+  CHECK(outcome->exit_status == 2);
+  CHECK(outcome->output == "OK - fine|");
+}
+
+TEST_CASE("process: a background process holding the output pipe does not hold the outcome", "[process]") {
+  const test::TempDir dir;
+  const std::string pid_file = dir.file("pid");
+  for (const auto mode : {health::ChildStdout::capture, health::ChildStdout::pass_through}) {
+    std::optional<ProcessOutcome> outcome;
+    {
+      Redirected redirected(dir);
+      outcome = run_within(
+          argv_spec({"sh", "-c", "sleep 30 & echo $! > " + quoted(pid_file) + "; echo done"}, mode), 5s);
+    }
+    REQUIRE(outcome);
+    CHECK(outcome->kind == Kind::exited);
+    CHECK(outcome->output == "done\n");
+    CHECK(outcome->elapsed < 3000);
+    const std::string pid = slurp(pid_file);
+    if (!pid.empty()) ::kill(std::stoi(pid), SIGKILL);
+  }
+}
+
+TEST_CASE("process: a signal handed over through forward_signal reaches the child and its group", "[process]") {
+  const test::TempDir dir;
+  std::atomic<int> forward{0};
+  auto spec = argv_spec({"sh", "-c", "trap 'exit 7' TERM; echo $$ > " + quoted(dir.file("pid")) + "; sleep 30 & wait"},
+                        health::ChildStdout::to_stderr);
+  spec.forward_signal = &forward;
+  auto running = start(spec);
+  for (int tries = 0; tries < 500 && slurp(dir.file("pid")).empty(); ++tries) std::this_thread::sleep_for(10ms);
+  forward = SIGTERM;
+  const auto outcome = within(running, k_bound);
+  REQUIRE(outcome);
+  CHECK(outcome->forwarded_signal == SIGTERM);
+  CHECK(outcome->kind == Kind::exited);
+  CHECK(outcome->exit_status == 7);
+  const std::string pid = slurp(dir.file("pid"));
+  REQUIRE(!pid.empty());
+  CHECK(group_ends_within(std::stoi(pid), 10s));
 }

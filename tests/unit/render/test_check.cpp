@@ -24,7 +24,7 @@ health::Threshold a_threshold() {
 
 } // namespace
 
-TEST_CASE("check: the json says what changed, what was evaluated and which hooks ran", "[render]") {
+TEST_CASE("check: the json says what changed, what was evaluated, which jobs are stale and which hooks ran", "[render]") {
   health::CheckResult result;
   result.checked_at = k_t0;
   health::Evaluation evaluation;
@@ -34,11 +34,22 @@ TEST_CASE("check: the json says what changed, what was evaluated and which hooks
   evaluation.reason = "p95 query_ms 612.5 ms outside 0..500";
   evaluation.pending = true;
   result.evaluations = {evaluation};
+  health::JobCheck job;
+  job.node = "web-1";
+  job.name = "backup";
+  job.key = {"backup", "last_success", {{"job", "backup"}}};
+  job.stale_after = 26 * health::k_hour_ms;
+  job.stale = true;
+  job.reason = "job backup has never succeeded in the 1d2h since its first run (stale after 1d2h)";
+  result.jobs = {job};
   const std::vector<health::HookRun> hooks = {{3, 9, "timeout", "timed out after 10s"}};
   const auto text = health::render_check(result, health::HealthStatus::degraded, hooks, health::Format::json);
   CHECK(text == R"({"checked_at":"2025-01-15T00:00:00.000Z","status":"degraded","changes":[],"evaluations":[)"
                 R"({"component":"database","metric":"query_ms","labels":{"db":"main"},"agg":"p95","value":612.5,)"
                 R"("state":"warning","pending":true,"reason":"p95 query_ms 612.5 ms outside 0..500"}],)"
+                R"("jobs":[{"job":"backup","node":"web-1","component":"backup","labels":{"job":"backup"},)"
+                R"("stale_after":"1d2h","last_success":null,"state":"stale",)"
+                R"x("reason":"job backup has never succeeded in the 1d2h since its first run (stale after 1d2h)"}],)x"
                 R"("notifications":[{"issue_id":3,"event_id":9,"outcome":"timeout","detail":"timed out after 10s"}]})"
                 "\n");
   CHECK(health::render_check(result, health::HealthStatus::degraded, hooks, health::Format::text).empty());
