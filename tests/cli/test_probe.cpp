@@ -48,6 +48,14 @@ json issues(const test::Sandbox& box) {
   return json::parse(result.out);
 }
 
+// Whether process `pid` runs: it exists and is not a zombie (killed, its
+// new parent not yet reaping it).
+bool alive(const std::string& pid) {
+  const std::string stat = test::slurp("/proc/" + pid + "/stat");
+  const auto paren = stat.rfind(") ");
+  return paren != std::string::npos && stat.size() > paren + 2 && stat[paren + 2] != 'Z';
+}
+
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -266,4 +274,47 @@ TEST_CASE("probe: errors say what is wrong, with their exit codes, and change no
   check_error(box.healthctl({"probe", "import", (box.dir() / "none.json").string()}), 66, "cannot read");
   check_error(box.healthctl({"probe", "list", "--format", "csv"}), 2, "csv");
   CHECK(json::parse(box.healthctl({"probe", "export"}).out)["probes"].size() == 2);
+}
+
+TEST_CASE("probe: a plugin's exit status grades it, its first line is the message, its perfdata are series", "[cli][probe]") {
+  test::Sandbox box;
+  add(box, {"disk", "--exec",
+            "echo 'DISK WARNING - / at 85% | used=85%;80;90 free=2GB'; echo 'more text'; exit 1"});
+  add(box, {"broken", "--exec", "exit 7"});
+  auto [doc, code] = run(box);
+  CHECK(code == 3);
+  CHECK(probe_in(doc, "disk")["result"] == "warning");
+  CHECK(probe_in(doc, "disk")["message"] == "DISK WARNING - / at 85%");
+  CHECK(probe_in(doc, "broken")["result"] == "unknown");
+  CHECK(probe_in(doc, "broken")["message"] == "exit status 7, no output");
+  const auto exported = box.healthctl({"export", "-c", "disk", "--format", "ndjson"});
+  CHECK_THAT(exported.out, Catch::Contains(R"("name":"used","labels":{"probe":"disk"},"type":"gauge","unit":"percent","value":85)"));
+  CHECK_THAT(exported.out, Catch::Contains(R"("name":"free","labels":{"probe":"disk"},"type":"gauge","unit":"bytes","value":2147483648)"));
+  CHECK(issues(box).size() == 2);
+}
+
+TEST_CASE("probe: a plugin past its timeout is killed with its children, within a second", "[cli][probe]") {
+  test::Sandbox box;
+  const std::string pid_file = (box.dir() / "child.pid").string();
+  add(box, {"hang", "--exec", "sleep 30 & echo $! > " + pid_file + "; wait", "--timeout", "1s"});
+  const auto start = std::chrono::steady_clock::now();
+  const auto [doc, code] = run(box);
+  const double took = seconds_since(start);
+  CHECK(code == 2);
+  CHECK(probe_in(doc, "hang")["message"] == "no answer within 1s: the plugin was killed");
+  CHECK(took < 2.0);
+  const std::string pid = test::slurp(pid_file);
+  REQUIRE_FALSE(pid.empty());
+  CHECK_FALSE(alive(pid.substr(0, pid.find('\n')))); // no orphan left
+}
+
+TEST_CASE("probe: probes run in parallel up to --jobs", "[cli][probe]") {
+  test::Sandbox box;
+  for (const char* name : {"a", "b", "c", "d"}) add(box, {name, "--exec", "sleep 1"});
+  auto start = std::chrono::steady_clock::now();
+  CHECK(run(box, {"--jobs", "4"}).second == 0);
+  CHECK(seconds_since(start) < 1.9);
+  start = std::chrono::steady_clock::now();
+  CHECK(run(box, {"--all", "--jobs", "2"}).second == 0);
+  CHECK(seconds_since(start) >= 2.0);
 }

@@ -140,11 +140,17 @@ h backup status --format json
 h backup status
 h backup prune --dry-run --keep-days 1
 h maintain
+h probe add etl --file /data/export.csv --max-age 26h --min-size 1KB --every 5m
+h probe add queue --sqlite /data/app.db --query "SELECT count(*) FROM jobs" --warn 100 --crit 1000 --depends-on etl
+h probe list
+h probe list --format json
+h probe show queue
+h probe export
 
 # --- help and errors ---------------------------------------------------------
 h --help
 for command in init record ingest components metrics export summary sql threshold check \
-               issue status cleanup backup maintain run analyze report push serve completion; do
+               issue status cleanup backup maintain run probe collect analyze report push serve completion; do
   h "$command" --help
 done
 h recrod x y

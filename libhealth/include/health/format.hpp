@@ -12,6 +12,9 @@ namespace health {
 
 // Whether `text` is well-formed UTF-8.
 bool is_valid_utf8(std::string_view text);
+// `text` with every byte that starts no well-formed UTF-8 sequence replaced
+// by U+FFFD.
+std::string valid_utf8(std::string_view text);
 
 // Appends `text` as a JSON string literal, quotes included; a byte that is
 // not part of well-formed UTF-8 becomes U+FFFD, so the JSON is always valid.

@@ -4,6 +4,8 @@
 
 #include <health/error.hpp>
 #include <health/format.hpp>
+#include <health/perfdata.hpp>
+#include <health/process.hpp>
 #include <health/range.hpp>
 #include <health/sql.hpp>
 
@@ -148,6 +150,41 @@ ProbeOutcome check_sqlite(const ProbeSpec& spec, Millis timeout) {
   return out;
 }
 
+// A monitoring plugin: its exit status grades it, its first line is the
+// message, its performance data becomes series. Its stdin is empty; what it
+// prints past 64 KiB is read and dropped.
+ProbeOutcome check_exec(const ProbeSpec& spec, Millis timeout) {
+  ProcessSpec process;
+  process.command = spec.target;
+  process.timeout = timeout;
+  process.child_stdout = ChildStdout::capture;
+  process.output_limit = 64 * 1024;
+  const ProcessOutcome outcome = run_process(process);
+  const auto latency = static_cast<double>(outcome.elapsed);
+  switch (outcome.kind) {
+  case ProcessOutcome::Kind::timed_out:
+    return {ProbeResult::critical, "no answer within " + format_duration(timeout) + ": the plugin was killed",
+            latency, {}};
+  case ProcessOutcome::Kind::signaled:
+    return {ProbeResult::unknown, "the plugin was killed by signal " + std::to_string(outcome.signal_number),
+            latency, {}};
+  case ProcessOutcome::Kind::not_started:
+  case ProcessOutcome::Kind::lost: return {ProbeResult::unknown, "cannot run the plugin: " + outcome.error, latency, {}};
+  case ProcessOutcome::Kind::exited: break;
+  }
+  auto output = parse_plugin_output(outcome.output);
+  const int status = outcome.exit_status;
+  const ProbeResult result = status == 0   ? ProbeResult::ok
+                             : status == 1 ? ProbeResult::warning
+                             : status == 2 ? ProbeResult::critical
+                                           : ProbeResult::unknown;
+  std::string message = std::move(output.message);
+  if (message.empty()) message = "exit status " + std::to_string(status) + ", no output";
+  if (message.size() > 1024) message.resize(1024);
+  message = valid_utf8(message); // a cut sequence too
+  return {result, std::move(message), latency, std::move(output.perfdata)};
+}
+
 } // namespace
 
 ProbeOutcome check_probe(const ProbeSpec& spec, Millis timeout, const ProbeCheck& http) {
@@ -157,12 +194,12 @@ ProbeOutcome check_probe(const ProbeSpec& spec, Millis timeout, const ProbeCheck
     case ProbeKind::tcp: return check_tcp(spec, timeout);
     case ProbeKind::file: return check_file(spec);
     case ProbeKind::sqlite: return check_sqlite(spec, timeout);
-    case ProbeKind::exec: break;
+    case ProbeKind::exec: return check_exec(spec, timeout);
     }
   } catch (const Error& error) {
     return {ProbeResult::unknown, error.what(), 0, {}};
   }
-  return {ProbeResult::unknown, "this probe kind is not run here", 0, {}};
+  return {ProbeResult::unknown, "unknown probe kind", 0, {}};
 }
 
 } // namespace health
