@@ -154,9 +154,15 @@ health::ProbeCheck http_check(health::Store& store, const ProbeArgs& args) {
                             : std::count(args.names.begin(), args.names.end(), probe.spec.name) != 0;
     return chosen && probe.spec.kind == health::ProbeKind::http;
   });
-  if (any_http) return http_probe_check();
-  return [](const health::ProbeSpec&, health::Millis) {
-    return health::ProbeOutcome{health::ProbeResult::unknown, "no HTTP in this run", 0, {}};
+  std::string why_not = "no HTTP in this run";
+  if (any_http) try {
+      return http_probe_check();
+    } catch (const health::Error& error) { // healthctl-net missing: the other probes still run
+      warn(std::string(error.what()) + ": http probes are not run");
+      why_not = error.what();
+    }
+  return [why_not](const health::ProbeSpec&, health::Millis) {
+    return health::ProbeOutcome{health::ProbeResult::unknown, why_not, 0, {}};
   };
 }
 
@@ -185,7 +191,8 @@ void run_run(const Globals& globals, const ProbeArgs& args) {
   options.jobs = args.jobs;
   options.now = health::now_ms();
   options.node = node_name(globals);
-  const auto report = health::run_probes(store, options, [&http](const health::ProbeSpec& spec, health::Millis timeout) {
+  // By value: a check left blocking past its time outlives this function.
+  const auto report = health::run_probes(store, options, [http](const health::ProbeSpec& spec, health::Millis timeout) {
     return health::check_probe(spec, timeout, http);
   });
   if (!notify.empty()) deliver_to_hook(store, notify, report.changes, notify_timeout, health::now_ms(), "probe run");

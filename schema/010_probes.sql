@@ -33,7 +33,9 @@ CREATE TABLE probes (
   enabled         INTEGER NOT NULL DEFAULT 1,
   created_at      INTEGER NOT NULL,            -- epoch ms, as every time here
   -- What its runs left.
-  started_at      INTEGER, -- the last run's claim: two `probe run`s never run one probe twice
+  started_at      INTEGER, -- when its last run was claimed
+  running_until   INTEGER, -- a run holds its claim until it writes its result, or until this passes
+                           -- (it died): two `probe run`s never run one probe at once
   last_run_at     INTEGER,
   last_result     TEXT CHECK (last_result IN ('ok', 'warning', 'critical', 'unknown')),
   last_message    TEXT    NOT NULL DEFAULT '',

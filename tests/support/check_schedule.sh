@@ -39,7 +39,7 @@ done <"$cron"
 [[ $jobs -gt 0 ]] || { echo "cron: no job in $cron"; exit 1; }
 
 # systemd: the services' commands, then the units verified offline.
-for service in "$source"/scripts/systemd/healthctl-{maintain,collect}.service; do
+for service in "$source"/scripts/systemd/healthctl-{maintain,collect,probe}.service; do
   exec_start=$(sed -n 's/^ExecStart=//p' "$service")
   run_example systemd "$exec_start"
 done
@@ -48,11 +48,12 @@ if ! command -v systemd-analyze >/dev/null; then
   exit 0
 fi
 mkdir -p "$work/units" "$work/man/man1"
-cp "$source"/scripts/systemd/healthctl-{maintain,collect,serve}.* "$work/units/"
+cp "$source"/scripts/systemd/healthctl-{maintain,collect,probe,serve}.* "$work/units/"
 sed -i "s#/usr/local/bin/healthctl#$healthctl#" "$work/units/healthctl-maintain.service" \
-  "$work/units/healthctl-collect.service" "$work/units/healthctl-serve.service"
+  "$work/units/healthctl-collect.service" "$work/units/healthctl-probe.service" \
+  "$work/units/healthctl-serve.service"
 cp "$source"/man/*.1 "$work/man/man1/" # Documentation=man:... must resolve
-if ! report=$(MANPATH=$work/man systemd-analyze verify "$work"/units/healthctl-{maintain.timer,maintain.service,collect.timer,collect.service,serve.service} 2>&1) ||
+if ! report=$(MANPATH=$work/man systemd-analyze verify "$work"/units/healthctl-{maintain.timer,maintain.service,collect.timer,collect.service,probe.timer,probe.service,serve.service} 2>&1) ||
    [[ -n "$report" ]]; then
   echo "systemd-analyze verify: $report"; exit 1
 fi

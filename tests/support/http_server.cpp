@@ -54,6 +54,8 @@ void HttpServer::set_status(int status) { m_status = status; }
 
 void HttpServer::set_delay(int milliseconds) { m_delay = milliseconds; }
 
+void HttpServer::set_trickle(int milliseconds) { m_trickle = milliseconds; }
+
 std::vector<std::string> HttpServer::heads() const {
   std::lock_guard lock(m_mutex);
   return m_heads;
@@ -100,7 +102,15 @@ void HttpServer::answer(int client) {
     const std::string response = "HTTP/1.1 " + std::to_string(m_status.load()) +
                                  " X\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: " +
                                  std::to_string(body.size()) + "\r\n\r\n" + body;
-    if (::write(client, response.data(), response.size()) < 0) return;
+    if (m_trickle.load() == 0) {
+      if (::send(client, response.data(), response.size(), MSG_NOSIGNAL) < 0) return;
+      continue;
+    }
+    for (char byte : response) {
+      for (int waited = 0; waited < m_trickle.load() && !m_stop; waited += 5)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      if (m_stop || ::send(client, &byte, 1, MSG_NOSIGNAL) < 0) return;
+    }
   }
 }
 

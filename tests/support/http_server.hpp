@@ -26,6 +26,9 @@ public:
   // Waits this long before each answer (a slow server; a long wait is one
   // that hangs): the destructor still stops it at once.
   void set_delay(int milliseconds);
+  // Sends each answer a byte at a time, this long apart (a server that
+  // trickles its headers); 0 sends it at once.
+  void set_trickle(int milliseconds);
   std::vector<std::string> heads() const;
 
 private:
@@ -34,6 +37,7 @@ private:
 
   std::atomic<int> m_status;
   std::atomic<int> m_delay{0};
+  std::atomic<int> m_trickle{0};
   std::string m_body;
   int m_socket = -1;
   int m_port = 0;

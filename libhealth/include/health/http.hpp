@@ -37,8 +37,8 @@ std::string get(const Url& url, const ClientOptions& options, std::size_t max_by
 
 // An http probe's one attempt: a GET of its URL within `timeout`
 // (connecting, and between bytes; a body still arriving at the deadline is
-// cut off), redirects not followed, its status, body substring (over the
-// first MiB) and regex (over the first 64 KiB) checked. Never throws but std::bad_alloc.
+// cut off), redirects not followed, its status, body substring and regex
+// (over the first MiB) checked. Never throws but std::bad_alloc.
 ProbeOutcome check_http(const ProbeSpec& spec, Millis timeout);
 
 // Snappy's block format of `data`: remote write's compression.

@@ -38,7 +38,7 @@ struct ProbeSpec {
   // http
   std::string expect_status; // "200-399" when empty; a list of codes and ranges
   std::string body_contains;
-  std::string body_regex; // ECMAScript, searched in the first 64 KiB of the body
+  std::string body_regex; // POSIX extended, searched in the first MiB of the body
   std::vector<std::string> headers; // "Name: value"
   bool tls_verify = true;
   // file
@@ -68,6 +68,7 @@ struct ProbeSpec {
 struct ProbeState {
   Millis created_at = 0;
   std::optional<Millis> started_at;
+  std::optional<Millis> running_until; // claimed by a run that has not written its result yet
   std::optional<Millis> last_run_at;
   std::optional<ProbeResult> last_result;
   std::string last_message;
@@ -94,7 +95,7 @@ struct ProbeOutcome {
 
 // What one probe did in a run.
 struct ProbeRunEntry {
-  enum class What { ran, circuit_open, dependency_down };
+  enum class What { ran, circuit_open, dependency_down, running_elsewhere };
   std::string name;
   What what = What::ran;
   std::string note; // why it was skipped: "circuit open until ...", "depends on db, which is down"

@@ -3,6 +3,7 @@
 // UTC; a duration is a count of milliseconds. Parsing accepts the forms of
 // healthctl(1) TIME SYNTAX; formatting is RFC 3339 UTC with milliseconds.
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -21,6 +22,8 @@ inline constexpr Millis k_week_ms = 7 * k_day_ms;
 
 // The current instant from the system clock.
 Millis now_ms();
+// Milliseconds since `start` on the monotonic clock, with their fraction.
+double elapsed_ms(std::chrono::steady_clock::time_point start);
 
 // Parses a Prometheus-style duration: one or more `<integer><unit>` parts with
 // units ms s m h d w, largest first, such as `90s`, `1h30m`, `2w`, `500ms`.

@@ -133,6 +133,10 @@ Millis now_ms() {
       .count();
 }
 
+double elapsed_ms(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
 std::optional<Millis> try_parse_duration(std::string_view text) {
   struct Unit {
     std::string_view name;

@@ -13,8 +13,9 @@
 #include <algorithm>
 #include <functional>
 #include <map>
-#include <regex>
 #include <set>
+
+#include <regex.h>
 
 namespace health {
 
@@ -73,10 +74,13 @@ void check_http(const ProbeSpec& spec) {
   if (!spec.expect_status.empty() && !parse_status_list(spec.expect_status))
     bad_probe("--expect-status '" + spec.expect_status + "' is not a list of codes and ranges",
               "such as 200, 200-299 or 200,204,301-308");
-  try {
-    if (!spec.body_regex.empty()) std::regex(spec.body_regex, std::regex::ECMAScript);
-  } catch (const std::regex_error&) {
-    bad_probe("--body-regex '" + spec.body_regex + "' is not a regular expression", "ECMAScript syntax");
+  if (!spec.body_regex.empty()) {
+    regex_t compiled;
+    const int rc = ::regcomp(&compiled, spec.body_regex.c_str(), REG_EXTENDED | REG_NOSUB);
+    if (rc != 0)
+      bad_probe("--body-regex '" + spec.body_regex + "' is not a regular expression",
+                "POSIX extended syntax, as grep -E takes");
+    ::regfree(&compiled);
   }
   for (const auto& header : spec.headers) {
     const auto colon = header.find(':');

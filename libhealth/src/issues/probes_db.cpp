@@ -15,7 +15,7 @@ constexpr const char* k_columns =
     "query, warn_range, crit_range, component, labels, depends_on, every_ms, timeout_ms, retries, fail_after, "
     "critical_after, breaker_after, breaker_open_ms, breaker_max_ms, breaker_trials, enabled, created_at, "
     "started_at, last_run_at, last_result, last_message, last_latency_ms, failures, circuit, circuit_until, "
-    "circuit_open_ms, trial_successes";
+    "circuit_open_ms, trial_successes, running_until";
 
 std::string joined_lines(const std::vector<std::string>& lines) {
   std::string out;
@@ -94,6 +94,7 @@ ProbeState state_of(const sqlite::Statement& row) {
   state.circuit_until = row.optional_int64(34);
   state.circuit_open_for = row.optional_int64(35);
   state.trial_successes = static_cast<int>(row.int64(36));
+  state.running_until = row.optional_int64(37);
   return state;
 }
 
@@ -155,7 +156,8 @@ void write_spec(sqlite3* db, const ProbeSpec& spec, Millis now) {
 void write_state(sqlite3* db, const std::string& name, const ProbeState& state) {
   sqlite::Statement update(db, "UPDATE probes SET started_at = ?2, last_run_at = ?3, last_result = ?4, "
                                "last_message = ?5, last_latency_ms = ?6, failures = ?7, circuit = ?8, "
-                               "circuit_until = ?9, circuit_open_ms = ?10, trial_successes = ?11 WHERE name = ?1");
+                               "circuit_until = ?9, circuit_open_ms = ?10, trial_successes = ?11, running_until = ?12 "
+                               "WHERE name = ?1");
   update.bind(1, std::string_view(name));
   bind_optional(update, 2, state.started_at);
   bind_optional(update, 3, state.last_run_at);
@@ -169,6 +171,7 @@ void write_state(sqlite3* db, const std::string& name, const ProbeState& state) 
   bind_optional(update, 9, state.circuit_until);
   bind_optional(update, 10, state.circuit_open_for);
   update.bind(11, state.trial_successes);
+  bind_optional(update, 12, state.running_until);
   update.run();
 }
 

@@ -36,7 +36,7 @@ struct Entry {
     if (!has(field)) return fallback;
     if (!json[field].is_number_integer()) fail(std::string("'") + field + "' is not a whole number");
     const auto value = json[field].get<std::int64_t>();
-    if (value < 0 || value > 1000000000000) fail(std::string("'") + field + "' is out of range");
+    if (value < 0 || value > 1000000000) fail(std::string("'") + field + "' is out of range");
     return value;
   }
   bool flag(const char* field, bool fallback) const {

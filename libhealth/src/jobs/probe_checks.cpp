@@ -25,17 +25,13 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double millis_since(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
 Millis left_until(Clock::time_point deadline) {
   return std::max<Millis>(
       0, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count());
 }
 
 ProbeOutcome failed(ProbeResult result, std::string message, Clock::time_point start) {
-  return {result, std::move(message), millis_since(start), {}};
+  return {result, std::move(message), elapsed_ms(start), {}};
 }
 
 class Socket {
@@ -97,7 +93,7 @@ ProbeOutcome check_tcp(const ProbeSpec& spec, Millis timeout) {
                   start);
   if (error != 0)
     return failed(ProbeResult::critical, "cannot connect to " + spec.target + ": " + std::strerror(error), start);
-  const double latency = millis_since(start);
+  const double latency = elapsed_ms(start);
   return {ProbeResult::ok, "connected to " + spec.target + " in " + display_number(round_significant(latency, 3)) +
                                " ms",
           latency, {}};
@@ -122,7 +118,7 @@ ProbeOutcome check_file(const ProbeSpec& spec) {
                   start);
   ProbeOutcome out{ProbeResult::ok,
                    spec.target + " is " + age_text + " old, " + std::to_string(info.st_size) + " bytes",
-                   millis_since(start),
+                   elapsed_ms(start),
                    {{"age_s", static_cast<double>(age) / 1000.0, "s"},
                     {"size_bytes", static_cast<double>(info.st_size), "bytes"}}};
   return out;
@@ -137,7 +133,7 @@ ProbeOutcome check_sqlite(const ProbeSpec& spec, Millis timeout) {
     const bool down = error.kind() == ErrorKind::not_found || error.kind() == ErrorKind::busy;
     return failed(down ? ProbeResult::critical : ProbeResult::unknown, error.what(), start);
   }
-  ProbeOutcome out{ProbeResult::ok, "value " + display_number(value), millis_since(start), {{"value", value, ""}}};
+  ProbeOutcome out{ProbeResult::ok, "value " + display_number(value), elapsed_ms(start), {{"value", value, ""}}};
   const auto breach = [&](const std::string& range_text, ProbeResult result) {
     if (range_text.empty() || out.result != ProbeResult::ok) return;
     const auto range = AlertRange::parse(range_text);

@@ -37,33 +37,91 @@ struct Planned {
   enum class Stage { waiting, running, done } stage = Stage::waiting;
 };
 
+constexpr Millis k_abandon_after = 900; // past an attempt's timeout: a check that still blocks is left behind
+
+// The longest a run of `spec` can take: every attempt with its grace, and
+// every backoff at its longest.
+Millis run_budget(const ProbeSpec& spec, Millis backoff) {
+  Millis total = (spec.retries + 1) * (spec.timeout + k_abandon_after) + 5 * k_second_ms;
+  for (int i = 1; i <= spec.retries; ++i) total += std::min<Millis>(backoff << (i - 1), 30 * k_second_ms);
+  return total;
+}
+
+// The names asked for, each once, in order; Error(not_found) for one that is
+// not a probe.
+std::vector<std::string> asked_names(sqlite3* db, const std::vector<std::string>& names) {
+  std::vector<std::string> out;
+  for (const auto& name : names)
+    if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+  const auto found = probes_db::read(db, out);
+  for (const auto& name : out)
+    if (std::none_of(found.begin(), found.end(), [&](const Probe& probe) { return probe.spec.name == name; }))
+      throw Error(ErrorKind::not_found, "no probe named " + name, "see 'healthctl probe list'");
+  return out;
+}
+
+// Whether `planned` may run now; if not, marks it skipped and says why.
+// Takes its claim, or moves an open circuit whose time is up to half-open.
+bool take_claim(Planned& planned, const ProbeRunOptions& options) {
+  auto& state = planned.probe.state;
+  if (state.running_until && options.now < *state.running_until) {
+    planned.entry.what = ProbeRunEntry::What::running_elsewhere;
+    planned.entry.note = "another probe run is running it";
+    return false;
+  }
+  std::optional<std::string> note;
+  const bool allowed = circuit_allows(state, options.now, note);
+  if (note) planned.notes.push_back(*note);
+  if (!allowed) {
+    planned.entry.what = ProbeRunEntry::What::circuit_open;
+    planned.entry.note = "circuit open until " + format_time(*state.circuit_until) + " ('healthctl probe reset " +
+                         planned.entry.name + "' closes it)";
+    return false;
+  }
+  state.started_at = options.now;
+  state.running_until = options.now + run_budget(planned.probe.spec, options.backoff);
+  return true;
+}
+
 std::vector<Planned> claim(Store& store, const ProbeRunOptions& options) {
   sqlite3* db = store.handle();
   sqlite::Transaction transaction(db, sqlite::TransactionKind::immediate);
-  auto probes = probes_db::read(db, options.names);
-  for (const auto& name : options.names)
-    if (std::none_of(probes.begin(), probes.end(), [&](const Probe& probe) { return probe.spec.name == name; }))
-      throw Error(ErrorKind::not_found, "no probe named " + name, "see 'healthctl probe list'");
+  auto probes = probes_db::read(db, asked_names(db, options.names));
   std::vector<Planned> out;
   for (auto& probe : probes) {
     if (options.names.empty() && (!probe.spec.enabled || (!options.all && !is_due(probe, options.now)))) continue;
     Planned planned{std::move(probe), {}, {}};
     planned.entry.name = planned.probe.spec.name;
-    std::optional<std::string> note;
-    if (circuit_allows(planned.probe.state, options.now, note)) {
-      planned.probe.state.started_at = options.now;
-    } else {
-      planned.entry.what = ProbeRunEntry::What::circuit_open;
-      planned.entry.note = "circuit open until " + format_time(*planned.probe.state.circuit_until) +
-                           " ('healthctl probe reset " + planned.entry.name + "' closes it)";
-      planned.stage = Planned::Stage::done;
-    }
-    if (note) planned.notes.push_back(*note);
+    if (!take_claim(planned, options)) planned.stage = Planned::Stage::done;
     probes_db::write_state(db, planned.entry.name, planned.probe.state);
     out.push_back(std::move(planned));
   }
   transaction.commit();
   return out;
+}
+
+// One attempt, never past its timeout plus k_abandon_after: a check that
+// still blocks then (a name that does not resolve, a server that trickles
+// its headers, a hung mount) is left to finish on a thread of its own, and
+// the attempt fails.
+ProbeOutcome bounded_check(const ProbeSpec& spec, const ProbeCheck& check) {
+  struct Shared {
+    std::mutex mutex;
+    std::condition_variable done;
+    std::optional<ProbeOutcome> outcome;
+  };
+  auto shared = std::make_shared<Shared>();
+  std::thread([shared, spec, check] {
+    auto outcome = check(spec, spec.timeout);
+    std::lock_guard<std::mutex> lock(shared->mutex);
+    shared->outcome = std::move(outcome);
+    shared->done.notify_all();
+  }).detach();
+  std::unique_lock<std::mutex> lock(shared->mutex);
+  const auto limit = std::chrono::milliseconds(spec.timeout + k_abandon_after);
+  if (shared->done.wait_for(lock, limit, [&] { return shared->outcome.has_value(); })) return *shared->outcome;
+  return {ProbeResult::critical, "no answer within " + format_duration(spec.timeout) + " (the check was abandoned)",
+          static_cast<double>(spec.timeout + k_abandon_after), {}};
 }
 
 // Attempts until one passes, at most 1 + retries, with exponential backoff
@@ -77,7 +135,7 @@ ProbeOutcome attempt(const ProbeSpec& spec, const ProbeCheck& check, Millis back
       const double delay = static_cast<double>(std::min<Millis>(backoff << (i - 1), 30 * k_second_ms)) * jitter(random);
       std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<Millis>(delay)));
     }
-    out = check(spec, spec.timeout);
+    out = bounded_check(spec, check);
     attempts = i + 1;
     if (passed(out.result)) break;
   }
@@ -140,7 +198,7 @@ private:
   // is left.
   Planned* next(std::unique_lock<std::mutex>& lock) {
     for (;;) {
-      bool waiting = false;
+      bool waiting = false, skipped = false;
       for (auto& [name, planned] : m_plan) {
         if (planned->stage != Planned::Stage::waiting) continue;
         const Ready ready = readiness(*planned);
@@ -150,7 +208,11 @@ private:
         }
         planned->stage = ready == Ready::run ? Planned::Stage::running : Planned::Stage::done;
         if (ready == Ready::run) return planned;
+        skipped = true;
+      }
+      if (skipped) { // what waited on it may be decided now
         m_changed.notify_all();
+        continue;
       }
       if (!waiting) return nullptr;
       if (m_running == 0) { // dependencies that cannot finish: a cycle
@@ -193,7 +255,7 @@ private:
 
 // ---- Writing the results ----------------------------------------------------
 
-void record_results(Recorder& recorder, const ProbeRunOptions& options, const Planned& planned) {
+void record_results(Recorder& recorder, const ProbeRunOptions& options, Planned& planned) {
   const auto& spec = planned.probe.spec;
   const auto& outcome = planned.entry.outcome;
   const auto write = [&](const std::string& name, MetricType type, const std::string& unit, double value) {
@@ -205,10 +267,18 @@ void record_results(Recorder& recorder, const ProbeRunOptions& options, const Pl
   write("consecutive_failures", MetricType::gauge, "", planned.probe.state.failures);
   write("circuit_state", MetricType::gauge, "",
         planned.probe.state.circuit == Circuit::closed ? 0 : planned.probe.state.circuit == Circuit::half_open ? 1 : 2);
-  for (const auto& value : outcome.perfdata)
-    if (value.name != "up" && value.name != "latency_ms" && value.name != "consecutive_failures" &&
-        value.name != "circuit_state")
+  for (const auto& value : outcome.perfdata) {
+    if (value.name == "up" || value.name == "latency_ms" || value.name == "consecutive_failures" ||
+        value.name == "circuit_state")
+      continue;
+    try { // a plugin that changed a value's unit loses that value, not the run
       write(value.name, MetricType::gauge, value.unit, value.value);
+    } catch (const Error& error) {
+      if (error.kind() != ErrorKind::bad_data) throw;
+      planned.entry.note += std::string(planned.entry.note.empty() ? "" : "; ") + "perfdata " + value.name +
+                            " not recorded: " + error.what();
+    }
+  }
 }
 
 Severity severity_of(const ProbeSpec& spec, const ProbeState& state, ProbeResult result) {
@@ -249,29 +319,46 @@ void note_circuit(sqlite3* db, const ProbeRunOptions& options, const ProbeSpec& 
   for (const auto& note : notes) changes.push_back({*issue, issues_db::note(db, *issue, note, options.actor, options.now)});
 }
 
+// Releases the run's claim on `planned` and applies what it did to the
+// probe's state as the database holds it now (a `probe reset` may have
+// changed it meanwhile); records the results of one that ran.
+void write_one(sqlite3* db, Recorder& recorder, const ProbeRunOptions& options, Planned& planned,
+               ProbeRunReport& report) {
+  auto fresh = probes_db::read(db, {planned.entry.name});
+  if (fresh.empty()) { // removed while it ran
+    planned.entry.note = "removed while it ran: nothing recorded";
+    return;
+  }
+  auto& state = planned.probe.state;
+  state = std::move(fresh.front().state);
+  if (state.started_at == options.now) state.running_until.reset();
+  note_circuit(db, options, planned.probe.spec, planned.notes, report.changes); // half-open, before the trial
+  planned.notes.clear();
+  if (planned.entry.what == ProbeRunEntry::What::ran) {
+    const auto& outcome = planned.entry.outcome;
+    if (auto note = apply_result(planned.probe.spec, state, passed(outcome.result), options.now))
+      planned.notes.push_back(*note);
+    state.last_run_at = options.now;
+    state.last_result = outcome.result;
+    state.last_message = outcome.message;
+    state.last_latency_ms = outcome.latency_ms;
+    record_results(recorder, options, planned);
+    apply_issue(db, options, planned, report.changes);
+    note_circuit(db, options, planned.probe.spec, planned.notes, report.changes);
+  }
+  probes_db::write_state(db, planned.entry.name, state);
+}
+
 void write_results(Store& store, const ProbeRunOptions& options, std::vector<Planned>& plan,
                    ProbeRunReport& report) {
   sqlite3* db = store.handle();
   sqlite::Transaction transaction(db, sqlite::TransactionKind::immediate);
   Recorder recorder(store);
   for (auto& planned : plan) {
-    auto& state = planned.probe.state;
-    if (planned.entry.what == ProbeRunEntry::What::ran) {
-      const auto& outcome = planned.entry.outcome;
-      note_circuit(db, options, planned.probe.spec, planned.notes, report.changes); // half-open, before the trial
-      planned.notes.clear();
-      if (auto note = apply_result(planned.probe.spec, state, passed(outcome.result), options.now))
-        planned.notes.push_back(*note);
-      state.last_run_at = options.now;
-      state.last_result = outcome.result;
-      state.last_message = outcome.message;
-      state.last_latency_ms = outcome.latency_ms;
-      record_results(recorder, options, planned);
-      apply_issue(db, options, planned, report.changes);
-      note_circuit(db, options, planned.probe.spec, planned.notes, report.changes);
-      probes_db::write_state(db, planned.entry.name, state);
-    }
-    planned.entry.state = state;
+    const bool claimed = planned.entry.what == ProbeRunEntry::What::ran ||
+                         planned.entry.what == ProbeRunEntry::What::dependency_down;
+    if (claimed) write_one(db, recorder, options, planned, report);
+    planned.entry.state = planned.probe.state;
     report.entries.push_back(planned.entry);
   }
   recorder.write_counts();

@@ -3,6 +3,8 @@
 #include <health/format.hpp>
 #include <health/names.hpp>
 #include <health/render.hpp>
+#include <health/url.hpp>
+#include <health/error.hpp>
 
 #include "render/json.hpp"
 #include "render/text.hpp"
@@ -12,6 +14,17 @@ namespace health {
 namespace {
 
 std::string kind_flag(const ProbeSpec& spec) { return "--" + std::string(to_string(spec.kind)); }
+
+// The target as people see it: a URL without the credentials it may hold
+// (export keeps them: it is what import reads).
+std::string shown_target(const ProbeSpec& spec) {
+  if (spec.kind != ProbeKind::http) return spec.target;
+  try {
+    return parse_url(spec.target).text();
+  } catch (const Error&) {
+    return spec.target;
+  }
+}
 
 std::string last_text(const ProbeState& state) {
   if (!state.last_result) return "-";
@@ -64,7 +77,7 @@ Json spec_json(const ProbeSpec& spec) {
 std::string probes_table(const std::vector<Probe>& probes) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& [spec, state] : probes)
-    rows.push_back({spec.name, std::string(to_string(spec.kind)), spec.target, probe_component(spec),
+    rows.push_back({spec.name, std::string(to_string(spec.kind)), shown_target(spec), probe_component(spec),
                     format_duration(spec.every), spec.enabled ? "yes" : "no", last_text(state),
                     std::to_string(state.failures), std::string(to_string(state.circuit)),
                     state.last_message.empty() ? "-" : state.last_message});
@@ -75,7 +88,7 @@ std::string probes_table(const std::vector<Probe>& probes) {
 
 std::string probe_text(const Probe& probe) {
   const auto& [spec, state] = probe;
-  std::string out = "probe " + spec.name + ": " + kind_flag(spec) + " " + spec.target + "\n";
+  std::string out = "probe " + spec.name + ": " + kind_flag(spec) + " " + shown_target(spec) + "\n";
   const auto line = [&out](std::string_view name, const std::string& value) {
     out.append("  ").append(name).append(": ").append(value).append("\n");
   };
@@ -110,6 +123,7 @@ std::string entry_line(const ProbeRunEntry& entry) {
   std::string out = entry.name + "  " + std::string(to_string(entry.outcome.result)) + "  " +
                     display_number(round_significant(entry.outcome.latency_ms, 3)) + " ms  " + entry.outcome.message;
   if (entry.attempts > 1) out += " (" + std::to_string(entry.attempts) + " attempts)";
+  if (!entry.note.empty()) out += "; " + entry.note;
   return out + "\n";
 }
 
@@ -118,6 +132,7 @@ std::string_view what_text(ProbeRunEntry::What what) {
   case ProbeRunEntry::What::ran: return "ran";
   case ProbeRunEntry::What::circuit_open: return "circuit_open";
   case ProbeRunEntry::What::dependency_down: return "dependency_down";
+  case ProbeRunEntry::What::running_elsewhere: return "running_elsewhere";
   }
   return "ran";
 }
@@ -150,6 +165,7 @@ std::string render_probes(const std::vector<Probe>& probes, Format format) {
   Json list = Json::array();
   for (const auto& probe : probes) {
     Json item = spec_json(probe.spec);
+    item["target"] = shown_target(probe.spec);
     item["state"] = state_json(probe.state);
     list.push_back(std::move(item));
   }
@@ -160,6 +176,7 @@ std::string render_probe(const Probe& probe, Format format) {
   if (format == Format::text) return probe_text(probe);
   if (format != Format::json) unsupported("a probe", format);
   Json item = spec_json(probe.spec);
+  item["target"] = shown_target(probe.spec);
   item["state"] = state_json(probe.state);
   return dump_json(item, 2) + "\n";
 }

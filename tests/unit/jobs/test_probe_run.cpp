@@ -364,3 +364,121 @@ TEST_CASE_METHOD(Fixture, "probe run: its json says what ran, what was skipped a
   CHECK(doc["probes"][1]["what"] == "dependency_down");
   CHECK(doc["changes"][0]["event"]["kind"] == "opened");
 }
+
+TEST_CASE_METHOD(Fixture, "probe run: a skipped dependency skips what depends on it, down the chain") {
+  add(tcp("c"));
+  auto b = tcp("b");
+  b.depends_on = {"c"};
+  add(b);
+  auto a = tcp("a");
+  a.depends_on = {"b"};
+  add(a);
+  fake.results["c"] = ProbeResult::critical;
+  const auto report = run(k_t0);
+  CHECK(entry(report, "b").note == "depends on c, which is down (c failed)");
+  CHECK(entry(report, "a").note == "depends on b, which is down (b was not run)");
+  CHECK(fake.calls.count("a") == 0);
+  // Their claims are released: due again at the next interval, not later.
+  CHECK_FALSE(health::get_probe(store, "a").state.running_until);
+}
+
+TEST_CASE_METHOD(Fixture, "probe run: a name given twice runs once") {
+  add(tcp("x"));
+  const auto report = run(k_t0, {"x", "x"});
+  CHECK(report.entries.size() == 1);
+  CHECK(fake.calls["x"] == 1);
+  CHECK(values("x", "up") == std::vector<double>{1});
+}
+
+TEST_CASE_METHOD(Fixture, "probe run: a check that blocks past its timeout is abandoned within a second") {
+  auto spec = tcp("stuck");
+  spec.timeout = 200;
+  add(spec);
+  health::ProbeRunOptions options;
+  options.now = k_t0;
+  const auto start = std::chrono::steady_clock::now();
+  const auto report = health::run_probes(store, options, [](const health::ProbeSpec&, Millis) {
+    std::this_thread::sleep_for(std::chrono::seconds(3)); // a name that never resolves, say
+    return health::ProbeOutcome{ProbeResult::ok, "late", 1, {}};
+  });
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  CHECK(took.count() < 1200);
+  CHECK(report.entries.at(0).outcome.result == ProbeResult::critical);
+  CHECK(report.entries.at(0).outcome.message == "no answer within 200ms (the check was abandoned)");
+}
+
+TEST_CASE_METHOD(Fixture, "probe run: a perfdata value whose unit changed is left out, the rest of the run recorded") {
+  add(tcp("plug"));
+  add(tcp("other"));
+  health::ProbeRunOptions options;
+  options.now = k_t0;
+  options.node = "node-1";
+  std::string unit = "s";
+  const auto check = [&](const health::ProbeSpec& spec, Millis) {
+    return health::ProbeOutcome{ProbeResult::ok, "fine", 1, {{"t", 1, spec.name == "plug" ? unit : "s"}}};
+  };
+  health::run_probes(store, options, check);
+  unit = "ms";
+  options.now = k_t0 + k_minute_ms;
+  const auto report = health::run_probes(store, options, check);
+  CHECK(entry(report, "plug").note ==
+        "perfdata t not recorded: series plug/t{probe=plug} on node node-1 has unit 's', not 'ms'");
+  CHECK(values("plug", "up") == std::vector<double>{1, 1});
+  CHECK(values("other", "t") == std::vector<double>{1, 1});
+}
+
+TEST_CASE_METHOD(Fixture, "probe run: a run that overlaps a slower one skips its probes and keeps its results", "[threads]") {
+  auto spec = tcp("db");
+  spec.every = 10 * k_second_ms;
+  add(spec);
+  const auto path = store.path();
+  std::atomic<bool> slow_started{false};
+  std::thread slow([&] {
+    health::StoreOptions open;
+    open.path = path;
+    open.mode = health::OpenMode::read_write;
+    auto own = health::Store::open(open);
+    health::ProbeRunOptions options;
+    options.now = k_t0;
+    health::run_probes(own, options, [&](const health::ProbeSpec&, Millis) {
+      slow_started = true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      return health::ProbeOutcome{ProbeResult::critical, "refused", 1, {}};
+    });
+  });
+  while (!slow_started) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  // The next tick, 11 s later by the clock it is given, while the first still runs.
+  const auto report = run(k_t0 + 11 * k_second_ms);
+  slow.join();
+  REQUIRE(report.entries.size() == 1);
+  CHECK(entry(report, "db").what == ProbeRunEntry::What::running_elsewhere);
+  CHECK(fake.calls.count("db") == 0);
+  const auto probe = health::get_probe(store, "db");
+  CHECK(probe.state.failures == 1);
+  CHECK(probe.state.last_result == ProbeResult::critical);
+  CHECK(probe.state.started_at == k_t0);
+  CHECK_FALSE(probe.state.running_until);
+}
+
+TEST_CASE_METHOD(Fixture, "probe run: a reset while a probe runs stands when its result is written") {
+  auto spec = tcp("db");
+  spec.breaker_after = 1;
+  add(spec);
+  health::ProbeRunOptions options;
+  options.now = k_t0;
+  health::run_probes(store, options, [&](const health::ProbeSpec&, Millis) {
+    return health::ProbeOutcome{ProbeResult::critical, "refused", 1, {}};
+  });
+  REQUIRE(health::get_probe(store, "db").state.circuit == Circuit::open);
+  options.now = k_t0 + k_minute_ms;
+  options.names = {"db"};
+  health::reset_probe(store, "db"); // closed, so this run may go
+  health::run_probes(store, options, [&](const health::ProbeSpec&, Millis) {
+    health::reset_probe(store, "db"); // as another process would, mid-run
+    return health::ProbeOutcome{ProbeResult::ok, "fine", 1, {}};
+  });
+  const auto probe = health::get_probe(store, "db");
+  CHECK(probe.state.failures == 0);
+  CHECK(probe.state.circuit == Circuit::closed);
+  CHECK(probe.state.last_result == ProbeResult::ok);
+}

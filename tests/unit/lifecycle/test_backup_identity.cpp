@@ -69,7 +69,7 @@ TEST_CASE("identity: a file older than schema 5 gets one when migrated", "[backu
   const std::string path = dir.file("old.db");
   open_new(path);
   // Back to schema 4, as an older healthctl left it.
-  REQUIRE(std::system(("sqlite3 '" + path + "' \"DROP TABLE identity; ALTER TABLE series DROP COLUMN sample_count; ALTER TABLE series DROP COLUMN total_count; ALTER TABLE series DROP COLUMN total_sum; ALTER TABLE series DROP COLUMN scraped_total; ALTER TABLE series DROP COLUMN scraped_at; DROP TABLE push_cursors; DROP TABLE push_targets; DELETE FROM schema_version WHERE version >= 5\"")
+  REQUIRE(std::system(("sqlite3 '" + path + "' \"DROP TABLE identity; ALTER TABLE series DROP COLUMN sample_count; ALTER TABLE series DROP COLUMN total_count; ALTER TABLE series DROP COLUMN total_sum; ALTER TABLE series DROP COLUMN scraped_total; ALTER TABLE series DROP COLUMN scraped_at; DROP TABLE push_cursors; DROP TABLE push_targets; DROP TABLE probes; DROP TABLE job_runs; DELETE FROM schema_version WHERE version >= 5\"")
                           .c_str()) == 0);
   CHECK(health::backup_owner(options_for(path)).database_id.empty()); // needs a migration: unknown, not an error
   auto store = health::Store::open(options_for(path, health::OpenMode::read_write));
