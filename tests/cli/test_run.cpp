@@ -292,6 +292,37 @@ TEST_CASE("run: --stale-after has check open an issue for a job that has not suc
   CHECK(json::parse(box.healthctl({"check", "--format", "json"}).out)["jobs"].empty());
 }
 
+TEST_CASE("run: check leaves a stale job's issue open, with no new event, until a success resolves it",
+          "[cli][run]") {
+  test::Sandbox box;
+  REQUIRE(box.healthctl(run_args({"backup", "--stale-after", "1s"}, {"true"})).exit_code == 0);
+  std::this_thread::sleep_for(1100ms);
+  REQUIRE(box.healthctl(run_args({"backup"}, {"false"})).exit_code == 1);
+  auto document = json::parse(box.healthctl({"check", "--format", "json"}).out);
+  REQUIRE(document["changes"].size() == 1);
+  CHECK(document["changes"][0]["event"]["kind"] == "opened");
+  for (int again = 0; again < 3; ++again) {
+    INFO("check " << again + 2);
+    const auto checked = box.healthctl({"check", "--format", "json"});
+    CHECK(checked.exit_code == 1);
+    document = json::parse(checked.out);
+    CHECK(document["jobs"][0]["state"] == "stale");
+    CHECK(document["changes"].empty());
+  }
+  std::vector<json> stale;
+  for (const auto& issue : issues(box))
+    if (issue["metric"] == "last_success") stale.push_back(issue);
+  REQUIRE(stale.size() == 1);
+  CHECK(stale[0]["status"] == "active");
+  CHECK(stale[0]["occurrences"] == 1); // never resolved and opened again
+
+  REQUIRE(box.healthctl(run_args({"backup"}, {"true"})).exit_code == 0);
+  document = json::parse(box.healthctl({"check", "--format", "json"}).out);
+  CHECK(document["jobs"][0]["state"] == "ok");
+  CHECK(document["changes"].empty());
+  for (const auto& issue : issues(box, "active")) CHECK(issue["metric"] != "last_success");
+}
+
 TEST_CASE("run: usage errors name the problem, exit 2 and run nothing", "[cli][run]") {
   test::Sandbox box;
   check_error(box.healthctl({"run", "job", "touch", "ran"}), 2, "no '--' before the command");

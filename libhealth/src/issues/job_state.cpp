@@ -95,7 +95,8 @@ void check_stale(sqlite3* db, Millis now, const std::string& actor, CheckResult&
     JobCheck check = judge(job, now);
     const auto open = issues_db::find_open(db, check.key);
     // A stale job's issue stands as it is (no event, so no hook, at every
-    // check) until a success resolves it.
+    // check) until a success resolves it; check resolves it only for a job
+    // no longer stale (its --stale-after made longer, say).
     if (check.stale && !open) {
       IssueReport report;
       report.key = check.key;
@@ -108,7 +109,7 @@ void check_stale(sqlite3* db, Millis now, const std::string& actor, CheckResult&
       report.at = now;
       auto change = issues_db::report(db, report);
       if (change.event) result.changes.push_back(std::move(change));
-    } else if (open && open->source == IssueSource::run) {
+    } else if (!check.stale && open && open->source == IssueSource::run) {
       auto change = issues_db::resolve(db, *open, check.reason, actor, now);
       if (change.event) result.changes.push_back(std::move(change));
     }
