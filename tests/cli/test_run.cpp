@@ -249,6 +249,20 @@ TEST_CASE("run: --critical-after escalates the issue and each event goes to the 
   CHECK(kinds == std::vector<std::string>{"opened", "escalated", "resolved"});
 }
 
+TEST_CASE("run: a notify hook that fails or hangs is warned about as check warns, and run's exit code stands",
+          "[cli][run]") {
+  test::Sandbox box;
+  auto result = box.healthctl(run_args({"sync", "--notify", "exit 4"}, {"false"}));
+  CHECK(result.exit_code == 1);
+  CHECK_THAT(result.err, Catch::Contains("healthctl: warning: notify hook for issue 1 (opened) failed: exit "
+                                         "status 4 (recorded; the next check tries again)\n"));
+  result = box.healthctl(run_args({"sync", "--notify", "sleep 30", "--notify-timeout", "300ms"}, {"true"}));
+  CHECK(result.exit_code == 0);
+  CHECK_THAT(result.err, Catch::Contains("healthctl: warning: notify hook for issue 1 (opened) hung: timed out after "
+                                         "300ms (recorded; the next check tries again)\n"));
+  CHECK_THAT(result.err, Catch::Contains("notify hook for issue 1 (resolved) hung: timed out after 300ms"));
+}
+
 TEST_CASE("run: --no-overlap makes the database's folder when it is missing", "[cli][run]") {
   test::Sandbox box;
   box.env["HEALTH_DB_PATH"] = (box.dir() / "new" / "health.db").string();
