@@ -8,7 +8,7 @@
 
 #include <health/error.hpp>
 #include <health/names.hpp>
-#include <health/notify.hpp>
+#include <health/render.hpp>
 #include <health/run.hpp>
 
 #include <atomic>
@@ -120,12 +120,10 @@ void record(const Globals& globals, const RunArgs& args, const health::RunOption
     const auto recorded = health::record_run(store, options, outcome);
     const std::string notify = notify_command(args.notify);
     if (notify.empty() || recorded.changes.empty()) return;
-    const auto timeout = health::parse_duration(args.notify_timeout);
-    for (const auto& delivery : health::deliver_events(store, notify, recorded.changes, timeout, health::now_ms()))
-      if (delivery.outcome.kind != health::HookOutcome::Kind::delivered)
-        warn("notify hook for issue " + std::to_string(delivery.change.issue.id) + " (" +
-             delivery.change.event->kind + ") failed: " + delivery.outcome.detail +
-             " (recorded; the next check tries again)");
+    // The next run delivers again only when it changes an issue: check is
+    // what retries.
+    deliver_to_hook(store, notify, recorded.changes, health::parse_duration(args.notify_timeout), health::now_ms(),
+                    "check");
   } catch (const health::Error& error) {
     report_record_error(args.name, error);
   }

@@ -249,6 +249,20 @@ TEST_CASE("run: --critical-after escalates the issue and each event goes to the 
   CHECK(kinds == std::vector<std::string>{"opened", "escalated", "resolved"});
 }
 
+TEST_CASE("run: a notify hook that fails or hangs is warned about as check warns, and run's exit code stands",
+          "[cli][run]") {
+  test::Sandbox box;
+  auto result = box.healthctl(run_args({"sync", "--notify", "exit 4"}, {"false"}));
+  CHECK(result.exit_code == 1);
+  CHECK_THAT(result.err, Catch::Contains("healthctl: warning: notify hook for issue 1 (opened) failed: exit "
+                                         "status 4 (recorded; the next check tries again)\n"));
+  result = box.healthctl(run_args({"sync", "--notify", "sleep 30", "--notify-timeout", "300ms"}, {"true"}));
+  CHECK(result.exit_code == 0);
+  CHECK_THAT(result.err, Catch::Contains("healthctl: warning: notify hook for issue 1 (opened) hung: timed out after "
+                                         "300ms (recorded; the next check tries again)\n"));
+  CHECK_THAT(result.err, Catch::Contains("notify hook for issue 1 (resolved) hung: timed out after 300ms"));
+}
+
 TEST_CASE("run: --no-overlap makes the database's folder when it is missing", "[cli][run]") {
   test::Sandbox box;
   box.env["HEALTH_DB_PATH"] = (box.dir() / "new" / "health.db").string();
@@ -290,6 +304,37 @@ TEST_CASE("run: --stale-after has check open an issue for a job that has not suc
   // --stale-after 0 stops watching the job.
   REQUIRE(box.healthctl(run_args({"backup", "--stale-after", "0"}, {"true"})).exit_code == 0);
   CHECK(json::parse(box.healthctl({"check", "--format", "json"}).out)["jobs"].empty());
+}
+
+TEST_CASE("run: check leaves a stale job's issue open, with no new event, until a success resolves it",
+          "[cli][run]") {
+  test::Sandbox box;
+  REQUIRE(box.healthctl(run_args({"backup", "--stale-after", "1s"}, {"true"})).exit_code == 0);
+  std::this_thread::sleep_for(1100ms);
+  REQUIRE(box.healthctl(run_args({"backup"}, {"false"})).exit_code == 1);
+  auto document = json::parse(box.healthctl({"check", "--format", "json"}).out);
+  REQUIRE(document["changes"].size() == 1);
+  CHECK(document["changes"][0]["event"]["kind"] == "opened");
+  for (int again = 0; again < 3; ++again) {
+    INFO("check " << again + 2);
+    const auto checked = box.healthctl({"check", "--format", "json"});
+    CHECK(checked.exit_code == 1);
+    document = json::parse(checked.out);
+    CHECK(document["jobs"][0]["state"] == "stale");
+    CHECK(document["changes"].empty());
+  }
+  std::vector<json> stale;
+  for (const auto& issue : issues(box))
+    if (issue["metric"] == "last_success") stale.push_back(issue);
+  REQUIRE(stale.size() == 1);
+  CHECK(stale[0]["status"] == "active");
+  CHECK(stale[0]["occurrences"] == 1); // never resolved and opened again
+
+  REQUIRE(box.healthctl(run_args({"backup"}, {"true"})).exit_code == 0);
+  document = json::parse(box.healthctl({"check", "--format", "json"}).out);
+  CHECK(document["jobs"][0]["state"] == "ok");
+  CHECK(document["changes"].empty());
+  for (const auto& issue : issues(box, "active")) CHECK(issue["metric"] != "last_success");
 }
 
 TEST_CASE("run: usage errors name the problem, exit 2 and run nothing", "[cli][run]") {

@@ -30,10 +30,13 @@ struct CollectReport {
 // Reads the host's figures under `options.proc_root`, then writes them at
 // one time in one transaction, all or nothing. Counters (CPU seconds, disk
 // and network bytes) are kept as running totals in the database and
-// recorded as increments from the second run on; a total that went down (a
-// reboot, an interface reset) starts again, never recording a negative
-// increment. CPU busy and iowait percent are those counters' increments
-// over the interval since the last run, so the first run records none.
+// recorded as increments from the second run on; a total that went down
+// after a reboot (the host booted since the last run, by /proc/uptime) or
+// to under half (an interface reset) starts again, never recording a
+// negative increment; a smaller decrease is jitter (iowait can go down),
+// recorded as 0 with the higher total kept. CPU busy and iowait percent
+// are those counters' increments over the interval since the last run, so
+// the first run records none.
 // A file collect can do without (mounts, diskstats, net/dev, file-nr,
 // uptime) is skipped when missing; without stat, meminfo or loadavg it
 // throws Error(runtime) naming the file. Throws Error(bad_data) when a

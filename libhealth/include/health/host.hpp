@@ -67,8 +67,9 @@ struct DeviceBytes {
   std::uint64_t out = 0; // written to a disk, sent by an interface
 };
 
-// /proc/diskstats of whole disks: partitions (a name that is another
-// device's plus digits, or plus "p" and digits), loop, ram, zram and
+// /proc/diskstats of whole disks: partitions (another device's name and
+// digits, sda1; or, when that name ends in a digit, "p" and digits,
+// nvme0n1p1, so md127 is a disk beside md1), loop, ram, zram and
 // device-mapper (dm-*, whose I/O is counted again on its disks) are left
 // out. Sectors are 512 bytes whatever the device's own sector size.
 std::vector<DeviceBytes> parse_diskstats(std::string_view text);

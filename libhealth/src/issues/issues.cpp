@@ -57,13 +57,6 @@ Issue read_issue(const sqlite::Statement& row) {
   return issue;
 }
 
-void bind_optional(sqlite::Statement& statement, int index, const std::optional<double>& value) {
-  if (value)
-    statement.bind(index, *value);
-  else
-    statement.bind_null(index);
-}
-
 // Writes the issue's mutable fields back.
 void save(sqlite3* db, const Issue& issue) {
   sqlite::Statement update(db, "UPDATE issues SET severity = ?2, status = ?3, reason = ?4, current_value = ?5, "
@@ -73,14 +66,8 @@ void save(sqlite3* db, const Issue& issue) {
       .bind(2, to_string(issue.severity))
       .bind(3, to_string(issue.status))
       .bind(4, std::string_view(issue.reason));
-  bind_optional(update, 5, issue.current_value);
-  bind_optional(update, 6, issue.threshold_value);
-  update.bind(7, issue.last_updated);
-  if (issue.resolved_at)
-    update.bind(8, *issue.resolved_at);
-  else
-    update.bind_null(8);
-  update.bind(9, issue.occurrences);
+  update.bind(5, issue.current_value).bind(6, issue.threshold_value).bind(7, issue.last_updated);
+  update.bind(8, issue.resolved_at).bind(9, issue.occurrences);
   update.run();
 }
 
@@ -108,7 +95,7 @@ IssueEvent add_event(sqlite3* db, const Issue& issue, std::string kind, const st
   else
     insert.bind_null(6);
   insert.bind(7, to_string(issue.severity));
-  bind_optional(insert, 8, issue.current_value);
+  insert.bind(8, issue.current_value);
   insert.run();
   event.id = sqlite::last_insert_rowid(db);
   return event;
@@ -280,8 +267,7 @@ IssueChange report(sqlite3* db, const IssueReport& report) {
   insert.bind(1, std::string_view(issue.key.component)).bind(2, std::string_view(issue.key.metric));
   insert.bind(3, std::string_view(labels)).bind(4, to_string(issue.severity));
   insert.bind(5, std::string_view(issue.reason));
-  bind_optional(insert, 6, issue.current_value);
-  bind_optional(insert, 7, issue.threshold_value);
+  insert.bind(6, issue.current_value).bind(7, issue.threshold_value);
   insert.bind(8, report.at).bind(9, to_string(report.source));
   insert.run();
   issue.id = sqlite::last_insert_rowid(db);

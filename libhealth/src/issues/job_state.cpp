@@ -30,13 +30,6 @@ Job read_job(const sqlite::Statement& row) {
   return job;
 }
 
-void bind_optional(sqlite::Statement& statement, int index, std::optional<std::int64_t> value) {
-  if (value)
-    statement.bind(index, *value);
-  else
-    statement.bind_null(index);
-}
-
 // Whole seconds, as durations read: 1d2h3m4s.
 std::string seconds_text(Millis ms) { return format_duration(ms / k_second_ms * k_second_ms); }
 
@@ -76,11 +69,9 @@ void save(sqlite3* db, const Job& job) {
   const std::string labels = format_labels(job.labels);
   upsert.bind(1, std::string_view(job.node)).bind(2, std::string_view(job.name));
   upsert.bind(3, std::string_view(job.component)).bind(4, std::string_view(labels)).bind(5, job.created_at);
-  bind_optional(upsert, 6, job.last_run);
-  bind_optional(upsert, 7, job.last_success);
-  bind_optional(upsert, 8, job.last_exit ? std::optional<std::int64_t>(*job.last_exit) : std::nullopt);
-  upsert.bind(9, job.consecutive_failures);
-  bind_optional(upsert, 10, job.stale_after);
+  upsert.bind(6, job.last_run).bind(7, job.last_success);
+  upsert.bind(8, job.last_exit ? std::optional<std::int64_t>(*job.last_exit) : std::nullopt);
+  upsert.bind(9, job.consecutive_failures).bind(10, job.stale_after);
   upsert.run();
 }
 
@@ -95,7 +86,8 @@ void check_stale(sqlite3* db, Millis now, const std::string& actor, CheckResult&
     JobCheck check = judge(job, now);
     const auto open = issues_db::find_open(db, check.key);
     // A stale job's issue stands as it is (no event, so no hook, at every
-    // check) until a success resolves it.
+    // check) until a success resolves it; check resolves it only for a job
+    // no longer stale (its --stale-after made longer, say).
     if (check.stale && !open) {
       IssueReport report;
       report.key = check.key;
@@ -108,7 +100,7 @@ void check_stale(sqlite3* db, Millis now, const std::string& actor, CheckResult&
       report.at = now;
       auto change = issues_db::report(db, report);
       if (change.event) result.changes.push_back(std::move(change));
-    } else if (open && open->source == IssueSource::run) {
+    } else if (!check.stale && open && open->source == IssueSource::run) {
       auto change = issues_db::resolve(db, *open, check.reason, actor, now);
       if (change.event) result.changes.push_back(std::move(change));
     }

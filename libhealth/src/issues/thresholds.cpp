@@ -100,14 +100,7 @@ void save_state(sqlite3* db, const IssueKey& key, const Evaluation& evaluation, 
   const std::string labels = format_labels(key.labels);
   update.bind(1, std::string_view(key.component)).bind(2, std::string_view(key.metric));
   update.bind(3, std::string_view(labels)).bind(4, now).bind(5, to_string(evaluation.state));
-  if (evaluation.value)
-    update.bind(6, *evaluation.value);
-  else
-    update.bind_null(6);
-  if (pending_since)
-    update.bind(7, *pending_since);
-  else
-    update.bind_null(7);
+  update.bind(6, evaluation.value).bind(7, pending_since);
   update.run();
 }
 

@@ -34,6 +34,7 @@ struct Reading {
 struct Readings {
   std::vector<Reading> gauges;
   std::vector<Reading> totals;
+  std::optional<double> uptime; // seconds since boot, when /proc/uptime says
 };
 
 // The text of `path`, or nullopt when it cannot be read. /proc files say
@@ -147,7 +148,10 @@ void read_processes(Collector& c, const CollectOptions& options) {
   if (const auto text = read_text(c.path("sys/fs/file-nr")))
     if (const auto open = host::parse_file_nr(*text)) c.gauge("open_files", static_cast<double>(*open), "count");
   if (const auto text = read_text(c.path("uptime")))
-    if (const auto uptime = host::parse_uptime(*text)) c.gauge("uptime_seconds", *uptime, "s");
+    if (const auto uptime = host::parse_uptime(*text)) {
+      c.gauge("uptime_seconds", *uptime, "s");
+      c.readings().uptime = uptime;
+    }
 }
 
 // The database's own size and its WAL's, under component healthctl.
@@ -195,6 +199,15 @@ bool record_cpu_percent(Recorder& recorder, const CollectOptions& options, Milli
   return true;
 }
 
+// How collect's counters are taken when one goes down: a restart when the
+// host booted since the last total (or the total fell under half of it),
+// else jitter (iowait in /proc/stat can decrease).
+Decreases host_decreases(const Readings& readings, Millis at) {
+  Decreases decreases{Decreases::Rule::restart_or_jitter, std::nullopt};
+  if (readings.uptime) decreases.source_started = at - static_cast<Millis>(*readings.uptime * k_second_ms);
+  return decreases;
+}
+
 } // namespace
 
 CollectReport collect_host(Store& store, const CollectOptions& options) {
@@ -203,7 +216,7 @@ CollectReport collect_host(Store& store, const CollectOptions& options) {
   report.at = options.now != 0 ? options.now : now_ms();
   sqlite::Transaction transaction(store.handle(), sqlite::TransactionKind::immediate);
   Recorder recorder(store);
-  RunningTotals totals(store, recorder);
+  RunningTotals totals(store, recorder, host_decreases(readings, report.at));
   for (const auto& reading : readings.gauges)
     recorder.insert(recorder.series_id(reading.spec), {report.at, reading.value, {}});
   report.samples = readings.gauges.size();

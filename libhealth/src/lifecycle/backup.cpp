@@ -178,10 +178,7 @@ void log_attempt(Store& store, const char* kind, const std::string& path, bool o
                                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
   insert.bind(1, now).bind(2, std::string_view(kind)).bind(3, std::string_view(path)).bind(4, ok ? 1 : 0);
   insert.bind(5, duration);
-  if (bytes)
-    insert.bind(6, static_cast<std::int64_t>(*bytes));
-  else
-    insert.bind_null(6);
+  insert.bind(6, bytes ? std::optional<std::int64_t>(static_cast<std::int64_t>(*bytes)) : std::nullopt);
   insert.bind(7, std::string_view(detail));
   insert.run();
   transaction.commit();

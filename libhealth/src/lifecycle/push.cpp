@@ -26,16 +26,11 @@ void for_each_series(Store& store, const std::string& target, const LastPoints& 
                      Totals totals, std::string_view then = {}, std::int64_t then_value = 0) {
   sqlite::Transaction transaction(store.handle(), sqlite::TransactionKind::immediate);
   sqlite::Statement each(store.handle(), sql);
-  const auto bind = [&each](int index, std::optional<double> value) {
-    if (value) each.bind(index, *value);
-    else each.bind_null(index);
-  };
   for (const auto& [series, point] : last) {
     each.reset();
     each.bind(1, target).bind(2, series).bind(3, point.at);
     if (totals == Totals::yes) {
-      bind(4, point.total);
-      bind(5, point.sum);
+      each.bind(4, point.total).bind(5, point.sum);
     }
     each.run();
   }

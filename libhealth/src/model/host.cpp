@@ -76,12 +76,19 @@ std::string unescape_octal(std::string_view text) {
 
 bool starts_with(std::string_view text, std::string_view start) { return text.substr(0, start.size()) == start; }
 
-// Whether `name` is `disk` followed by digits, or by "p" and digits.
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// Whether `name` is a partition of `disk` as Linux names them: `disk` and
+// digits (sda1, vdb2), or, for a disk whose name ends in a digit, `disk`,
+// "p" and digits (nvme0n1p1, mmcblk0p1, md1p1); md127 is no partition of md1.
 bool is_partition_of(std::string_view name, std::string_view disk) {
-  if (name.size() <= disk.size() || !starts_with(name, disk)) return false;
+  if (disk.empty() || name.size() <= disk.size() || !starts_with(name, disk)) return false;
   auto rest = name.substr(disk.size());
-  if (rest.front() == 'p' && rest.size() > 1) rest.remove_prefix(1);
-  return std::all_of(rest.begin(), rest.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (is_digit(disk.back())) {
+    if (rest.size() < 2 || rest.front() != 'p') return false;
+    rest.remove_prefix(1);
+  }
+  return std::all_of(rest.begin(), rest.end(), is_digit);
 }
 
 bool is_virtual_disk(std::string_view name) {

@@ -20,10 +20,22 @@ TotalTaken RunningTotals::add(std::int64_t series_id, Millis at, double total) {
   }
   auto& last = state->second;
   if (at <= last.at) return {TotalTaken::Outcome::stale, 0};
-  const double increment = total >= last.total ? total - last.total : total;
+  double increment = total - last.total;
+  if (total < last.total && restarted(last, total)) {
+    increment = total;
+  } else if (total < last.total) { // jitter
+    increment = 0;
+    total = last.total;
+  }
   m_recorder.insert(series_id, {at, increment, {}});
   last = {total, at, true};
   return {TotalTaken::Outcome::recorded, increment};
+}
+
+bool RunningTotals::restarted(const Last& last, double total) const {
+  if (m_decreases.rule == Decreases::Rule::restart) return true;
+  if (m_decreases.source_started && *m_decreases.source_started > last.at) return true;
+  return total < last.total / 2;
 }
 
 void RunningTotals::save() {

@@ -86,6 +86,9 @@ public:
   Statement& bind(int index, int value) { return bind(index, std::int64_t{value}); }
   Statement& bind(int index, double value);
   Statement& bind(int index, std::string_view value); // copied by SQLite
+  // NULL when `value` is empty.
+  Statement& bind(int index, const std::optional<std::int64_t>& value);
+  Statement& bind(int index, const std::optional<double>& value);
   Statement& bind_null(int index);
 
   // Advances to the next row: true when a row is available, false when done.

@@ -1,8 +1,9 @@
 // collect in the library, over copies of a host's /proc (fixtures/proc, a
 // real capture; proc-later, its counters grown by known amounts; proc-reset,
-// every counter lower, as after a reboot): the series it records, CPU
-// percent from the second run only, increments never negative, all or
-// nothing.
+// every counter lower, as after a reboot; proc-jitter, between the two, its
+// iowait a little lower than proc's as proc(5) says it can be): the series
+// it records, CPU percent from the second run only, increments never
+// negative, jitter told from a reboot, all or nothing.
 
 #include <health/collect.hpp>
 #include <health/error.hpp>
@@ -131,6 +132,34 @@ TEST_CASE("collect: counters that went backwards start again and record nothing 
   CHECK(busy->count == 2);
   CHECK(*busy->last_value >= 0);
   CHECK(*busy->last_value <= 100);
+}
+
+TEST_CASE("collect: a counter a little lower than its last total is jitter, not a reboot") {
+  test::StoreFixture db;
+  health::collect_host(db.store, options_at("proc", k_t0));
+  const auto report = health::collect_host(db.store, options_at("proc-jitter", k_t0 + 60'000));
+  CHECK(report.cpu_percent);
+  // 200 busy and 250 idle ticks later, iowait 13 ticks lower: no iowait.
+  const auto iowait = series(db.store, "system", "cpu_iowait_seconds");
+  REQUIRE(iowait);
+  CHECK(iowait->last_value == 0);
+  CHECK(series(db.store, "system", "cpu_iowait_percent")->last_value == 0);
+  CHECK(series(db.store, "system", "cpu_busy_percent")->last_value == Approx(100.0 * 200 / 450));
+  // The higher total is kept: iowait grew 100 ticks past it by proc-later,
+  // and the 13 ticks it fell by are not counted again.
+  health::collect_host(db.store, options_at("proc-later", k_t0 + 120'000));
+  CHECK(series(db.store, "system", "cpu_iowait_seconds")->last_value == Approx(1));
+  CHECK(sum_of(db.store, *series(db.store, "system", "cpu_iowait_seconds")) == Approx(1));
+  CHECK(series(db.store, "system", "cpu_iowait_percent")->last_value == Approx(100.0 * 100 / 550));
+}
+
+TEST_CASE("collect: the same small decrease after a reboot is a restart, by the host's uptime") {
+  test::StoreFixture db;
+  health::collect_host(db.store, options_at("proc", k_t0));
+  // proc-jitter's uptime, 28552.61 s, is shorter than the time since the
+  // first run: the host booted in between, and iowait counts from 0.
+  health::collect_host(db.store, options_at("proc-jitter", k_t0 + 28'600'000));
+  CHECK(series(db.store, "system", "cpu_iowait_seconds")->last_value == Approx(92.5));
 }
 
 TEST_CASE("collect: a run at the same time as the last one records no increment twice") {

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -95,6 +96,24 @@ TEST_CASE("host: diskstats keeps whole disks only, in bytes") {
   CHECK(disks[0].out == 20 * 512);
   CHECK(disks[1].name == "nvme0n1");
   CHECK(disks[2].name == "mmcblk0");
+}
+
+TEST_CASE("host: a disk whose name ends in a digit has partitions named with p, so md127 and nbd10 are disks") {
+  const auto disks = parse_diskstats("   9 1 md1 1 0 10 0 1 0 20 0 0 0 0\n"
+                                     " 259 2 md1p1 1 0 10 0 1 0 20 0 0 0 0\n"
+                                     "   9 127 md127 1 0 10 0 1 0 20 0 0 0 0\n"
+                                     "  43 1 nbd1 1 0 10 0 1 0 20 0 0 0 0\n"
+                                     "  43 10 nbd10 1 0 10 0 1 0 20 0 0 0 0\n"
+                                     " 259 0 nvme0n1 1 0 30 0 1 0 40 0 0 0 0\n"
+                                     " 259 3 nvme0n12 1 0 30 0 1 0 40 0 0 0 0\n"
+                                     " 252 0 vdb 1 0 5 0 1 0 6 0 0 0 0\n"
+                                     " 252 2 vdb2 1 0 5 0 1 0 6 0 0 0 0\n"
+                                     " 252 16 vdbp1 1 0 5 0 1 0 6 0 0 0 0\n");
+  std::vector<std::string> names;
+  for (const auto& disk : disks) names.push_back(disk.name);
+  // nvme0n12 is namespace 12 of nvme0, not a partition of nvme0n1; vdbp1 is
+  // no name Linux gives a partition of vdb.
+  CHECK(names == std::vector<std::string>{"md1", "md127", "nbd1", "nbd10", "nvme0n1", "nvme0n12", "vdb", "vdbp1"});
 }
 
 TEST_CASE("host: net/dev gives each interface but lo its bytes received and sent") {

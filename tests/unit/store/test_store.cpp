@@ -4,6 +4,7 @@
 #include <health/store.hpp>
 
 #include "store/schema.hpp"
+#include "store/sqlite.hpp"
 #include "temp_dir.hpp"
 
 #include <catch2/catch.hpp>
@@ -12,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <sys/stat.h>
 
 namespace {
@@ -258,4 +260,24 @@ TEST_CASE("store: migration 7 starts each series' running totals from the sample
   CHECK(series[0].total_sum == 6.5);
   CHECK(series[1].total_count == 0);
   CHECK(series[1].total_sum == 0);
+}
+
+TEST_CASE("store: a Statement binds an empty optional as NULL and a full one as its value", "[store]") {
+  test::TempDir dir;
+  auto store = open((dir.path() / "h.db").string(), health::OpenMode::create);
+  health::sqlite::Statement query(store.handle(), "SELECT ?1, typeof(?1), ?2, typeof(?2), typeof(?3), typeof(?4)");
+  query.bind(1, std::optional<std::int64_t>(7)).bind(2, std::optional<double>(2.5));
+  query.bind(3, std::optional<std::int64_t>()).bind(4, std::optional<double>());
+  REQUIRE(query.step());
+  CHECK(query.int64(0) == 7);
+  CHECK(query.text(1) == "integer");
+  CHECK(query.real(2) == 2.5);
+  CHECK(query.text(3) == "real");
+  CHECK(query.text(4) == "null");
+  CHECK(query.text(5) == "null");
+  // Bindings stay until they are bound again: NULL replaces a value.
+  query.reset();
+  query.bind(1, std::optional<std::int64_t>());
+  REQUIRE(query.step());
+  CHECK(query.is_null(0));
 }
