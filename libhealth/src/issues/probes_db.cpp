@@ -31,20 +31,6 @@ std::vector<std::string> split_lines(std::string_view text) {
   return out;
 }
 
-void bind_optional(sqlite::Statement& statement, int index, std::optional<std::int64_t> value) {
-  if (value)
-    statement.bind(index, *value);
-  else
-    statement.bind_null(index);
-}
-
-void bind_optional(sqlite::Statement& statement, int index, std::optional<double> value) {
-  if (value)
-    statement.bind(index, *value);
-  else
-    statement.bind_null(index);
-}
-
 ProbeSpec spec_of(const sqlite::Statement& row) {
   ProbeSpec spec;
   spec.name = row.text(0);
@@ -141,13 +127,13 @@ void write_spec(sqlite3* db, const ProbeSpec& spec, Millis now) {
   upsert.bind(4, std::string_view(spec.expect_status)).bind(5, std::string_view(spec.body_contains));
   upsert.bind(6, std::string_view(spec.body_regex)).bind(7, std::string_view(headers));
   upsert.bind(8, spec.tls_verify ? 1 : 0);
-  bind_optional(upsert, 9, spec.max_age);
-  bind_optional(upsert, 10, spec.min_size);
+  upsert.bind(9, spec.max_age);
+  upsert.bind(10, spec.min_size);
   upsert.bind(11, std::string_view(spec.query)).bind(12, std::string_view(spec.warn_range));
   upsert.bind(13, std::string_view(spec.crit_range)).bind(14, std::string_view(spec.component));
   upsert.bind(15, std::string_view(labels)).bind(16, std::string_view(depends)).bind(17, spec.every);
   upsert.bind(18, spec.timeout).bind(19, spec.retries).bind(20, spec.fail_after);
-  bind_optional(upsert, 21, spec.critical_after ? std::optional<std::int64_t>(*spec.critical_after) : std::nullopt);
+  upsert.bind(21, spec.critical_after ? std::optional<std::int64_t>(*spec.critical_after) : std::nullopt);
   upsert.bind(22, spec.breaker_after).bind(23, spec.breaker_open).bind(24, spec.breaker_max);
   upsert.bind(25, spec.breaker_trials).bind(26, spec.enabled ? 1 : 0).bind(27, now);
   upsert.run();
@@ -159,19 +145,19 @@ void write_state(sqlite3* db, const std::string& name, const ProbeState& state) 
                                "circuit_until = ?9, circuit_open_ms = ?10, trial_successes = ?11, running_until = ?12 "
                                "WHERE name = ?1");
   update.bind(1, std::string_view(name));
-  bind_optional(update, 2, state.started_at);
-  bind_optional(update, 3, state.last_run_at);
+  update.bind(2, state.started_at);
+  update.bind(3, state.last_run_at);
   if (state.last_result)
     update.bind(4, to_string(*state.last_result));
   else
     update.bind_null(4);
   update.bind(5, std::string_view(state.last_message));
-  bind_optional(update, 6, state.last_latency_ms);
+  update.bind(6, state.last_latency_ms);
   update.bind(7, state.failures).bind(8, to_string(state.circuit));
-  bind_optional(update, 9, state.circuit_until);
-  bind_optional(update, 10, state.circuit_open_for);
+  update.bind(9, state.circuit_until);
+  update.bind(10, state.circuit_open_for);
   update.bind(11, state.trial_successes);
-  bind_optional(update, 12, state.running_until);
+  update.bind(12, state.running_until);
   update.run();
 }
 
