@@ -6,6 +6,8 @@
 #include <health/format.hpp>
 #include <health/names.hpp>
 
+#include "issues/import_json.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <set>
@@ -109,24 +111,11 @@ ProbeSpec spec_of(const Entry& entry) {
 } // namespace
 
 std::vector<ProbeSpec> parse_probes_json(std::string_view text, const std::string& source) {
-  if (const auto deep = json_too_deep(text))
-    throw Error(ErrorKind::bad_data,
-                source + ":" + std::to_string(line_of(text, *deep)) + ": nested deeper than " +
-                    std::to_string(k_max_json_depth) + " levels",
-                "nothing was imported");
-  nlohmann::json doc;
-  try {
-    doc = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& error) {
-    throw Error(ErrorKind::bad_data, source + ": not JSON (byte " + std::to_string(error.byte) + ")",
-                "nothing was imported", error.what());
-  }
-  if (!doc.is_object() || !doc.contains("probes") || !doc["probes"].is_array())
-    throw Error(ErrorKind::bad_data, source + ": expected {\"probes\":[...]}", "nothing was imported");
+  const nlohmann::json list = import_json::list_of(text, source, "probes");
   std::vector<ProbeSpec> out;
   std::set<std::string> names;
   std::size_t index = 0;
-  for (const auto& json : doc["probes"]) {
+  for (const auto& json : list) {
     const Entry entry{json, source, ++index};
     if (!json.is_object()) entry.fail("not an object");
     for (const auto& [field, value] : json.items())

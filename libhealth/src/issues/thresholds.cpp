@@ -6,6 +6,7 @@
 #include <health/query.hpp>
 
 #include "base/enum_names.hpp"
+#include "issues/import_json.hpp"
 #include "issues/issues_db.hpp"
 #include "issues/job_state.hpp"
 #include "store/sqlite.hpp"
@@ -137,26 +138,13 @@ void remove_threshold(Store& store, const IssueKey& key) {
 std::vector<Threshold> list_thresholds(Store& store) { return read_thresholds(store.handle()); }
 
 std::vector<Threshold> parse_thresholds_json(std::string_view text, const std::string& source) {
-  if (const auto deep = json_too_deep(text))
-    throw Error(ErrorKind::bad_data,
-                source + ":" + std::to_string(line_of(text, *deep)) + ": nested deeper than " +
-                    std::to_string(k_max_json_depth) + " levels",
-                "nothing was imported");
-  nlohmann::json doc;
-  try {
-    doc = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& error) {
-    throw Error(ErrorKind::bad_data, source + ": not JSON (byte " + std::to_string(error.byte) + ")",
-                "nothing was imported", error.what());
-  }
-  if (!doc.is_object() || !doc.contains("thresholds") || !doc["thresholds"].is_array())
-    throw Error(ErrorKind::bad_data, source + ": expected {\"thresholds\":[...]}", "nothing was imported");
+  const nlohmann::json list = import_json::list_of(text, source, "thresholds");
   static const std::set<std::string> k_fields = {"component", "metric", "labels", "warn", "crit",
                                                  "agg", "window", "for", "enabled", "description"};
   std::vector<Threshold> out;
   std::set<std::tuple<std::string, std::string, std::string>> seen;
   std::size_t index = 0;
-  for (const auto& entry : doc["thresholds"]) {
+  for (const auto& entry : list) {
     ++index;
     if (!entry.is_object()) bad_entry(source, index, "not an object");
     for (const auto& [field, value] : entry.items())
