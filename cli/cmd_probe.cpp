@@ -301,9 +301,11 @@ void setup_probe(CLI::App& app, const Globals& globals) {
   import->callback([&globals, args] { run_import(globals, *args); });
 
   auto* run = probe->add_subcommand("run", "Run the probes that are due (or those named); exit 0/1/2/3 as the worst");
-  run->add_option("names", args->names, "Run these now, due or not")->option_text("NAME...");
+  run->add_option("names", args->names, "Run these now, due or not")->option_text("NAME");
   run->add_flag("--all", args->all, "Run every enabled probe now, due or not");
-  run->add_option("-j,--jobs", args->jobs, "Probes checked at once (default 8)")->check(whole_number(1));
+  run->add_option("-j,--jobs", args->jobs, "Probes checked at once (default 8)")
+      ->option_text("N")
+      ->check(whole_number(1));
   run->add_option("--notify", args->notify, "Run CMD once per issue event, the event as JSON on stdin "
                                             "(env HEALTH_NOTIFY_CMD)");
   run->add_option("--notify-timeout", args->notify_timeout, "Kill a hook that runs longer (default 10s)");

@@ -100,26 +100,54 @@ std::vector<Planned> claim(Store& store, const ProbeRunOptions& options) {
   return out;
 }
 
+// What an attempt's thread and its waiter share. Each drops its use under
+// the mutex, and the last one deletes it, so whichever finishes last (the
+// waiter, or a check left behind) never races the other.
+struct AttemptShare {
+  std::mutex mutex;
+  std::condition_variable done;
+  std::optional<ProbeOutcome> outcome;
+  int users = 2;
+};
+
+void release(AttemptShare* share) {
+  bool last = false;
+  {
+    std::lock_guard<std::mutex> lock(share->mutex);
+    last = --share->users == 0;
+  }
+  if (last) delete share;
+}
+
 // One attempt, never past its timeout plus k_abandon_after: a check that
 // still blocks then (a name that does not resolve, a server that trickles
 // its headers, a hung mount) is left to finish on a thread of its own, and
 // the attempt fails.
 ProbeOutcome bounded_check(const ProbeSpec& spec, const ProbeCheck& check) {
-  struct Shared {
-    std::mutex mutex;
-    std::condition_variable done;
-    std::optional<ProbeOutcome> outcome;
-  };
-  auto shared = std::make_shared<Shared>();
-  std::thread([shared, spec, check] {
-    auto outcome = check(spec, spec.timeout);
-    std::lock_guard<std::mutex> lock(shared->mutex);
-    shared->outcome = std::move(outcome);
-    shared->done.notify_all();
-  }).detach();
-  std::unique_lock<std::mutex> lock(shared->mutex);
-  const auto limit = std::chrono::milliseconds(spec.timeout + k_abandon_after);
-  if (shared->done.wait_for(lock, limit, [&] { return shared->outcome.has_value(); })) return *shared->outcome;
+  auto* share = new AttemptShare;
+  try {
+    std::thread([share, spec, check] {
+      auto outcome = check(spec, spec.timeout);
+      {
+        std::lock_guard<std::mutex> lock(share->mutex);
+        share->outcome = std::move(outcome);
+        share->done.notify_all();
+      }
+      release(share);
+    }).detach();
+  } catch (...) {
+    delete share;
+    throw;
+  }
+  std::optional<ProbeOutcome> outcome;
+  {
+    std::unique_lock<std::mutex> lock(share->mutex);
+    const auto limit = std::chrono::milliseconds(spec.timeout + k_abandon_after);
+    if (share->done.wait_for(lock, limit, [&] { return share->outcome.has_value(); }))
+      outcome = std::move(share->outcome);
+  }
+  release(share);
+  if (outcome) return std::move(*outcome);
   return {ProbeResult::critical, "no answer within " + format_duration(spec.timeout) + " (the check was abandoned)",
           static_cast<double>(spec.timeout + k_abandon_after), {}};
 }
